@@ -1,0 +1,98 @@
+import type { FastifyInstance } from 'fastify'
+import Fastify from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from '../src/config.js'
+import type { KeySet } from '../src/tokens/keys.js'
+import logoutRoutes from '../routes/logout.js'
+import healthRoutes from '../routes/health.js'
+import tokenRoutes from '../routes/token.js'
+import adminRoutes from '../routes/users/admin.js'
+import meRoutes from '../routes/users/me.js'
+import sessionRoutes from '../routes/users/sessions.js'
+import wellKnownRoutes from '../routes/well-known.js'
+import authPlugin from './auth.js'
+import configPlugin from './config.js'
+import cookiesPlugin from './cookies.js'
+import corsPlugin from './cors.js'
+import countersPlugin from './counters.js'
+import errorHandlerPlugin from './error-handler.js'
+import jwtPlugin from './jwt.js'
+import { loggerOptions } from './logger.js'
+import passwordsPlugin from './passwords.js'
+import rateLimitPlugin from './rate-limit.js'
+import redisPlugin from './redis.js'
+import securityHeadersPlugin from './security-headers.js'
+import servicesPlugin from './services.js'
+import storePlugin from './store.js'
+import swaggerPlugin from './swagger.js'
+
+export interface BuildOptions {
+  config: Config
+  keys: KeySet
+  /** false silences logs (tests); otherwise pino at the configured level. */
+  logger?: boolean
+  https?: { cert: Buffer, key: Buffer }
+}
+
+/** SPEC: bodies over 16 KB are refused with 413. */
+export const BODY_LIMIT = 16 * 1024
+
+/**
+ * Builds the whole service: external plugins, then our decorators, then the
+ * routes. server.ts calls this and listens; tests call it and use inject().
+ */
+export async function buildApp (options: BuildOptions): Promise<FastifyInstance> {
+  const { config } = options
+  const app = Fastify({
+    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    https: options.https ?? null,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: config.trustProxy,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    requestIdHeader: false,
+    // Headers and keep-alive sized for a service behind a load balancer.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: false,
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false },
+      plugins: [(ajv: any) => ajv.addFormat('password', { type: 'string', validate: () => true })]
+    },
+    clientErrorHandler: (err, socket) => {
+      const status = (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+      const body = JSON.stringify(status === 431
+        ? { error: 'invalid_request', error_description: 'Request headers too large' }
+        : { error: 'invalid_request', error_description: 'Malformed HTTP request' })
+      if (socket.writable) {
+        socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+      }
+    }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  await app.register(configPlugin, { config, keys: options.keys })
+  await app.register(errorHandlerPlugin)
+  await app.register(corsPlugin)
+  await app.register(securityHeadersPlugin)
+  await app.register(redisPlugin)
+  await app.register(rateLimitPlugin)
+  await app.register(cookiesPlugin)
+  await app.register(swaggerPlugin)
+
+  await app.register(storePlugin)
+  await app.register(countersPlugin)
+  await app.register(passwordsPlugin)
+  await app.register(jwtPlugin)
+  await app.register(servicesPlugin)
+  await app.register(authPlugin)
+
+  await app.register(tokenRoutes)
+  await app.register(logoutRoutes)
+  await app.register(meRoutes)
+  await app.register(sessionRoutes)
+  await app.register(adminRoutes)
+  await app.register(wellKnownRoutes)
+  await app.register(healthRoutes)
+  await app.ready()
+  return app
+}

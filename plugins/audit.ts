@@ -1,0 +1,9 @@
+import type { FastifyRequest } from 'fastify'
+
+/**
+ * One structured audit line per security event. pino adds the request id
+ * (reqId) from the request logger; `actor` is the authenticated user, if any.
+ */
+export function audit (request: FastifyRequest, fields: { event: string } & Record<string, unknown>): void {
+  request.log.info({ audit: true, actor: request.auth?.user.username ?? null, ip: request.ip, ...fields }, `audit ${fields.event}`)
+}

@@ -1,0 +1,22 @@
+import cors from '@fastify/cors'
+import fp from 'fastify-plugin'
+
+/**
+ * CORS from an explicit allow-list: a listed origin is echoed back, any other
+ * origin gets no CORS headers at all; credentials only ever go to listed
+ * origins (the config refuses credentials with "*").
+ * @see https://github.com/fastify/fastify-cors
+ */
+export default fp(async (app) => {
+  const { origins, credentials } = app.config.cors
+  if (origins.length === 0) return
+  const wildcard = origins.includes('*')
+  await app.register(cors, {
+    origin: wildcard ? '*' : (origin, callback) => { callback(null, origin !== undefined && origins.includes(origin)) },
+    credentials: credentials && !wildcard,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Requested-With'],
+    exposedHeaders: ['WWW-Authenticate', 'Retry-After'],
+    maxAge: 600
+  })
+}, { name: 'cors', dependencies: ['config'], fastify: '5.x' })

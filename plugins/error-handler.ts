@@ -1,0 +1,95 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { ServiceError, type ErrorCode } from '../src/errors.js'
+import { HashQueueFullError } from '../src/passwords/hash-limiter.js'
+import { isStoreUnavailable } from '../src/store/unavailable.js'
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'access_denied',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+  503: 'temporarily_unavailable'
+}
+
+const DESCRIPTION_BY_FASTIFY_CODE: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is too large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'This content type is not accepted here',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The JSON body is empty',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'The JSON body is malformed',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length does not match the body'
+}
+
+/** Renders any error as `{ error, error_description }` with the right status and headers. */
+export function toServiceError (err: FastifyError | Error): ServiceError {
+  if (err instanceof ServiceError) return err
+  if (err instanceof HashQueueFullError) {
+    return new ServiceError('temporarily_unavailable', 503, 'The service is busy; try again shortly', { 'retry-after': '1' })
+  }
+  const fastifyError = err as FastifyError
+  if (Array.isArray(fastifyError.validation) && fastifyError.validation.length > 0) {
+    const first = fastifyError.validation[0]
+    const where = fastifyError.validationContext ?? 'request'
+    const path = first?.instancePath === '' || first?.instancePath === undefined ? '' : first.instancePath.replace(/^\//, '').replace(/\//g, '.')
+    const extra = first?.keyword === 'additionalProperties' ? `: ${String((first.params as { additionalProperty?: string }).additionalProperty)}` : ''
+    const subject = path === '' ? where : `${where}.${path}`
+    return new ServiceError('invalid_request', 400, `${subject} ${first?.message ?? 'is invalid'}${extra}`)
+  }
+  if (isStoreUnavailable(err)) {
+    return new ServiceError('temporarily_unavailable', 503, 'The service is temporarily unavailable; try again shortly', { 'retry-after': '2' })
+  }
+  const status = fastifyError.statusCode
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code = CODE_BY_STATUS[status] ?? 'invalid_request'
+    const description = DESCRIPTION_BY_FASTIFY_CODE[fastifyError.code] ?? (err instanceof SyntaxError ? 'The request body is malformed' : fastifyError.message)
+    return new ServiceError(code, status, description)
+  }
+  return new ServiceError('server_error', 500, 'Internal server error')
+}
+
+export function sendError (reply: FastifyReply, error: ServiceError): FastifyReply {
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value)
+  if (error.statusCode === 401 || error.code === 'invalid_grant') reply.header('cache-control', 'no-store')
+  return reply.code(error.statusCode).type('application/json; charset=utf-8')
+    .send({ error: error.code, error_description: error.message })
+}
+
+interface KnownRoute { method: string, pattern: RegExp }
+
+function routePattern (url: string): RegExp {
+  const escaped = url.replace(/\/+$/, '').split('/').map(part =>
+    part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('/')
+  return new RegExp(`^${escaped}/?$`)
+}
+
+/** 405 with Allow when the path exists under another method; 404 otherwise. */
+function notFoundOrNotAllowed (routes: KnownRoute[], request: FastifyRequest): ServiceError {
+  const path = request.url.split('?')[0] ?? '/'
+  const allowed = [...new Set(routes.filter(r => r.pattern.test(path)).map(r => r.method))]
+  if (allowed.length > 0) {
+    return new ServiceError('method_not_allowed', 405, `Method ${request.method} is not allowed here`, { allow: allowed.join(', ') })
+  }
+  return new ServiceError('not_found', 404, `No route for ${request.method} ${path}`)
+}
+
+export default fp(async (app: FastifyInstance) => {
+  const routes: KnownRoute[] = []
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    for (const method of methods) if (method !== 'HEAD') routes.push({ method, pattern: routePattern(route.url) })
+  })
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const error = toServiceError(err)
+    if (error.statusCode >= 500) request.log.error({ err }, 'request failed')
+    else request.log.info({ error: error.code, status: error.statusCode }, error.message)
+    return sendError(reply, error)
+  })
+
+  app.setNotFoundHandler((request, reply) => sendError(reply, notFoundOrNotAllowed(routes, request)))
+}, { name: 'error-handler', fastify: '5.x' })

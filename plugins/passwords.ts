@@ -1,0 +1,18 @@
+import fp from 'fastify-plugin'
+import { createPasswordHasher, type PasswordHasher } from '../src/passwords/password-hasher.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    passwordHasher: PasswordHasher
+  }
+}
+
+export default fp(async (app) => {
+  const { passwords } = app.config
+  app.decorate('passwordHasher', await createPasswordHasher({
+    cost: passwords.bcryptCost,
+    concurrency: passwords.hashConcurrency,
+    queueMax: passwords.hashQueueMax,
+    queueTimeoutMs: passwords.hashQueueTimeoutMs
+  }))
+}, { name: 'passwords', dependencies: ['config'], fastify: '5.x' })

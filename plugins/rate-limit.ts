@@ -1,0 +1,21 @@
+import rateLimit from '@fastify/rate-limit'
+import fp from 'fastify-plugin'
+import { tooManyRequests } from '../src/errors.js'
+
+/**
+ * A general per-client-IP request limit on every route (RATE_LIMIT_MAX per
+ * RATE_LIMIT_WINDOW_SECONDS; 0 turns it off). Failed logins have their own,
+ * stricter limits (src/auth/login-throttle.ts).
+ * @see https://github.com/fastify/fastify-rate-limit
+ */
+export default fp(async (app) => {
+  const { max, windowSeconds } = app.config.rateLimit
+  if (max === 0) return
+  await app.register(rateLimit, {
+    global: true,
+    max,
+    timeWindow: windowSeconds * 1000,
+    ...(app.redis !== undefined ? { redis: app.redis, nameSpace: 'gatehouse:rl:', skipOnError: app.config.redisFailMode === 'open' } : {}),
+    errorResponseBuilder: (_request, context) => tooManyRequests(context.ttl / 1000, 'Too many requests, slow down')
+  })
+}, { name: 'rate-limit', dependencies: ['config', 'redis'], fastify: '5.x' })

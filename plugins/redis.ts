@@ -1,0 +1,29 @@
+import fp from 'fastify-plugin'
+import { Redis } from 'ioredis'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    redis: Redis | undefined
+  }
+}
+
+/** An ioredis client when REDIS_URL is set; closed with the app. */
+export default fp(async (app) => {
+  const url = app.config.redisUrl
+  if (url === undefined) {
+    app.decorate('redis', undefined)
+    return
+  }
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    commandTimeout: 1000,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000)
+  })
+  redis.on('error', (err) => { app.log.warn({ err: { message: err.message } }, 'redis error') })
+  await redis.connect()
+  app.decorate('redis', redis)
+  app.addHook('onClose', async () => { redis.disconnect() })
+}, { name: 'redis', dependencies: ['config'], fastify: '5.x' })

@@ -1,0 +1,26 @@
+import fp from 'fastify-plugin'
+import { createAuthService, type AuthService } from '../src/auth/auth-service.js'
+import { LoginThrottle } from '../src/auth/login-throttle.js'
+import { createUserService, type UserService } from '../src/users/user-service.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    authService: AuthService
+    userService: UserService
+    loginThrottle: LoginThrottle
+  }
+}
+
+/** Builds the domain services from the store, hasher, tokens and counters. */
+export default fp(async (app) => {
+  const throttle = new LoginThrottle(app.counters, app.config.loginLimits)
+  app.decorate('loginThrottle', throttle)
+  app.decorate('authService', createAuthService({
+    config: app.config,
+    store: app.store,
+    hasher: app.passwordHasher,
+    tokens: app.accessTokens,
+    throttle
+  }))
+  app.decorate('userService', createUserService({ store: app.store, hasher: app.passwordHasher }))
+}, { name: 'services', dependencies: ['config', 'store', 'passwords', 'jwt', 'counters'], fastify: '5.x' })

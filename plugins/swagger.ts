@@ -1,0 +1,56 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import fp from 'fastify-plugin'
+import { ErrorResponseSchema } from '../schemas/error.js'
+import { UserSchema } from '../schemas/users.js'
+import { KNOWN_SCOPES } from '../src/users/scopes.js'
+
+/**
+ * OpenAPI 3 document at /docs/json and Swagger UI at /docs. The OAuth2
+ * password flow points at /token, so the Authorize button logs in.
+ * @see https://github.com/fastify/fastify-swagger
+ */
+export default fp(async (app) => {
+  app.addSchema(ErrorResponseSchema)
+  app.addSchema(UserSchema)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'gatehouse',
+        version: '0.1.0',
+        description: 'OAuth2 password-grant authentication service: JWT access tokens, rotating refresh tokens, sessions and revocation.'
+      },
+      servers: [{ url: app.config.publicUrl }],
+      components: {
+        securitySchemes: {
+          OAuth2PasswordBearer: {
+            type: 'oauth2',
+            flows: {
+              password: {
+                tokenUrl: '/token',
+                refreshUrl: '/token',
+                scopes: Object.fromEntries(KNOWN_SCOPES.map(s => [s, s === 'users:admin' ? 'Manage users' : s]))
+              }
+            }
+          }
+        }
+      },
+      tags: [
+        { name: 'auth', description: 'Tokens, refresh, revocation' },
+        { name: 'account', description: 'The authenticated user' },
+        { name: 'admin', description: 'User management (scope users:admin)' },
+        { name: 'discovery', description: 'Keys and metadata for resource servers' },
+        { name: 'operations', description: 'Health' }
+      ]
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`
+    }
+  })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    uiConfig: { persistAuthorization: false, tryItOutEnabled: true }
+  })
+}, { name: 'swagger', dependencies: ['config'], fastify: '5.x' })

@@ -1,0 +1,27 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { audit } from '../plugins/audit.js'
+import { authOf } from '../plugins/auth.js'
+import { errorResponses, NoContent } from '../schemas/error.js'
+import { refreshCookie } from './refresh-cookie.js'
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  const cookie = refreshCookie(app)
+
+  app.post('/logout', {
+    preHandler: [app.authenticate],
+    schema: {
+      tags: ['auth'],
+      summary: 'Log out: revoke the current session, its refresh token and, immediately, its access tokens',
+      security: [{ OAuth2PasswordBearer: [] }],
+      response: { 204: NoContent, ...errorResponses(401) }
+    }
+  }, async (request, reply) => {
+    const { session, user } = authOf(request)
+    await app.store.sessions.revoke(session.id, Date.now())
+    audit(request, { event: 'session.revoked', via: 'logout', username: user.username, session_id: session.id })
+    cookie.clear(reply)
+    return reply.code(204).send(null)
+  })
+}
+
+export default routes

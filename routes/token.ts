@@ -1,0 +1,65 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { audit } from '../plugins/audit.js'
+import { errorResponses } from '../schemas/error.js'
+import { RevokeRequestSchema, TokenRequestSchema, TokenResponseSchema } from '../schemas/token.js'
+import { invalidRequest, ServiceError } from '../src/errors.js'
+import { acceptFormOnly } from './form-only.js'
+import { refreshCookie } from './refresh-cookie.js'
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  await acceptFormOnly(app)
+  const cookie = refreshCookie(app)
+
+  app.post('/token', {
+    schema: {
+      tags: ['auth'],
+      summary: 'Get tokens: password grant or refresh grant (RFC 6749 §4.3, §6)',
+      description: 'Form-encoded. A missing grant_type means `password`. Every refresh returns a new refresh token; presenting a used one revokes the whole session.',
+      consumes: ['application/x-www-form-urlencoded'],
+      body: TokenRequestSchema,
+      response: { 200: TokenResponseSchema, ...errorResponses(400, 401, 415) }
+    }
+  }, async (request, reply) => {
+    const body = request.body
+    const grantType = body.grant_type ?? 'password'
+    const log = (event: { event: string } & Record<string, unknown>) => { audit(request, event) }
+    let tokens
+    if (grantType === 'password') {
+      if (body.username === undefined || body.username === '') throw invalidRequest('Missing parameter: username')
+      if (body.password === undefined) throw invalidRequest('Missing parameter: password')
+      tokens = await app.authService.passwordGrant(
+        { username: body.username, password: body.password, scope: body.scope },
+        { ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
+        log
+      )
+    } else if (grantType === 'refresh_token') {
+      const presented = body.refresh_token ?? cookie.read(request)
+      if (presented === undefined || presented === '') throw invalidRequest('Missing parameter: refresh_token')
+      tokens = await app.authService.refreshGrant({ refreshToken: presented, scope: body.scope }, log)
+    } else {
+      throw new ServiceError('unsupported_grant_type', 400, `Unsupported grant_type: use password or refresh_token`)
+    }
+    cookie.set(reply, tokens.refresh_token)
+    return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(tokens)
+  })
+
+  app.post('/revoke', {
+    schema: {
+      tags: ['auth'],
+      summary: 'Revoke a refresh or access token and its session (RFC 7009)',
+      description: 'Answers 200 for any well-formed request, whether or not the token was known.',
+      consumes: ['application/x-www-form-urlencoded'],
+      body: RevokeRequestSchema,
+      response: { 200: { type: 'null', description: 'Revoked, or nothing to revoke' }, ...errorResponses(400, 415) }
+    }
+  }, async (request, reply) => {
+    const token = request.body.token ?? cookie.read(request)
+    if (token === undefined || token === '') throw invalidRequest('Missing parameter: token')
+    const revoked = await app.authService.revokeToken(token, request.body.token_type_hint)
+    if (revoked !== undefined) audit(request, { event: 'session.revoked', via: 'revoke', username: revoked.username, session_id: revoked.sessionId })
+    cookie.clear(reply)
+    return reply.header('cache-control', 'no-store').code(200).send()
+  })
+}
+
+export default routes

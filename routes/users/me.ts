@@ -1,0 +1,38 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { audit } from '../../plugins/audit.js'
+import { authOf } from '../../plugins/auth.js'
+import { errorResponses, NoContent } from '../../schemas/error.js'
+import { PasswordChangeSchema, UserRef } from '../../schemas/users.js'
+import { toUserView } from '../../src/users/user.js'
+
+const security = [{ OAuth2PasswordBearer: [] }]
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/users/me', {
+    preHandler: [app.authenticate],
+    schema: {
+      tags: ['account'],
+      summary: 'The authenticated user',
+      security,
+      response: { 200: UserRef('The authenticated user'), ...errorResponses(401) }
+    }
+  }, async (request) => toUserView(authOf(request).user))
+
+  app.put('/users/me/password', {
+    preHandler: [app.authenticate],
+    schema: {
+      tags: ['account'],
+      summary: 'Change the password; every other session is revoked',
+      security,
+      body: PasswordChangeSchema,
+      response: { 204: NoContent, ...errorResponses(400, 401, 403) }
+    }
+  }, async (request, reply) => {
+    const { user, session } = authOf(request)
+    const revoked = await app.userService.changePassword(user, session.id, request.body.current_password, request.body.new_password)
+    audit(request, { event: 'user.password_changed', username: user.username, revoked_sessions: revoked })
+    return reply.code(204).send(null)
+  })
+}
+
+export default routes

@@ -1,0 +1,58 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { KNOWN_SCOPES } from '../src/users/scopes.js'
+
+const Jwk = Type.Object({
+  kty: Type.String(), kid: Type.String(), alg: Type.String(), use: Type.Literal('sig'),
+  n: Type.Optional(Type.String()), e: Type.Optional(Type.String()),
+  crv: Type.Optional(Type.String()), x: Type.Optional(Type.String()), y: Type.Optional(Type.String())
+}, { additionalProperties: false })
+
+const JwksSchema = Type.Object({ keys: Type.Array(Jwk) }, { additionalProperties: false, description: 'Public signing keys (RFC 7517); empty for HS256' })
+
+const MetadataSchema = Type.Object({
+  issuer: Type.String(),
+  token_endpoint: Type.String(),
+  revocation_endpoint: Type.String(),
+  jwks_uri: Type.String(),
+  grant_types_supported: Type.Array(Type.String()),
+  response_types_supported: Type.Array(Type.String()),
+  scopes_supported: Type.Array(Type.String()),
+  token_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  revocation_endpoint_auth_methods_supported: Type.Array(Type.String())
+}, { additionalProperties: false, description: 'Authorization server metadata (RFC 8414)' })
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  const base = app.config.publicUrl
+  // Built once from configuration, never from request headers an attacker controls.
+  const jwks = {
+    keys: [...app.keys.byKid.values()].flatMap(k => k.publicJwk === undefined ? [] : [pick(k.publicJwk)])
+  }
+  const metadata = {
+    issuer: base,
+    token_endpoint: `${base}/token`,
+    revocation_endpoint: `${base}/revoke`,
+    jwks_uri: `${base}/.well-known/jwks.json`,
+    grant_types_supported: ['password', 'refresh_token'],
+    response_types_supported: [],
+    scopes_supported: [...KNOWN_SCOPES],
+    token_endpoint_auth_methods_supported: ['none'],
+    revocation_endpoint_auth_methods_supported: ['none']
+  }
+
+  app.get('/.well-known/jwks.json', {
+    schema: { tags: ['discovery'], summary: 'JSON Web Key Set: the public keys that verify access tokens', response: { 200: JwksSchema } }
+  }, async (_request, reply) => reply.header('cache-control', 'public, max-age=300, stale-while-revalidate=60').send(jwks))
+
+  app.get('/.well-known/oauth-authorization-server', {
+    schema: { tags: ['discovery'], summary: 'OAuth 2.0 authorization server metadata (RFC 8414)', response: { 200: MetadataSchema } }
+  }, async (_request, reply) => reply.header('cache-control', 'public, max-age=3600').send(metadata))
+}
+
+/** Only public members: a JWK exported from a public KeyObject has none other, but be explicit. */
+function pick (jwk: Record<string, unknown>): any {
+  const allowed = ['kty', 'kid', 'alg', 'use', 'n', 'e', 'crv', 'x', 'y']
+  return Object.fromEntries(Object.entries(jwk).filter(([k]) => allowed.includes(k)))
+}
+
+export default routes

@@ -1,0 +1,34 @@
+import { Type, type Static } from '@sinclair/typebox'
+
+/**
+ * POST /token form fields (RFC 6749 §4.3 and §6). One schema for both grants:
+ * which fields are required depends on grant_type, and the route says which
+ * one is missing. client_id/client_secret are accepted (and ignored) because
+ * standard OAuth2 clients and Swagger UI may send them empty.
+ */
+export const TokenRequestSchema = Type.Object({
+  grant_type: Type.Optional(Type.String({ maxLength: 64, description: '`password` (the default when absent) or `refresh_token`' })),
+  username: Type.Optional(Type.String({ maxLength: 256 })),
+  password: Type.Optional(Type.String({ maxLength: 1024, format: 'password' })),
+  scope: Type.Optional(Type.String({ maxLength: 2000, description: 'Space-separated scopes; defaults to all of the user\'s scopes' })),
+  refresh_token: Type.Optional(Type.String({ maxLength: 512 })),
+  client_id: Type.Optional(Type.String({ maxLength: 256 })),
+  client_secret: Type.Optional(Type.String({ maxLength: 256, format: 'password' }))
+}, { additionalProperties: false })
+export type TokenRequest = Static<typeof TokenRequestSchema>
+
+export const TokenResponseSchema = Type.Object({
+  access_token: Type.String({ description: 'A JWT (RFC 9068) to send as `Authorization: Bearer …`' }),
+  token_type: Type.Literal('bearer'),
+  expires_in: Type.Integer({ description: 'Access-token lifetime in seconds' }),
+  refresh_token: Type.String({ description: 'Opaque, single use: every refresh returns a new one' }),
+  scope: Type.String({ description: 'The granted scopes, space-separated' })
+}, { additionalProperties: false, description: 'Tokens issued' })
+
+export const RevokeRequestSchema = Type.Object({
+  token: Type.Optional(Type.String({ maxLength: 4096 })),
+  token_type_hint: Type.Optional(Type.String({ maxLength: 64 })),
+  client_id: Type.Optional(Type.String({ maxLength: 256 })),
+  client_secret: Type.Optional(Type.String({ maxLength: 256, format: 'password' }))
+}, { additionalProperties: false })
+export type RevokeRequest = Static<typeof RevokeRequestSchema>

@@ -1,0 +1,54 @@
+import { Type, type Static } from '@sinclair/typebox'
+
+const Username = Type.String({ minLength: 3, maxLength: 64, description: '3 to 64 letters, digits and . _ - @ + (compared case-insensitively)' })
+const Email = Type.String({ maxLength: 320, format: 'email' })
+const FullName = Type.String({ maxLength: 200 })
+const Password = Type.String({ minLength: 1, maxLength: 1024, format: 'password' })
+const Scope = Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' })
+
+export const UserSchema = Type.Object({
+  username: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  full_name: Type.Union([Type.String(), Type.Null()]),
+  disabled: Type.Boolean(),
+  scopes: Type.Array(Type.String()),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' })
+}, { $id: 'User', additionalProperties: false, description: 'A user' })
+
+export const UserRef = (description: string) => Type.Unsafe<Static<typeof UserSchema>>({ $ref: 'User#', description })
+
+export const RegistrationSchema = Type.Object({
+  username: Username,
+  password: Password,
+  email: Type.Optional(Email),
+  full_name: Type.Optional(FullName)
+}, { additionalProperties: false })
+export type Registration = Static<typeof RegistrationSchema>
+
+export const UserPatchSchema = Type.Object({
+  disabled: Type.Optional(Type.Boolean()),
+  scopes: Type.Optional(Type.Array(Scope, { maxItems: 50, uniqueItems: true })),
+  email: Type.Optional(Type.Union([Email, Type.Null()])),
+  full_name: Type.Optional(Type.Union([FullName, Type.Null()]))
+}, { additionalProperties: false, minProperties: 1 })
+export type UserPatchBody = Static<typeof UserPatchSchema>
+
+export const PasswordChangeSchema = Type.Object({
+  current_password: Password,
+  new_password: Password
+}, { additionalProperties: false })
+export type PasswordChange = Static<typeof PasswordChangeSchema>
+
+export const UsernameParamsSchema = Type.Object({ username: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false })
+
+export const UserListQuerySchema = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  after: Type.Optional(Type.String({ maxLength: 256, description: 'The `next_cursor` of the previous page' }))
+}, { additionalProperties: false })
+export type UserListQuery = Static<typeof UserListQuerySchema>
+
+export const UserListSchema = Type.Object({
+  users: Type.Array(UserRef('A user')),
+  next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `after` for the next page; null on the last page' })
+}, { additionalProperties: false, description: 'A page of users, ordered by username' })

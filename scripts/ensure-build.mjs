@@ -1,0 +1,25 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const SOURCES = ['src', 'schemas', 'plugins', 'routes', 'server.ts', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json']
+
+function newestMtime (path) {
+  if (!existsSync(path)) return 0
+  const stat = statSync(path)
+  if (!stat.isDirectory()) return stat.mtimeMs
+  return Math.max(0, ...readdirSync(path).map(name => newestMtime(join(path, name))))
+}
+
+export function ensureBuild () {
+  const marker = join(root, 'dist', 'server.js')
+  const built = existsSync(marker) ? statSync(marker).mtimeMs : 0
+  const newest = Math.max(...SOURCES.map(s => newestMtime(join(root, s))))
+  if (built >= newest) return
+  process.stderr.write('gatehouse: compiling TypeScript (npm run build)…\n')
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) ensureBuild()

@@ -1,0 +1,5 @@
+// `npm start`: compile when the build is missing or older than a source file, then run the server in this process.
+import { ensureBuild } from './ensure-build.mjs'
+
+ensureBuild()
+await import('../dist/server.js')

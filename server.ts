@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs'
+import closeWithGrace from 'close-with-grace'
+import { buildApp } from './plugins/app.js'
+import { ConfigError, loadConfig, readEnvironment } from './src/config.js'
+import { loadKeySet } from './src/tokens/keys.js'
+
+/** The only place that listens: load and validate config, build the app, serve, shut down on signals. */
+async function main (): Promise<void> {
+  let config, keys
+  try {
+    config = loadConfig(readEnvironment())
+    keys = loadKeySet(config)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`gatehouse: refusing to start.\n${err.message}\n`)
+      process.exit(78) // EX_CONFIG
+    }
+    throw err
+  }
+
+  const https = config.tls === undefined
+    ? undefined
+    : { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
+  const app = await buildApp({ config, keys, https })
+
+  if (keys.generatedSecretFile !== undefined) {
+    app.log.warn({ file: keys.generatedSecretFile },
+      'JWT_SECRET is not set: using a development secret kept in the data folder. Set JWT_SECRET (and NODE_ENV=production) for real deployments.')
+  }
+
+  // Finish requests in flight, close the store, exit 0; a second signal or 10 s forces the exit.
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err !== undefined) app.log.error({ err }, 'shutting down after an error')
+    else app.log.info({ signal }, 'shutting down')
+    await app.close()
+  })
+
+  await app.listen({ host: config.host, port: config.port })
+  if (!config.production) {
+    app.log.info('add a first admin: printf "%s\\n" "$PASSWORD" | npm run cli -- user add alice --scopes users:admin')
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`gatehouse: failed to start: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,192 @@
+import type { Config } from '../config.js'
+import {
+  badCredentials, insufficientScope, insufficientUserAuthentication, invalidGrant, invalidToken,
+  tooManyRequests, ServiceError
+} from '../errors.js'
+import type { PasswordHasher } from '../passwords/password-hasher.js'
+import { isSessionActive, type Session } from '../sessions/session.js'
+import type { Store } from '../store/store.js'
+import { AccessTokenError, type AccessTokenClaims, type AccessTokenService } from '../tokens/access-tokens.js'
+import { hashRefreshToken, newRefreshToken, newSessionId, REFRESH_TOKEN_PATTERN } from '../tokens/refresh-tokens.js'
+import { canonicalUsername, isValidUsername } from '../users/username.js'
+import type { User } from '../users/user.js'
+import type { LoginThrottle } from './login-throttle.js'
+import { grantScopes } from './scope-check.js'
+import type { TokenResponse } from './token-response.js'
+
+export interface ClientInfo {
+  ip: string
+  userAgent: string | null
+}
+
+export interface AuthContext {
+  user: User
+  session: Session
+  claims: AccessTokenClaims
+  /** Scopes of the token that the user still holds now. */
+  scopes: string[]
+}
+
+/** What happened, for the audit log; the caller decides how to log it. */
+export type AuditEvent =
+  | { event: 'login.succeeded', username: string, sessionId: string }
+  | { event: 'login.failed', username: string, reason: 'bad_credentials' | 'inactive' | 'locked_out' }
+  | { event: 'login.locked_out', username: string, scope: 'user' | 'ip' }
+  | { event: 'token.refreshed', username: string, sessionId: string }
+  | { event: 'token.reuse_detected', username: string, sessionId: string }
+
+export type Audit = (event: AuditEvent) => void
+
+export interface AuthService {
+  passwordGrant: (input: { username: string, password: string, scope?: string }, client: ClientInfo, audit: Audit) => Promise<TokenResponse>
+  refreshGrant: (input: { refreshToken: string, scope?: string }, audit: Audit) => Promise<TokenResponse>
+  /** The Bearer path: verify the JWT, then one query for the session and its user. */
+  authenticate: (token: string) => Promise<AuthContext>
+  requireScopes: (context: AuthContext, required: readonly string[]) => void
+  requireRecentLogin: (context: AuthContext) => void
+  /** RFC 7009: revokes the session behind a refresh or access token; silent for unknown tokens. */
+  revokeToken: (token: string, hint: string | undefined) => Promise<{ sessionId: string, username: string } | undefined>
+  isUsable: (session: Session) => boolean
+}
+
+interface Dependencies {
+  config: Config
+  store: Store
+  hasher: PasswordHasher
+  tokens: AccessTokenService
+  throttle: LoginThrottle
+  now?: () => number
+}
+
+export function createAuthService (deps: Dependencies): AuthService {
+  const { config, store, hasher, tokens, throttle } = deps
+  const now = deps.now ?? Date.now
+  const limits = { idleMs: config.sessions.idleTtlSeconds * 1000 }
+  const isUsable = (session: Session) => isSessionActive(session, limits, now())
+
+  function respond (user: User, session: Session, scopes: string[], refreshToken: string): TokenResponse {
+    const issued = tokens.issue({ username: user.username, scopes, sessionId: session.id, authTime: session.authTime })
+    return { access_token: issued.token, token_type: 'bearer', expires_in: issued.expiresIn, refresh_token: refreshToken, scope: scopes.join(' ') }
+  }
+
+  return {
+    isUsable,
+
+    async passwordGrant (input, client, audit) {
+      const username = canonicalUsername(input.username)
+      const wellFormed = isValidUsername(username)
+      const verdict = await throttle.check(username, client.ip)
+      const user = wellFormed && !verdict.locked ? await store.users.findByUsername(username) : undefined
+      // One bcrypt comparison on every path (unknown user, wrong password,
+      // locked out) so that timing reveals nothing.
+      const matches = await hasher.verify(input.password, user?.passwordHash)
+      if (verdict.locked) {
+        audit({ event: 'login.failed', username, reason: 'locked_out' })
+        throw tooManyRequests(verdict.retryAfterSeconds)
+      }
+      if (user === undefined || !matches) {
+        const after = await throttle.recordFailure(username, client.ip)
+        audit({ event: 'login.failed', username, reason: 'bad_credentials' })
+        if (after.locked && after.reason !== undefined) audit({ event: 'login.locked_out', username, scope: after.reason })
+        throw badCredentials()
+      }
+      if (user.disabled) {
+        audit({ event: 'login.failed', username, reason: 'inactive' })
+        throw invalidGrant('Inactive user')
+      }
+      const scopes = grantScopes(input.scope, user.scopes)
+      if (hasher.needsRehash(user.passwordHash)) {
+        await store.users.setPasswordHash(user.id, await hasher.hash(input.password))
+      }
+      await throttle.recordSuccess(username)
+
+      const at = now()
+      const session: Session = {
+        id: newSessionId(),
+        userId: user.id,
+        scopes,
+        authTime: Math.floor(at / 1000),
+        createdAt: at,
+        lastUsedAt: at,
+        expiresAt: at + config.sessions.absoluteTtlSeconds * 1000,
+        userAgent: client.userAgent?.slice(0, 512) ?? null,
+        ip: client.ip.slice(0, 64),
+        revokedAt: null
+      }
+      const refresh = newRefreshToken()
+      await store.sessions.create(session, refresh.hash)
+      audit({ event: 'login.succeeded', username, sessionId: session.id })
+      return respond(user, session, scopes, refresh.token)
+    },
+
+    async refreshGrant (input, audit) {
+      if (!REFRESH_TOKEN_PATTERN.test(input.refreshToken)) throw invalidGrant('Invalid refresh token')
+      const next = newRefreshToken()
+      let refusal: ServiceError | undefined
+      const result = await store.sessions.rotate(hashRefreshToken(input.refreshToken), next.hash, ({ session, user }) => {
+        if (!isUsable(session)) refusal = invalidGrant('The session has ended; log in again')
+        else if (user.disabled) refusal = invalidGrant('Inactive user')
+        else {
+          try { grantScopes(input.scope, session.scopes) } catch (err) { refusal = err as ServiceError }
+        }
+        return refusal === undefined
+      }, now())
+      if (result.kind === 'unknown') throw invalidGrant('Invalid refresh token')
+      if (result.kind === 'reused') {
+        audit({ event: 'token.reuse_detected', username: result.user.username, sessionId: result.session.id })
+        throw invalidGrant('Refresh token was already used; the session has been revoked')
+      }
+      if (result.kind === 'refused') throw refusal ?? invalidGrant('Invalid refresh token')
+      const scopes = grantScopes(input.scope, result.session.scopes).filter(s => result.user.scopes.includes(s))
+      audit({ event: 'token.refreshed', username: result.user.username, sessionId: result.session.id })
+      return respond(result.user, result.session, scopes, next.token)
+    },
+
+    async authenticate (token) {
+      let claims: AccessTokenClaims
+      try {
+        claims = tokens.verify(token)
+      } catch (err) {
+        if (err instanceof AccessTokenError) throw invalidToken(err.message)
+        throw err
+      }
+      const found = await store.sessions.findWithUser(claims.sid)
+      if (found === undefined || found.user.username !== claims.sub) throw invalidToken('The session of this token has ended')
+      if (!isUsable(found.session)) throw invalidToken('The session of this token was revoked or has ended')
+      if (found.user.disabled) throw invalidToken('The user is disabled')
+      const scopes = claims.scope === '' ? [] : claims.scope.split(' ').filter(s => found.user.scopes.includes(s))
+      return { user: found.user, session: found.session, claims, scopes }
+    },
+
+    requireScopes (context, required) {
+      if (!required.every(s => context.scopes.includes(s))) throw insufficientScope(required)
+    },
+
+    requireRecentLogin (context) {
+      const maxAge = config.sessions.reauthMaxAgeSeconds
+      if (now() / 1000 - context.claims.auth_time > maxAge) throw insufficientUserAuthentication(maxAge)
+    },
+
+    async revokeToken (token, hint) {
+      const asRefresh = async () => {
+        if (!REFRESH_TOKEN_PATTERN.test(token)) return undefined
+        const found = await store.sessions.findByRefreshHash(hashRefreshToken(token))
+        if (found === undefined) return undefined
+        await store.sessions.revoke(found.session.id, now())
+        return { sessionId: found.session.id, username: found.user.username }
+      }
+      const asAccess = async () => {
+        let claims: AccessTokenClaims
+        try { claims = tokens.verify(token) } catch { return undefined }
+        const found = await store.sessions.findWithUser(claims.sid)
+        if (found === undefined) return undefined
+        await store.sessions.revoke(claims.sid, now())
+        return { sessionId: claims.sid, username: found.user.username }
+      }
+      return hint === 'access_token'
+        ? (await asAccess()) ?? (await asRefresh())
+        : (await asRefresh()) ?? (await asAccess())
+    }
+  }
+}
+

@@ -1,0 +1,123 @@
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfig, readEnvironment } from '../config.js'
+import { ServiceError } from '../errors.js'
+import { createPasswordHasher } from '../passwords/password-hasher.js'
+import { openStore, type Store } from '../store/store.js'
+import { canonicalUsername } from '../users/username.js'
+import { createUserService, type UserService } from '../users/user-service.js'
+import { generateKeyPair, generateSecret } from './keys.js'
+import { readPassword } from './read-password.js'
+
+const USAGE = `usage: npm run cli -- <command>
+
+  user add <username> [--email E] [--full-name F] [--scopes a,b] [--disabled]
+                                    password read from standard input (or a prompt)
+  user password <username>          set a new password (standard input); revokes every session
+  user disable|enable|delete <username>
+  user scopes <username> a,b        replace the user's scopes ('' for none)
+  secret generate                   print a random JWT_SECRET
+  keys generate --alg RS256|ES256|EdDSA --out FILE
+                                    write a private key (mode 0600), print the rotation steps
+
+The CLI reads the same environment (and .env) as the service.`
+
+async function withUsers<T> (fn: (users: UserService, store: Store) => Promise<T>): Promise<T> {
+  const config = loadConfig(readEnvironment())
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 })
+  try {
+    const hasher = await createPasswordHasher({ cost: config.passwords.bcryptCost, concurrency: 1, queueMax: 1, queueTimeoutMs: 60_000 })
+    return await fn(createUserService({ store, hasher }), store)
+  } finally {
+    await store.close()
+  }
+}
+
+const list = (value: string | undefined): string[] => (value ?? '').split(',').map(s => s.trim()).filter(Boolean)
+
+async function userCommand (args: string[]): Promise<string> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      email: { type: 'string' },
+      'full-name': { type: 'string' },
+      scopes: { type: 'string' },
+      disabled: { type: 'boolean' }
+    }
+  })
+  const [action, username, extra] = positionals
+  if (action === undefined || username === undefined) throw new UsageError()
+  switch (action) {
+    case 'add': {
+      const password = await readPassword(`Password for ${username}: `)
+      const user = await withUsers(async users => await users.register({
+        username, password, email: values.email ?? null, fullName: values['full-name'] ?? null,
+        scopes: list(values.scopes), disabled: values.disabled ?? false
+      }))
+      return `created ${user.username}${user.scopes.length > 0 ? ` with scopes ${user.scopes.join(' ')}` : ''}${user.disabled ? ' (disabled)' : ''}`
+    }
+    case 'password': {
+      const password = await readPassword(`New password for ${username}: `)
+      await withUsers(async users => { await users.setPassword(username, password) })
+      return `password changed for ${canonicalUsername(username)}; every session revoked`
+    }
+    case 'disable':
+    case 'enable': {
+      await withUsers(async users => await users.update(username, { disabled: action === 'disable' }))
+      return `${action}d ${canonicalUsername(username)}`
+    }
+    case 'delete': {
+      await withUsers(async users => { await users.delete(username) })
+      return `deleted ${canonicalUsername(username)}`
+    }
+    case 'scopes': {
+      if (extra === undefined) throw new UsageError()
+      const { user } = await withUsers(async users => await users.update(username, { scopes: list(extra) }))
+      return `${user.username} now has scopes: ${user.scopes.join(' ') || '(none)'}`
+    }
+    default:
+      throw new UsageError()
+  }
+}
+
+function keysCommand (args: string[]): string {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { alg: { type: 'string' }, out: { type: 'string' } } })
+  if (positionals[0] !== 'generate' || values.out === undefined) throw new UsageError()
+  const alg = values.alg ?? 'ES256'
+  if (alg !== 'RS256' && alg !== 'ES256' && alg !== 'EdDSA') throw new UsageError(`--alg must be RS256, ES256 or EdDSA (HS256 uses \`secret generate\`)`)
+  const publicPem = generateKeyPair(alg, values.out)
+  return `wrote ${alg} private key to ${values.out} (mode 0600)
+
+public key:
+${publicPem}
+To rotate with no downtime:
+  1. Keep the old key file. Start every instance with
+       JWT_ALGORITHM=${alg} JWT_PRIVATE_KEY_FILE=${values.out} JWT_PREVIOUS_KEY_FILES=<old key file>
+     New tokens carry the new kid; tokens signed with the old key still verify,
+     and /.well-known/jwks.json publishes both public keys.
+  2. Wait at least ACCESS_TOKEN_EXPIRE_MINUTES (plus your verifiers' JWKS cache time).
+  3. Drop the old file from JWT_PREVIOUS_KEY_FILES and restart.`
+}
+
+class UsageError extends Error {
+  constructor (message = USAGE) { super(message) }
+}
+
+async function main (argv: string[]): Promise<string> {
+  const [command, ...rest] = argv
+  if (command === 'user') return await userCommand(rest)
+  if (command === 'secret' && rest[0] === 'generate') return generateSecret()
+  if (command === 'keys') return keysCommand(rest)
+  throw new UsageError()
+}
+
+main(process.argv.slice(2)).then(
+  (output) => { process.stdout.write(output + '\n') },
+  (err: unknown) => {
+    if (err instanceof UsageError) process.stderr.write(err.message + '\n')
+    else if (err instanceof ConfigError) process.stderr.write(err.message + '\n')
+    else if (err instanceof ServiceError) process.stderr.write(`error: ${err.message}\n`)
+    else process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exitCode = err instanceof UsageError ? 64 : 1
+  }
+)

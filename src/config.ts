@@ -1,0 +1,208 @@
+import { availableParallelism } from 'node:os'
+import { existsSync, readFileSync } from 'node:fs'
+import { parseEnv } from 'node:util'
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+const Bool = Type.Boolean()
+const Int = (minimum: number, maximum: number, def: number) => Type.Integer({ minimum, maximum, default: def })
+const Str = (def?: string) => def === undefined ? Type.Optional(Type.String({ minLength: 1 })) : Type.String({ default: def })
+
+/** Every environment variable the service reads. Names are the variable names. */
+export const EnvSchema = Type.Object({
+  NODE_ENV: Type.String({ default: 'development' }),
+  HOST: Str('127.0.0.1'),
+  PORT: Int(0, 65535, 8000),
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' })),
+  DATA_DIR: Str('./data'),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres|postgresql|sqlite)://' })),
+  DATABASE_POOL_SIZE: Int(1, 200, 10),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  JWT_ALGORITHM: Type.Union([Type.Literal('HS256'), Type.Literal('RS256'), Type.Literal('ES256'), Type.Literal('EdDSA')], { default: 'HS256' }),
+  JWT_SECRET: Str(),
+  JWT_PREVIOUS_SECRETS: Str(),
+  JWT_PRIVATE_KEY_FILE: Str(),
+  JWT_PREVIOUS_KEY_FILES: Str(),
+  JWT_AUDIENCE: Str('gatehouse'),
+  ACCESS_TOKEN_EXPIRE_MINUTES: Int(1, 1440, 15),
+  REFRESH_TOKEN_EXPIRE_DAYS: Int(1, 365, 30),
+  SESSION_IDLE_DAYS: Int(1, 365, 7),
+  REFRESH_REUSE_GRACE_SECONDS: Int(0, 60, 0),
+  BCRYPT_COST: Int(4, 15, 12),
+  HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+  HASH_QUEUE_MAX: Int(0, 100000, 64),
+  HASH_QUEUE_TIMEOUT_MS: Int(1, 60000, 2000),
+  CORS_ORIGINS: Type.String({ default: '' }),
+  CORS_CREDENTIALS: Type.Boolean({ default: false }),
+  SIGNUP_ENABLED: Type.Boolean({ default: false }),
+  LOGIN_MAX_FAILURES_PER_USER: Int(1, 100000, 10),
+  LOGIN_MAX_FAILURES_PER_IP: Int(1, 1000000, 100),
+  LOGIN_FAILURE_WINDOW_SECONDS: Int(1, 86400, 900),
+  RATE_LIMIT_MAX: Int(0, 10000000, 1000),
+  RATE_LIMIT_WINDOW_SECONDS: Int(1, 3600, 60),
+  REDIS_FAIL_MODE: Type.Union([Type.Literal('open'), Type.Literal('closed')], { default: 'closed' }),
+  REFRESH_TOKEN_COOKIE: Type.Boolean({ default: false }),
+  REAUTH_MAX_AGE_MINUTES: Int(1, 1440, 15),
+  TLS_CERT_FILE: Str(),
+  TLS_KEY_FILE: Str(),
+  TRUST_PROXY: Type.Boolean({ default: false }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' })
+})
+export type Env = Static<typeof EnvSchema>
+
+export interface Config {
+  production: boolean
+  host: string
+  port: number
+  publicUrl: string
+  dataDir: string
+  databaseUrl: string | undefined
+  databasePoolSize: number
+  redisUrl: string | undefined
+  redisFailMode: 'open' | 'closed'
+  jwt: {
+    algorithm: 'HS256' | 'RS256' | 'ES256' | 'EdDSA'
+    secret: string | undefined
+    previousSecrets: string[]
+    privateKeyFile: string | undefined
+    previousKeyFiles: string[]
+    audience: string
+    accessTokenTtlSeconds: number
+  }
+  sessions: {
+    absoluteTtlSeconds: number
+    idleTtlSeconds: number
+    reuseGraceSeconds: number
+    reauthMaxAgeSeconds: number
+    refreshTokenCookie: boolean
+  }
+  passwords: {
+    bcryptCost: number
+    hashConcurrency: number
+    hashQueueMax: number
+    hashQueueTimeoutMs: number
+  }
+  cors: { origins: string[], credentials: boolean }
+  signupEnabled: boolean
+  loginLimits: { maxFailuresPerUser: number, maxFailuresPerIp: number, windowSeconds: number }
+  rateLimit: { max: number, windowSeconds: number }
+  tls: { certFile: string, keyFile: string } | undefined
+  trustProxy: boolean
+  logLevel: string
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[]
+  constructor (problems: string[]) {
+    super('Invalid configuration:\n' + problems.map(p => `  - ${p}`).join('\n'))
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+const list = (value: string | undefined): string[] =>
+  (value ?? '').split(',').map(s => s.trim()).filter(s => s.length > 0)
+
+/** Reads `.env` from the working directory; real environment variables win. */
+export function readEnvironment (env: NodeJS.ProcessEnv = process.env, envFile = '.env'): Record<string, string | undefined> {
+  const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {}
+  return { ...fromFile, ...env }
+}
+
+function describe (path: string, message: string, raw: Record<string, string | undefined>): string {
+  const name = path.replace(/^\//, '').split('/')[0] ?? path
+  const value = raw[name]
+  const shown = value === undefined ? '' : / SECRET|KEY/.test(' ' + name) ? ' (value hidden)' : ` (got ${JSON.stringify(value)})`
+  return `${name}: ${message}${shown}`
+}
+
+/**
+ * Validates the environment once, at start. Throws a ConfigError naming every
+ * bad variable. Secrets and keys are resolved later (src/tokens/keys.ts)
+ * because that needs file access and the data folder.
+ */
+export function loadConfig (rawEnv: Record<string, string | undefined>): Config {
+  const known = Object.keys(EnvSchema.properties)
+  const raw: Record<string, unknown> = {}
+  for (const name of known) {
+    const value = rawEnv[name]
+    if (value !== undefined && value !== '') raw[name] = value
+  }
+  const converted = Value.Default(EnvSchema, Value.Convert(EnvSchema, raw))
+  const problems = [...Value.Errors(EnvSchema, converted)]
+    .map(e => describe(e.path, e.message, rawEnv))
+  const uniqueProblems = [...new Set(problems)]
+  if (uniqueProblems.length > 0) throw new ConfigError(uniqueProblems)
+  const env = converted as Env
+
+  const production = env.NODE_ENV === 'production'
+  const corsOrigins = list(env.CORS_ORIGINS)
+  const extra: string[] = []
+  if (corsOrigins.includes('*') && env.CORS_CREDENTIALS) {
+    extra.push('CORS_CREDENTIALS: credentials cannot be combined with the wildcard origin "*" in CORS_ORIGINS')
+  }
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) extra.push(`CORS_ORIGINS: "${origin}" is not an origin (scheme://host[:port], no path)`)
+  }
+  if ((env.TLS_CERT_FILE === undefined) !== (env.TLS_KEY_FILE === undefined)) {
+    extra.push('TLS_CERT_FILE, TLS_KEY_FILE: set both or neither')
+  }
+  if (env.SESSION_IDLE_DAYS > env.REFRESH_TOKEN_EXPIRE_DAYS) {
+    extra.push('SESSION_IDLE_DAYS: must not exceed REFRESH_TOKEN_EXPIRE_DAYS')
+  }
+  if (extra.length > 0) throw new ConfigError(extra)
+
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '')
+  return {
+    production,
+    host: env.HOST,
+    port: env.PORT,
+    publicUrl,
+    dataDir: env.DATA_DIR,
+    databaseUrl: env.DATABASE_URL,
+    databasePoolSize: env.DATABASE_POOL_SIZE,
+    redisUrl: env.REDIS_URL,
+    redisFailMode: env.REDIS_FAIL_MODE,
+    jwt: {
+      algorithm: env.JWT_ALGORITHM,
+      secret: env.JWT_SECRET,
+      previousSecrets: list(env.JWT_PREVIOUS_SECRETS),
+      privateKeyFile: env.JWT_PRIVATE_KEY_FILE,
+      previousKeyFiles: list(env.JWT_PREVIOUS_KEY_FILES),
+      audience: env.JWT_AUDIENCE,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_EXPIRE_MINUTES * 60
+    },
+    sessions: {
+      absoluteTtlSeconds: env.REFRESH_TOKEN_EXPIRE_DAYS * 86400,
+      idleTtlSeconds: env.SESSION_IDLE_DAYS * 86400,
+      reuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
+      reauthMaxAgeSeconds: env.REAUTH_MAX_AGE_MINUTES * 60,
+      refreshTokenCookie: env.REFRESH_TOKEN_COOKIE
+    },
+    passwords: {
+      bcryptCost: env.BCRYPT_COST,
+      // bcrypt runs on libuv's thread pool; one hash per core keeps the pool
+      // (shared with fs and dns) and the event loop responsive under a login flood.
+      hashConcurrency: env.HASH_CONCURRENCY ?? defaultHashConcurrency(),
+      hashQueueMax: env.HASH_QUEUE_MAX,
+      hashQueueTimeoutMs: env.HASH_QUEUE_TIMEOUT_MS
+    },
+    cors: { origins: corsOrigins, credentials: env.CORS_CREDENTIALS },
+    signupEnabled: env.SIGNUP_ENABLED,
+    loginLimits: {
+      maxFailuresPerUser: env.LOGIN_MAX_FAILURES_PER_USER,
+      maxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,
+      windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS
+    },
+    rateLimit: { max: env.RATE_LIMIT_MAX, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS },
+    tls: env.TLS_CERT_FILE !== undefined && env.TLS_KEY_FILE !== undefined
+      ? { certFile: env.TLS_CERT_FILE, keyFile: env.TLS_KEY_FILE }
+      : undefined,
+    trustProxy: env.TRUST_PROXY,
+    logLevel: env.LOG_LEVEL
+  }
+}
+
+function defaultHashConcurrency (): number {
+  return Math.max(1, availableParallelism())
+}

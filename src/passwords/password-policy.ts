@@ -1,0 +1,34 @@
+import { createRequire } from 'node:module'
+import { BCRYPT_MAX_BYTES, normalizePassword } from './password-hasher.js'
+
+export const MIN_PASSWORD_BYTES = 8
+
+let commonPasswords: Set<string> | undefined
+
+/**
+ * zxcvbn's list of the most common passwords from public breach corpora
+ * (@zxcvbn-ts/language-common, ~49,000 entries), loaded once on first use.
+ */
+function commonPasswordSet (): Set<string> {
+  if (commonPasswords === undefined) {
+    const require = createRequire(import.meta.url)
+    const { dictionary } = require('@zxcvbn-ts/language-common') as { dictionary: { 'passwords-common': string[] } }
+    commonPasswords = new Set(dictionary['passwords-common'].map(p => p.toLowerCase()))
+  }
+  return commonPasswords
+}
+
+export function commonPasswordCount (): number {
+  return commonPasswordSet().size
+}
+
+/** Returns the rule a new password breaks, or undefined when it is acceptable. */
+export function passwordPolicyViolation (password: string, username: string): string | undefined {
+  const normalized = normalizePassword(password)
+  const bytes = Buffer.byteLength(normalized, 'utf8')
+  if (bytes < MIN_PASSWORD_BYTES) return `Password must be at least ${MIN_PASSWORD_BYTES} bytes long`
+  if (bytes > BCRYPT_MAX_BYTES) return `Password must be at most ${BCRYPT_MAX_BYTES} bytes long (bcrypt ignores the rest)`
+  if (normalized.toLowerCase() === username.normalize('NFKC').toLowerCase()) return 'Password must not be the username'
+  if (commonPasswordSet().has(normalized.toLowerCase())) return 'Password is too common: it appears in a list of commonly used passwords'
+  return undefined
+}

@@ -1,0 +1,41 @@
+import type { Generated } from 'kysely'
+
+/** Row types as stored. Times are epoch milliseconds; booleans are 0/1 so both dialects agree. */
+export interface UsersTable {
+  id: Generated<number>
+  username: string
+  email: string | null
+  full_name: string | null
+  password_hash: string
+  disabled: number
+  scopes: string
+  created_at: number
+  updated_at: number
+}
+
+export interface SessionsTable {
+  id: string
+  user_id: number
+  scope: string
+  auth_time: number
+  created_at: number
+  last_used_at: number
+  expires_at: number
+  user_agent: string | null
+  ip: string | null
+  revoked_at: number | null
+}
+
+export interface RefreshTokensTable {
+  hash: string
+  session_id: string
+  generation: number
+  created_at: number
+  used_at: number | null
+}
+
+export interface Database {
+  users: UsersTable
+  sessions: SessionsTable
+  refresh_tokens: RefreshTokensTable
+}

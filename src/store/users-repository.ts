@@ -1,0 +1,90 @@
+import type { Kysely, Selectable } from 'kysely'
+import type { NewUser, User, UserPatch } from '../users/user.js'
+import type { Database, UsersTable } from './schema.js'
+import { isUniqueViolation } from './unique-violation.js'
+
+export class UsernameTakenError extends Error {
+  constructor (username: string) {
+    super(`username "${username}" is taken`)
+    this.name = 'UsernameTakenError'
+  }
+}
+
+export function toUser (row: Selectable<UsersTable>): User {
+  return {
+    id: Number(row.id),
+    username: row.username,
+    email: row.email,
+    fullName: row.full_name,
+    passwordHash: row.password_hash,
+    disabled: Number(row.disabled) === 1,
+    scopes: row.scopes === '' ? [] : row.scopes.split(' '),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at)
+  }
+}
+
+export interface UsersRepository {
+  findByUsername: (username: string) => Promise<User | undefined>
+  create: (user: NewUser) => Promise<User>
+  update: (username: string, patch: UserPatch) => Promise<User | undefined>
+  setPasswordHash: (userId: number, passwordHash: string) => Promise<void>
+  delete: (username: string) => Promise<boolean>
+  /** Keyset pagination by username: stable under concurrent inserts. */
+  list: (options: { after?: string, limit: number }) => Promise<User[]>
+}
+
+export function createUsersRepository (db: Kysely<Database>, now: () => number = Date.now): UsersRepository {
+  return {
+    async findByUsername (username) {
+      const row = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst()
+      return row === undefined ? undefined : toUser(row)
+    },
+
+    async create (user) {
+      const at = now()
+      try {
+        const row = await db.insertInto('users').values({
+          username: user.username,
+          email: user.email,
+          full_name: user.fullName,
+          password_hash: user.passwordHash,
+          disabled: user.disabled ? 1 : 0,
+          scopes: user.scopes.join(' '),
+          created_at: at,
+          updated_at: at
+        }).returningAll().executeTakeFirstOrThrow()
+        return toUser(row)
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new UsernameTakenError(user.username)
+        throw err
+      }
+    },
+
+    async update (username, patch) {
+      const values: Partial<Record<keyof UsersTable, unknown>> = { updated_at: now() }
+      if (patch.email !== undefined) values.email = patch.email
+      if (patch.fullName !== undefined) values.full_name = patch.fullName
+      if (patch.disabled !== undefined) values.disabled = patch.disabled ? 1 : 0
+      if (patch.scopes !== undefined) values.scopes = patch.scopes.join(' ')
+      const row = await db.updateTable('users').set(values as any).where('username', '=', username)
+        .returningAll().executeTakeFirst()
+      return row === undefined ? undefined : toUser(row)
+    },
+
+    async setPasswordHash (userId, passwordHash) {
+      await db.updateTable('users').set({ password_hash: passwordHash, updated_at: now() }).where('id', '=', userId).execute()
+    },
+
+    async delete (username) {
+      const result = await db.deleteFrom('users').where('username', '=', username).executeTakeFirst()
+      return Number(result.numDeletedRows) > 0
+    },
+
+    async list ({ after, limit }) {
+      let query = db.selectFrom('users').selectAll().orderBy('username').limit(limit)
+      if (after !== undefined) query = query.where('username', '>', after)
+      return (await query.execute()).map(toUser)
+    }
+  }
+}

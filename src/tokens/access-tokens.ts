@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto'
+import { createSigner, createVerifier, TokenError } from 'fast-jwt'
+import type { Algorithm, KeySet } from './keys.js'
+
+export interface AccessTokenClaims {
+  iss: string
+  aud: string
+  sub: string
+  iat: number
+  exp: number
+  jti: string
+  scope: string
+  sid: string
+  auth_time: number
+}
+
+export interface IssueInput {
+  username: string
+  scopes: readonly string[]
+  sessionId: string
+  authTime: number
+}
+
+export interface IssuedAccessToken {
+  token: string
+  expiresIn: number
+  claims: AccessTokenClaims
+}
+
+/** Why a token was refused; the message is safe to show to the client. */
+export class AccessTokenError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'AccessTokenError'
+  }
+}
+
+/** Tokens longer than this are refused before any parsing (a JWT of ours is well under 1 KB). */
+export const MAX_TOKEN_LENGTH = 4096
+export const CLOCK_SKEW_SECONDS = 30
+const BASE64URL = /^[A-Za-z0-9_-]+$/
+const MAX_KID_LENGTH = 128
+
+export interface AccessTokenService {
+  algorithm: Algorithm
+  issue: (input: IssueInput) => IssuedAccessToken
+  verify: (token: string) => AccessTokenClaims
+}
+
+interface Options {
+  keys: KeySet
+  issuer: string
+  audience: string
+  ttlSeconds: number
+  now?: () => number
+}
+
+function parseHeader (segment: string): Record<string, unknown> {
+  if (!BASE64URL.test(segment)) throw new AccessTokenError('The access token is malformed')
+  let header: unknown
+  try {
+    header = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+  } catch {
+    throw new AccessTokenError('The access token is malformed')
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new AccessTokenError('The access token is malformed')
+  return header as Record<string, unknown>
+}
+
+export function createAccessTokenService (options: Options): AccessTokenService {
+  const { keys, issuer, audience, ttlSeconds } = options
+  const now = options.now ?? Date.now
+  const algorithm = keys.algorithm
+
+  const signer = createSigner({
+    key: keys.current.signKey,
+    algorithm,
+    kid: keys.current.kid,
+    header: { alg: algorithm, typ: 'at+jwt', kid: keys.current.kid }
+  })
+
+  // One verifier per key, each pinned to the one configured algorithm. fast-jwt's
+  // cache only memoises the (pure) signature and claim checks; revocation is
+  // checked against the store on every request.
+  const verifiers = new Map<string, (token: string) => Record<string, unknown>>()
+  for (const [kid, key] of keys.byKid) {
+    verifiers.set(kid, createVerifier({
+      key: key.verifyKey,
+      algorithms: [algorithm],
+      allowedIss: issuer,
+      allowedAud: audience,
+      checkTyp: 'at+jwt',
+      clockTolerance: CLOCK_SKEW_SECONDS * 1000,
+      requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'sid', 'scope', 'auth_time'],
+      cache: 4096,
+      cacheTTL: ttlSeconds * 1000
+    }) as (token: string) => Record<string, unknown>)
+  }
+
+  function issue (input: IssueInput): IssuedAccessToken {
+    const iat = Math.floor(now() / 1000)
+    const claims: AccessTokenClaims = {
+      iss: issuer,
+      aud: audience,
+      sub: input.username,
+      iat,
+      exp: iat + ttlSeconds,
+      jti: randomUUID(),
+      scope: input.scopes.join(' '),
+      sid: input.sessionId,
+      auth_time: input.authTime
+    }
+    return { token: signer(claims), expiresIn: ttlSeconds, claims }
+  }
+
+  function verify (token: string): AccessTokenClaims {
+    if (token.length > MAX_TOKEN_LENGTH) throw new AccessTokenError('The access token is too large')
+    const firstDot = token.indexOf('.')
+    const parts = token.split('.')
+    if (parts.length !== 3 || firstDot <= 0 || parts[1] === '' || parts[2] === '') throw new AccessTokenError('The access token is malformed')
+    const header = parseHeader(parts[0] as string)
+    if (header.alg !== algorithm) throw new AccessTokenError('The access token is signed with an algorithm this service does not accept')
+    const kid = header.kid
+    if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH) throw new AccessTokenError('The access token has no valid key id')
+    const verifier = verifiers.get(kid)
+    if (verifier === undefined) throw new AccessTokenError('The access token was signed with an unknown key')
+    if (!BASE64URL.test(parts[1] as string) || !BASE64URL.test(parts[2] as string)) throw new AccessTokenError('The access token is malformed')
+
+    let payload: Record<string, unknown>
+    try {
+      payload = verifier(token)
+    } catch (err) {
+      if (err instanceof TokenError && err.code === TokenError.codes.expired) throw new AccessTokenError('The access token expired')
+      throw new AccessTokenError('The access token is invalid')
+    }
+    const nowSeconds = now() / 1000
+    if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + CLOCK_SKEW_SECONDS) throw new AccessTokenError('The access token was issued in the future')
+    if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.scope !== 'string' ||
+        typeof payload.auth_time !== 'number' || typeof payload.exp !== 'number') {
+      throw new AccessTokenError('The access token is invalid')
+    }
+    return payload as unknown as AccessTokenClaims
+  }
+
+  return { algorithm, issue, verify }
+}

@@ -1,0 +1,117 @@
+import { accessDenied, conflict, invalidRequest, notFound } from '../errors.js'
+import type { PasswordHasher } from '../passwords/password-hasher.js'
+import { passwordPolicyViolation } from '../passwords/password-policy.js'
+import type { Store } from '../store/store.js'
+import { UsernameTakenError } from '../store/users-repository.js'
+import { isValidScope, normalizeScopes } from './scopes.js'
+import type { User, UserPatch } from './user.js'
+import { canonicalUsername, isValidUsername, USERNAME_RULE } from './username.js'
+
+export interface RegistrationInput {
+  username: string
+  password: string
+  email?: string | null
+  fullName?: string | null
+  scopes?: string[]
+  disabled?: boolean
+}
+
+export interface UserService {
+  register: (input: RegistrationInput) => Promise<User>
+  get: (username: string) => Promise<User>
+  list: (options: { after?: string, limit: number }) => Promise<{ users: User[], nextCursor: string | null }>
+  update: (username: string, patch: UserPatch) => Promise<{ user: User, revokedSessions: number }>
+  delete: (username: string) => Promise<void>
+  /** Checks the current password, applies the policy, and revokes every other session. */
+  changePassword: (user: User, currentSessionId: string | undefined, currentPassword: string, newPassword: string) => Promise<number>
+  /** Sets a password without the current one (CLI and admins). */
+  setPassword: (username: string, newPassword: string) => Promise<void>
+}
+
+export function canonicalOrThrow (raw: string): string {
+  const username = canonicalUsername(raw)
+  if (!isValidUsername(username)) throw invalidRequest(`Invalid username: use ${USERNAME_RULE}`)
+  return username
+}
+
+function checkScopes (scopes: string[]): string[] {
+  const bad = scopes.filter(s => !isValidScope(s))
+  if (bad.length > 0) throw invalidRequest(`Invalid scope name: ${bad.join(', ')}`)
+  return normalizeScopes(scopes)
+}
+
+export function createUserService (deps: { store: Store, hasher: PasswordHasher, now?: () => number }): UserService {
+  const { store, hasher } = deps
+  const now = deps.now ?? Date.now
+
+  async function hashAcceptable (password: string, username: string): Promise<string> {
+    const violation = passwordPolicyViolation(password, username)
+    if (violation !== undefined) throw invalidRequest(violation)
+    return await hasher.hash(password)
+  }
+
+  async function get (raw: string): Promise<User> {
+    const user = await store.users.findByUsername(canonicalUsername(raw))
+    if (user === undefined) throw notFound('No such user')
+    return user
+  }
+
+  return {
+    async register (input) {
+      const username = canonicalOrThrow(input.username)
+      const scopes = checkScopes(input.scopes ?? [])
+      if (await store.users.findByUsername(username) !== undefined) throw conflict('Username is already taken')
+      const passwordHash = await hashAcceptable(input.password, username)
+      try {
+        return await store.users.create({
+          username,
+          email: input.email ?? null,
+          fullName: input.fullName ?? null,
+          passwordHash,
+          disabled: input.disabled ?? false,
+          scopes
+        })
+      } catch (err) {
+        if (err instanceof UsernameTakenError) throw conflict('Username is already taken')
+        throw err
+      }
+    },
+
+    get,
+
+    async list ({ after, limit }) {
+      const users = await store.users.list({ after, limit: limit + 1 })
+      const page = users.slice(0, limit)
+      const last = page[page.length - 1]
+      return { users: page, nextCursor: users.length > limit && last !== undefined ? last.username : null }
+    },
+
+    async update (raw, patch) {
+      const username = canonicalUsername(raw)
+      const clean: UserPatch = { ...patch }
+      if (patch.scopes !== undefined) clean.scopes = checkScopes(patch.scopes)
+      const user = await store.users.update(username, clean)
+      if (user === undefined) throw notFound('No such user')
+      const revokedSessions = patch.disabled === true ? await store.sessions.revokeAllForUser(user.id, now()) : 0
+      return { user, revokedSessions }
+    },
+
+    async delete (raw) {
+      // Sessions and refresh tokens go with the user (ON DELETE CASCADE).
+      if (!await store.users.delete(canonicalUsername(raw))) throw notFound('No such user')
+    },
+
+    async changePassword (user, currentSessionId, currentPassword, newPassword) {
+      if (!await hasher.verify(currentPassword, user.passwordHash)) throw accessDenied('The current password is wrong')
+      const passwordHash = await hashAcceptable(newPassword, user.username)
+      await store.users.setPasswordHash(user.id, passwordHash)
+      return await store.sessions.revokeAllForUser(user.id, now(), currentSessionId)
+    },
+
+    async setPassword (raw, newPassword) {
+      const user = await get(raw)
+      await store.users.setPasswordHash(user.id, await hashAcceptable(newPassword, user.username))
+      await store.sessions.revokeAllForUser(user.id, now())
+    }
+  }
+}
