@@ -28,7 +28,7 @@ export const EnvSchema = Type.Object({
   REFRESH_TOKEN_EXPIRE_DAYS: Int(1, 365, 30),
   SESSION_IDLE_DAYS: Int(1, 365, 7),
   REFRESH_REUSE_GRACE_SECONDS: Int(0, 60, 0),
-  BCRYPT_COST: Int(4, 15, 12),
+  BCRYPT_COST: Int(10, 15, 12),
   HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   HASH_QUEUE_MAX: Int(0, 100000, 64),
   HASH_QUEUE_TIMEOUT_MS: Int(1, 60000, 2000),
