@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test as Tap } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { addUser, build, login, me, tempDir, TEST_SECRET } from '../helper.js'
 import { ASYMMETRIC, decodeSegment, forge, hmac, newKeyPair, signWith, writeKeyPair, type AsymmetricAlgorithm, type KeyPairFiles } from './key-files.js'
@@ -21,7 +21,6 @@ async function service (t: Tap, algorithm: Algorithm): Promise<Service> {
   const { access_token: token } = await login(app, 'alice')
   return { app, pair, token, header: decodeSegment(token, 0), payload: decodeSegment(token, 1) }
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0]
 
 async function assertRefused (t: Tap, app: FastifyInstance, token: string, description: RegExp): Promise<void> {
   const res = await me(app, token)
