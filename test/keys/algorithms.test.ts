@@ -84,5 +84,15 @@ for (const algorithm of ['HS256', ...ASYMMETRIC] as Algorithm[]) {
     await assertRefused(t, app, forge(noKid, payload, genuineSignature(algorithm, pair)), /no valid key id/)
     await assertRefused(t, app, forge({ ...header, kid: 42 }, payload, genuineSignature(algorithm, pair)), /no valid key id/)
     await assertRefused(t, app, forge({ ...header, kid: '../../etc/passwd' }, payload, genuineSignature(algorithm, pair)), /unknown key/)
+
+    // Keys named by the token itself (embedded jwk, jku, x5u) are never used: only configured kids count.
+    const attacker = newKeyPair(pair?.algorithm ?? 'ES256')
+    const attackerJwk = attacker.publicKey.export({ format: 'jwk' })
+    const attackerHeader = { ...header, alg: pair?.algorithm ?? 'ES256', kid: 'attacker', jwk: attackerJwk, jku: 'http://127.0.0.1:9/jwks.json', x5u: 'http://127.0.0.1:9/cert.pem' }
+    await assertRefused(t, app, forge(attackerHeader, payload, signWith(pair?.algorithm ?? 'ES256', attacker.privateKey)),
+      pair === undefined ? /algorithm this service does not accept/ : /unknown key/)
+    // Extra headers on a genuine signature are fine; an unknown critical extension is not (RFC 7515 §4.1.11).
+    t.equal((await me(app, forge({ ...header, jku: 'http://127.0.0.1:9/jwks.json' }, payload, genuineSignature(algorithm, pair)))).statusCode, 200)
+    await assertRefused(t, app, forge({ ...header, crit: ['urn:x'], 'urn:x': true }, payload, genuineSignature(algorithm, pair)), /invalid/)
   })
 }
