@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -24,17 +23,6 @@ export function childEnv (env: Record<string, string>): Record<string, string> {
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }
 }
 
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => { resolve(port) })
-    })
-  })
-}
-
 /** Runs the CLI to completion with stdin given; cwd is a temp dir so no stray .env is read. */
 export function runCli (args: string[], options: { env: Record<string, string>, cwd: string, input?: string }): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [CLI, ...args], { env: childEnv(options.env), cwd: options.cwd, input: options.input ?? '', encoding: 'utf8' })
@@ -52,20 +40,25 @@ function exited (child: ChildProcess): Promise<number | null> {
   return new Promise(resolve => child.once('exit', code => { resolve(code) }))
 }
 
-/** Starts dist/server.js and resolves once it logs that it listens; killed in teardown if still running. */
+/**
+ * Starts dist/server.js on port 0 (the kernel picks a free one: no race with
+ * other tests) and resolves with the address it logs once listening. Set
+ * PUBLIC_URL yourself when tokens must outlive a restart: its default follows
+ * PORT. Killed in teardown if still running.
+ */
 export async function startServer (t: Tap, env: Record<string, string>, cwd: string): Promise<RunningServer> {
-  const port = await freePort()
   const child = spawn(process.execPath, [SERVER], {
-    env: childEnv({ HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env, PORT: String(port) }),
+    env: childEnv({ HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env, PORT: '0' }),
     cwd,
     stdio: ['ignore', 'pipe', 'pipe']
   })
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   let output = ''
-  await new Promise<void>((resolve, reject) => {
+  const url = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8')
-      if (output.includes('Server listening at')) { child.stdout?.off('data', onData); resolve() }
+      const listening = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
+      if (listening !== null) { child.stdout?.off('data', onData); resolve(listening[1] as string) }
     }
     child.stdout?.on('data', onData)
     child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString('utf8') })
@@ -73,7 +66,7 @@ export async function startServer (t: Tap, env: Record<string, string>, cwd: str
   })
   child.stdout?.resume()
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     child,
     stop: async () => { child.kill('SIGTERM'); return await exited(child) }
   }
@@ -81,7 +74,7 @@ export async function startServer (t: Tap, env: Record<string, string>, cwd: str
 
 /** Runs dist/server.js expecting it to refuse to start. */
 export async function failedStart (env: Record<string, string>, cwd: string): Promise<{ code: number | null, stderr: string }> {
-  const child = spawn(process.execPath, [SERVER], { env: childEnv({ HOST: '127.0.0.1', PORT: String(await freePort()), ...env }), cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [SERVER], { env: childEnv({ HOST: '127.0.0.1', PORT: '0', ...env }), cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8') })
   child.stdout.resume()

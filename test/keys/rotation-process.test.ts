@@ -28,7 +28,7 @@ t.test('ES256 key rotation across restarts of the compiled service', async t => 
   const dir = tempDir(t)
   const oldKey = writeKeyPair(dir, 'ES256', 'old')
   const newKey = writeKeyPair(dir, 'ES256', 'new')
-  // PUBLIC_URL is fixed: it is the token issuer, so it must not follow the (free, changing) port.
+  // PUBLIC_URL is fixed: it is the token issuer, so it must not follow the port, which changes on every start.
   const env = { DATA_DIR: `${dir}/data`, BCRYPT_COST: '10', JWT_ALGORITHM: 'ES256', PUBLIC_URL: 'http://gatehouse.test' }
 
   const added = runCli(['user', 'add', 'alice'], { env: { ...env, JWT_PRIVATE_KEY_FILE: oldKey.privateFile }, cwd: dir, input: PASSWORD + '\n' })
