@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import { KNOWN_SCOPES } from '../src/users/scopes.js'
 
 const Jwk = Type.Object({
@@ -26,7 +26,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const base = app.config.publicUrl
   // Built once from configuration, never from request headers an attacker controls.
   const jwks = {
-    keys: [...app.keys.byKid.values()].flatMap(k => k.publicJwk === undefined ? [] : [pick(k.publicJwk)])
+    keys: [...app.keys.byKid.values()].flatMap(k => k.publicJwk === undefined ? [] : [publicMembers(k.publicJwk)])
   }
   const metadata = {
     issuer: base,
@@ -49,10 +49,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (_request, reply) => reply.header('cache-control', 'public, max-age=3600').send(metadata))
 }
 
-/** Only public members: a JWK exported from a public KeyObject has none other, but be explicit. */
-function pick (jwk: Record<string, unknown>): any {
-  const allowed = ['kty', 'kid', 'alg', 'use', 'n', 'e', 'crv', 'x', 'y']
-  return Object.fromEntries(Object.entries(jwk).filter(([k]) => allowed.includes(k)))
+const PUBLIC_MEMBERS = new Set(Object.keys(Jwk.properties))
+
+/**
+ * Only public members, by allow-list: a JWK exported from a public KeyObject
+ * has no private ones, but a JWKS must never depend on that.
+ */
+function publicMembers (jwk: Record<string, unknown>): Static<typeof Jwk> {
+  return Object.fromEntries(Object.entries(jwk).filter(([name]) => PUBLIC_MEMBERS.has(name))) as Static<typeof Jwk>
 }
 
 export default routes

@@ -5,7 +5,7 @@ import { createPasswordHasher } from '../passwords/password-hasher.js'
 import { openStore, type Store } from '../store/store.js'
 import { canonicalUsername } from '../users/username.js'
 import { createUserService, type UserService } from '../users/user-service.js'
-import { generateKeyPair, generateSecret } from './keys.js'
+import { generateKeyPair, generateSecret, KeyFileExistsError, rotationSteps } from './keys.js'
 import { readPassword } from './read-password.js'
 
 const USAGE = `usage: npm run cli -- <command>
@@ -84,19 +84,8 @@ function keysCommand (args: string[]): string {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { alg: { type: 'string' }, out: { type: 'string' } } })
   if (positionals[0] !== 'generate' || values.out === undefined) throw new UsageError()
   const alg = values.alg ?? 'ES256'
-  if (alg !== 'RS256' && alg !== 'ES256' && alg !== 'EdDSA') throw new UsageError(`--alg must be RS256, ES256 or EdDSA (HS256 uses \`secret generate\`)`)
-  const publicPem = generateKeyPair(alg, values.out)
-  return `wrote ${alg} private key to ${values.out} (mode 0600)
-
-public key:
-${publicPem}
-To rotate with no downtime:
-  1. Keep the old key file. Start every instance with
-       JWT_ALGORITHM=${alg} JWT_PRIVATE_KEY_FILE=${values.out} JWT_PREVIOUS_KEY_FILES=<old key file>
-     New tokens carry the new kid; tokens signed with the old key still verify,
-     and /.well-known/jwks.json publishes both public keys.
-  2. Wait at least ACCESS_TOKEN_EXPIRE_MINUTES (plus your verifiers' JWKS cache time).
-  3. Drop the old file from JWT_PREVIOUS_KEY_FILES and restart.`
+  if (alg !== 'RS256' && alg !== 'ES256' && alg !== 'EdDSA') throw new UsageError(`--alg must be RS256, ES256 or EdDSA; HS256 uses a shared secret: \`npm run cli -- secret generate\``)
+  return rotationSteps(alg, values.out, generateKeyPair(alg, values.out))
 }
 
 class UsageError extends Error {
@@ -115,7 +104,7 @@ main(process.argv.slice(2)).then(
   (output) => { process.stdout.write(output + '\n') },
   (err: unknown) => {
     if (err instanceof UsageError) process.stderr.write(err.message + '\n')
-    else if (err instanceof ConfigError) process.stderr.write(err.message + '\n')
+    else if (err instanceof ConfigError || err instanceof KeyFileExistsError) process.stderr.write(err.message + '\n')
     else if (err instanceof ServiceError) process.stderr.write(`error: ${err.message}\n`)
     else process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`)
     process.exitCode = err instanceof UsageError ? 64 : 1

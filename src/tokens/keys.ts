@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, randomBytes, type KeyObject, type JsonWebKey } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ConfigError, type Config } from '../config.js'
 
@@ -35,6 +35,8 @@ const KNOWN_EXAMPLE_SECRETS = new Set([
 ])
 
 const MIN_SECRET_BYTES = 32
+/** A PEM key is a few KB at most; anything larger is not a key (and /dev/zero would never end). */
+const MAX_KEY_FILE_BYTES = 64 * 1024
 
 /** RFC 7638 JWK thumbprint, base64url: a stable kid derived from the key itself. */
 export function jwkThumbprint (jwk: JsonWebKey): string {
@@ -88,18 +90,35 @@ function expectedKeyProblem (algorithm: Algorithm, key: KeyObject): string | und
   }
 }
 
-function loadKeyFile (algorithm: Algorithm, file: string, variable: string, problems: string[]): SigningKey | undefined {
-  let pem: string
+function readKeyFile (file: string, variable: string, problems: string[]): string | undefined {
   try {
-    pem = readFileSync(file, 'utf8')
+    const stat = statSync(file)
+    if (!stat.isFile()) {
+      problems.push(`${variable}: "${file}" is not a regular file`)
+      return undefined
+    }
+    if (stat.size > MAX_KEY_FILE_BYTES) {
+      problems.push(`${variable}: "${file}" is ${stat.size} bytes, too large for a PEM key`)
+      return undefined
+    }
+    return readFileSync(file, 'utf8')
   } catch (err) {
     problems.push(`${variable}: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    return undefined
+  }
+}
+
+function loadKeyFile (algorithm: Algorithm, file: string, variable: string, problems: string[]): SigningKey | undefined {
+  const pem = readKeyFile(file, variable, problems)
+  if (pem === undefined) return undefined
+  if (pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----') || /Proc-Type: *4,ENCRYPTED/.test(pem)) {
+    problems.push(`${variable}: "${file}" is encrypted; the service needs an unencrypted PKCS#8 key (protect it with file permissions or a secret store)`)
     return undefined
   }
   let publicKey: KeyObject
   let privatePem: string | undefined
   try {
-    if (pem.includes('PRIVATE KEY')) {
+    if (pem.includes('PRIVATE KEY-----')) {
       const privateKey = createPrivateKey(pem)
       publicKey = createPublicKey(privateKey)
       privatePem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
@@ -136,8 +155,11 @@ export function loadKeySet (config: Config): KeySet {
   let current: SigningKey | undefined
   let generatedSecretFile: string | undefined
 
+  const retired: VerificationKey[] = []
+
   if (jwt.algorithm === 'HS256') {
     if (jwt.privateKeyFile !== undefined) problems.push('JWT_PRIVATE_KEY_FILE: only used with RS256, ES256 or EdDSA; HS256 uses JWT_SECRET')
+    if (jwt.previousKeyFiles.length > 0) problems.push('JWT_PREVIOUS_KEY_FILES: only used with RS256, ES256 or EdDSA; retired HS256 secrets go in JWT_PREVIOUS_SECRETS')
     let secret = jwt.secret
     if (secret === undefined) {
       if (config.production) {
@@ -156,9 +178,10 @@ export function loadKeySet (config: Config): KeySet {
     jwt.previousSecrets.forEach((previous, i) => {
       const problem = secretProblem(previous, `JWT_PREVIOUS_SECRETS[${i}]`)
       if (problem !== undefined) problems.push(problem)
-      else { const key = secretKey(previous); byKid.set(key.kid, key) }
+      else retired.push(secretKey(previous))
     })
   } else {
+    if (jwt.previousSecrets.length > 0) problems.push(`JWT_PREVIOUS_SECRETS: only used with HS256; retired ${jwt.algorithm} keys go in JWT_PREVIOUS_KEY_FILES`)
     if (jwt.privateKeyFile === undefined) {
       problems.push(`JWT_PRIVATE_KEY_FILE: required for JWT_ALGORITHM=${jwt.algorithm} (make one with \`npm run cli -- keys generate --alg ${jwt.algorithm} --out FILE\`)`)
     } else {
@@ -167,12 +190,15 @@ export function loadKeySet (config: Config): KeySet {
         problems.push(`JWT_PRIVATE_KEY_FILE: "${jwt.privateKeyFile}" holds a public key; the signing key must be private`)
       }
     }
+    // A retired key only verifies, so its public key (or a certificate) is enough.
     for (const file of jwt.previousKeyFiles) {
       const key = loadKeyFile(jwt.algorithm, file, 'JWT_PREVIOUS_KEY_FILES', problems)
-      if (key !== undefined) byKid.set(key.kid, key)
+      if (key !== undefined) retired.push({ kid: key.kid, verifyKey: key.verifyKey, publicJwk: key.publicJwk })
     }
   }
   if (problems.length > 0 || current === undefined) throw new ConfigError(problems)
+  // The current key first: the JWKS document lists it first.
   byKid.set(current.kid, current)
+  for (const key of retired) if (!byKid.has(key.kid)) byKid.set(key.kid, key)
   return { algorithm: jwt.algorithm, current, byKid, generatedSecretFile }
 }

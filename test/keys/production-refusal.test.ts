@@ -1,0 +1,30 @@
+import t from 'tap'
+import { generateKeyPairSync } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { tempDir } from '../helper.js'
+import { writeKeyPair } from './key-files.js'
+import { failedStart, needBuild } from './processes.js'
+
+t.test('NODE_ENV=production refuses a weak RSA key: exit 78, the variable named on stderr', async t => {
+  if (!needBuild(t)) return
+  const dir = tempDir(t)
+  const weak = join(dir, 'weak.key')
+  writeFileSync(weak, generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }))
+  const { code, stderr } = await failedStart({ NODE_ENV: 'production', DATA_DIR: dir, JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY_FILE: weak }, dir)
+  t.equal(code, 78, 'EX_CONFIG')
+  t.match(stderr, /refusing to start/)
+  t.match(stderr, /JWT_PRIVATE_KEY_FILE: .*1024-bit RSA key, RS256 needs at least 2048 bits/)
+  t.notMatch(stderr, /BEGIN/, 'no key material on stderr')
+})
+
+t.test('NODE_ENV=production refuses a missing retired key file', async t => {
+  if (!needBuild(t)) return
+  const dir = tempDir(t)
+  const current = writeKeyPair(dir, 'ES256')
+  const { code, stderr } = await failedStart({
+    NODE_ENV: 'production', DATA_DIR: dir, JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY_FILE: current.privateFile, JWT_PREVIOUS_KEY_FILES: join(dir, 'lost.key')
+  }, dir)
+  t.equal(code, 78)
+  t.match(stderr, /JWT_PREVIOUS_KEY_FILES: cannot read .*lost\.key.*ENOENT/)
+})
