@@ -18,7 +18,12 @@ export default fp(async (app) => {
   }
   const mode = app.config.redisFailMode
   const shared = createRedisCounters(app.redis, app.config.redisKeyPrefix)
+  // One login touches several counters: warn once per interval, not once per call.
+  const WARN_INTERVAL_MS = 10_000
+  let lastWarning = 0
   app.decorate('counters', withFailMode(shared, mode, (err) => {
+    if (Date.now() - lastWarning < WARN_INTERVAL_MS) return
+    lastWarning = Date.now()
     app.log.warn({ err: { message: (err as Error).message }, redisFailMode: mode },
       mode === 'closed' ? 'login counters unreachable: refusing logins' : 'login counters unreachable: logins are not being counted')
   }))
