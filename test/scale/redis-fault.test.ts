@@ -70,3 +70,21 @@ t.test('REDIS_FAIL_MODE=open: logins proceed uncounted while Redis is down, then
 
   await assertRecovered(t, app, redis)
 })
+
+t.test('REDIS_FAIL_MODE=closed: a hung Redis gives a 503 after the command timeout, not a hanging request', async t => {
+  if (!haveRedisServer(t)) return
+  const redis = new PrivateRedis(t, await freePort(), tempDir(t, 'gatehouse-redis-'))
+  await redis.start()
+  const app = await build(t, { ...LIMITS, REDIS_URL: redis.url, REDIS_FAIL_MODE: 'closed' })
+  await addUser(app, 'alice')
+  redis.pause()
+  t.teardown(() => { redis.resume() })
+  // A bound, not a speed check: only a request that hangs for 10 s fails here.
+  const hung = new Promise<never>((_resolve, reject) => { setTimeout(() => { reject(new Error('the request hung')) }, 10_000).unref() })
+  const res = await Promise.race([attempt(app, 'alice', PASSWORD), hung])
+  t.equal(res.statusCode, 503)
+  t.equal(res.json().error, 'temporarily_unavailable')
+  redis.resume()
+  await waitFor('Redis to answer again', async () => await app.redis?.ping() === 'PONG', 100, 200)
+  t.equal((await attempt(app, 'alice', PASSWORD)).statusCode, 200)
+})

@@ -33,6 +33,10 @@ export class PrivateRedis {
     await waitFor(`redis-server on port ${this.port} (${output()})`, async () => await answersPing(this.port))
   }
 
+  /** SIGSTOP: the connection stays open but nothing answers (a hung server, not a dead one). */
+  pause (): void { this.child?.kill('SIGSTOP') }
+  resume (): void { this.child?.kill('SIGCONT') }
+
   async stop (): Promise<void> {
     if (this.child !== undefined) await kill(this.child)
     this.child = undefined
