@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import { ServiceError, type ErrorCode } from '../src/errors.js'
 import { HashQueueFullError } from '../src/passwords/hash-limiter.js'
+import { isRedisUnavailable } from '../src/redis/unavailable.js'
 import { isStoreUnavailable } from '../src/store/unavailable.js'
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
@@ -40,7 +41,7 @@ export function toServiceError (err: FastifyError | Error): ServiceError {
     const subject = path === '' ? where : `${where}.${path}`
     return new ServiceError('invalid_request', 400, `${subject} ${first?.message ?? 'is invalid'}${extra}`)
   }
-  if (isStoreUnavailable(err)) {
+  if (isStoreUnavailable(err) || isRedisUnavailable(err)) {
     return new ServiceError('temporarily_unavailable', 503, 'The service is temporarily unavailable; try again shortly', { 'retry-after': '2' })
   }
   const status = fastifyError.statusCode

@@ -5,7 +5,9 @@ import { tooManyRequests } from '../src/errors.js'
 /**
  * A general per-client-IP request limit on every route (RATE_LIMIT_MAX per
  * RATE_LIMIT_WINDOW_SECONDS; 0 turns it off). Failed logins have their own,
- * stricter limits (src/auth/login-throttle.ts).
+ * stricter limits (src/auth/login-throttle.ts). With Redis the counts are
+ * shared; when Redis is unreachable REDIS_FAIL_MODE=open skips the limit and
+ * `closed` answers 503 (plugins/error-handler.ts maps the Redis error).
  * @see https://github.com/fastify/fastify-rate-limit
  */
 export default fp(async (app) => {
@@ -15,7 +17,7 @@ export default fp(async (app) => {
     global: true,
     max,
     timeWindow: windowSeconds * 1000,
-    ...(app.redis !== undefined ? { redis: app.redis, nameSpace: 'gatehouse:rl:', skipOnError: app.config.redisFailMode === 'open' } : {}),
+    ...(app.redis !== undefined ? { redis: app.redis, nameSpace: `${app.config.redisKeyPrefix}rl:`, skipOnError: app.config.redisFailMode === 'open' } : {}),
     errorResponseBuilder: (_request, context) => tooManyRequests(context.ttl / 1000, 'Too many requests, slow down')
   })
 }, { name: 'rate-limit', dependencies: ['config', 'redis'], fastify: '5.x' })

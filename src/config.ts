@@ -18,6 +18,7 @@ export const EnvSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres|postgresql|sqlite)://' })),
   DATABASE_POOL_SIZE: Int(1, 200, 10),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_KEY_PREFIX: Type.String({ default: 'gatehouse:', minLength: 1, maxLength: 100, pattern: '^\\S+$' }),
   JWT_ALGORITHM: Type.Union([Type.Literal('HS256'), Type.Literal('RS256'), Type.Literal('ES256'), Type.Literal('EdDSA')], { default: 'HS256' }),
   JWT_SECRET: Str(),
   JWT_PREVIOUS_SECRETS: Str(),
@@ -59,6 +60,8 @@ export interface Config {
   databaseUrl: string | undefined
   databasePoolSize: number
   redisUrl: string | undefined
+  /** Every Redis key starts with this, so several deployments (or test runs) can share one Redis. */
+  redisKeyPrefix: string
   redisFailMode: 'open' | 'closed'
   jwt: {
     algorithm: 'HS256' | 'RS256' | 'ES256' | 'EdDSA'
@@ -162,6 +165,7 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
     databaseUrl: env.DATABASE_URL,
     databasePoolSize: env.DATABASE_POOL_SIZE,
     redisUrl: env.REDIS_URL,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
     redisFailMode: env.REDIS_FAIL_MODE,
     jwt: {
       algorithm: env.JWT_ALGORITHM,

@@ -86,6 +86,10 @@ export function createAuthService (deps: Dependencies): AuthService {
       }
       if (user === undefined || !matches) {
         const after = await throttle.recordFailure(username, client.ip)
+        if (after.overLimit === true) {
+          audit({ event: 'login.failed', username, reason: 'locked_out' })
+          throw tooManyRequests(after.retryAfterSeconds)
+        }
         audit({ event: 'login.failed', username, reason: 'bad_credentials' })
         if (after.locked && after.reason !== undefined) audit({ event: 'login.locked_out', username, scope: after.reason })
         throw badCredentials()

@@ -22,6 +22,8 @@ export interface ThrottleVerdict {
   locked: boolean
   retryAfterSeconds: number
   reason?: 'user' | 'ip'
+  /** This failure itself came after the limit was reached. */
+  overLimit?: boolean
 }
 
 export class LoginThrottle {
@@ -42,10 +44,17 @@ export class LoginThrottle {
     return { locked: false, retryAfterSeconds: 0 }
   }
 
-  /** Records one failed attempt; returns a lockout verdict when this failure crossed a limit. */
+  /**
+   * Records one failed attempt; returns a lockout verdict when this failure
+   * reached a limit. The increment is the gate: guesses that all passed
+   * `check` in parallel are numbered by the atomic counter, and those numbered
+   * past the limit come back `overLimit` (answer 429, not 401), so no more
+   * than the limit ever get a 401.
+   */
   async recordFailure (username: string, ip: string): Promise<ThrottleVerdict> {
     const userKey = `user:${username}`
     const ipKey = `ip:${ip}`
+    const { maxFailuresPerUser, maxFailuresPerIp } = this.limits
     const [userLevel, ipLevel] = await Promise.all([this.lockoutLevel(userKey), this.lockoutLevel(ipKey)])
     const userWindow = this.limits.windowSeconds * 2 ** Math.min(userLevel, 4)
     const ipWindow = this.limits.windowSeconds * 2 ** Math.min(ipLevel, 4)
@@ -55,11 +64,12 @@ export class LoginThrottle {
     ])
     // The escalation memory lasts a day longer than the longest window.
     const escalationWindow = this.limits.windowSeconds * 16 + 86400
-    if (user.count === this.limits.maxFailuresPerUser) await this.counters.increment(`lockouts:${userKey}`, escalationWindow)
-    if (byIp.count === this.limits.maxFailuresPerIp) await this.counters.increment(`lockouts:${ipKey}`, escalationWindow)
-    if (user.count >= this.limits.maxFailuresPerUser) return { locked: true, retryAfterSeconds: user.ttlSeconds, reason: 'user' }
-    if (byIp.count >= this.limits.maxFailuresPerIp) return { locked: true, retryAfterSeconds: byIp.ttlSeconds, reason: 'ip' }
-    return { locked: false, retryAfterSeconds: 0 }
+    if (user.count === maxFailuresPerUser) await this.counters.increment(`lockouts:${userKey}`, escalationWindow)
+    if (byIp.count === maxFailuresPerIp) await this.counters.increment(`lockouts:${ipKey}`, escalationWindow)
+    const overLimit = user.count > maxFailuresPerUser || byIp.count > maxFailuresPerIp
+    if (user.count >= maxFailuresPerUser) return { locked: true, retryAfterSeconds: user.ttlSeconds, reason: 'user', overLimit }
+    if (byIp.count >= maxFailuresPerIp) return { locked: true, retryAfterSeconds: byIp.ttlSeconds, reason: 'ip', overLimit }
+    return { locked: false, retryAfterSeconds: 0, overLimit: false }
   }
 
   async recordSuccess (username: string): Promise<void> {

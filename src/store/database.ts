@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { migrationProvider, type Dialect } from './migrations.js'
 import type { Database } from './schema.js'
+import { LockingSqliteDialect } from './sqlite-migration-lock.js'
 
 export interface DatabaseHandle {
   db: Kysely<Database>
@@ -32,7 +33,7 @@ function openSqlite (file: string): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+  const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: sqlite }) })
   return { db, dialect: 'sqlite', location: file, pool: undefined, close: async () => { await db.destroy() } }
 }
 
@@ -64,8 +65,19 @@ export function openDatabase (options: DatabaseOptions): DatabaseHandle {
 }
 
 export async function migrateToLatest (handle: DatabaseHandle): Promise<string[]> {
-  const migrator = new Migrator({ db: handle.db, provider: migrationProvider(handle.dialect) })
+  // Kysely looks for its migration tables in every schema unless told which
+  // one; name the connection's own schema, or a database shared by several
+  // schemas (one per deployment, or per test run) would skip creating them.
+  const migrationTableSchema = handle.dialect === 'postgres' ? await currentSchema(handle) : undefined
+  const migrator = new Migrator({ db: handle.db, provider: migrationProvider(handle.dialect), migrationTableSchema })
   const { error, results } = await migrator.migrateToLatest()
   if (error !== undefined) throw error instanceof Error ? error : new Error(String(error))
   return (results ?? []).filter(r => r.status === 'Success').map(r => r.migrationName)
+}
+
+async function currentSchema (handle: DatabaseHandle): Promise<string> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(handle.db)
+  const schema = rows[0]?.schema
+  if (schema === null || schema === undefined) throw new Error('PostgreSQL: no schema on the search_path exists; create it first')
+  return schema
 }

@@ -57,6 +57,17 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.dropTable('refresh_tokens').execute()
       await db.schema.dropTable('sessions').execute()
     }
+  },
+  '003_username_byte_order': {
+    // Keyset pagination orders by username. SQLite compares bytes; a
+    // PostgreSQL database created with a linguistic collation (en_US…) would
+    // order punctuation differently, so pin the column to byte order there too.
+    async up (db: Kysely<any>) {
+      if (dialect === 'postgres') await sql`alter table users alter column username type varchar(64) collate "C"`.execute(db)
+    },
+    async down (db: Kysely<any>) {
+      if (dialect === 'postgres') await sql`alter table users alter column username type varchar(64) collate "default"`.execute(db)
+    }
   }
 })
 

@@ -1,0 +1,29 @@
+import { temporarilyUnavailable } from '../errors.js'
+import type { CounterStore } from './login-throttle.js'
+
+export type FailMode = 'open' | 'closed'
+
+/**
+ * What login does when the shared counters cannot be reached (REDIS_FAIL_MODE):
+ * `closed` refuses logins with 503 until they are back, because unlimited
+ * guessing is worse than a short outage; `open` lets logins through uncounted
+ * (every failure is reported to `onFailure` so it gets logged). Nothing is
+ * cached, so the first call after Redis returns is counted again.
+ */
+export function withFailMode (counters: CounterStore, mode: FailMode, onFailure: (err: unknown) => void): CounterStore {
+  const RETRY_AFTER_SECONDS = 5
+  async function guarded<T> (operation: () => Promise<T>, openFallback: T): Promise<T> {
+    try {
+      return await operation()
+    } catch (err) {
+      onFailure(err)
+      if (mode === 'closed') throw temporarilyUnavailable('Login is temporarily unavailable; try again shortly', RETRY_AFTER_SECONDS)
+      return openFallback
+    }
+  }
+  return {
+    increment: async (key, windowSeconds) => await guarded(async () => await counters.increment(key, windowSeconds), { count: 0, ttlSeconds: 0 }),
+    get: async (key) => await guarded(async () => await counters.get(key), undefined),
+    reset: async (key) => { await guarded(async () => { await counters.reset(key) }, undefined) }
+  }
+}

@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify'
+import { addUser, build, form, PASSWORD } from '../helper.js'
+import { eachCounterStore } from './counter-stores.js'
+
+const LIMITS = { LOGIN_MAX_FAILURES_PER_USER: '3', LOGIN_MAX_FAILURES_PER_IP: '50', LOGIN_FAILURE_WINDOW_SECONDS: '60' }
+
+async function attempt (app: FastifyInstance, username: string, password: string, headers: Record<string, string> = {}) {
+  const request = form({ username, password })
+  return await app.inject({ method: 'POST', url: '/token', payload: request.payload, headers: { ...request.headers, ...headers } })
+}
+
+eachCounterStore('per-username limit: 429 too_many_requests with Retry-After, even for the right password', async (t, env) => {
+  const app = await build(t, { ...env, ...LIMITS })
+  await addUser(app, 'alice')
+  for (let i = 1; i <= 3; i++) t.equal((await attempt(app, 'alice', 'wrong')).statusCode, 401, `failure ${i} is a 401`)
+  const locked = await attempt(app, 'alice', 'wrong')
+  t.equal(locked.statusCode, 429)
+  t.same(locked.json(), { error: 'too_many_requests', error_description: 'Too many failed attempts, try again later' })
+  const retryAfter = Number(locked.headers['retry-after'])
+  t.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter} is within the window`)
+  t.equal((await attempt(app, 'ALICE', PASSWORD)).statusCode, 429, 'the right password does not lift the lockout')
+  t.equal((await attempt(app, 'bob', 'wrong')).statusCode, 401, 'other usernames are not affected')
+})
+
+eachCounterStore('a locked-out answer looks the same for existing and unknown usernames and costs one bcrypt check', async (t, env) => {
+  const app = await build(t, { ...env, ...LIMITS })
+  await addUser(app, 'alice')
+  let verifications = 0
+  const verify = app.passwordHasher.verify
+  app.passwordHasher.verify = async (...args) => { verifications++; return await verify(...args) }
+
+  const lockedAnswers = []
+  for (const username of ['alice', 'ghost']) {
+    for (let i = 0; i < 3; i++) await attempt(app, username, 'wrong')
+    verifications = 0
+    const res = await attempt(app, username, 'wrong')
+    t.equal(verifications, 1, `${username}: the locked-out refusal did one bcrypt comparison, like any other refusal`)
+    lockedAnswers.push(res)
+  }
+  const [known, unknown] = lockedAnswers
+  t.equal(known?.statusCode, 429)
+  t.equal(unknown?.statusCode, known?.statusCode)
+  t.equal(unknown?.body, known?.body)
+  const headerNames = (res: typeof known) => Object.keys(res?.headers ?? {}).filter(h => h !== 'date').sort()
+  t.same(headerNames(unknown), headerNames(known))
+  t.equal(unknown?.headers['retry-after'], known?.headers['retry-after'])
+})
+
+eachCounterStore('a successful login resets the username counter', async (t, env) => {
+  const app = await build(t, { ...env, ...LIMITS })
+  await addUser(app, 'alice')
+  for (let i = 0; i < 2; i++) t.equal((await attempt(app, 'alice', 'wrong')).statusCode, 401)
+  t.equal((await attempt(app, 'alice', PASSWORD)).statusCode, 200)
+  for (let i = 0; i < 3; i++) t.equal((await attempt(app, 'alice', 'wrong')).statusCode, 401, 'three more failures are allowed again')
+  t.equal((await attempt(app, 'alice', 'wrong')).statusCode, 429)
+})
+
+eachCounterStore('per-IP limit across usernames', async (t, env) => {
+  const app = await build(t, { ...env, ...LIMITS, LOGIN_MAX_FAILURES_PER_IP: '4' })
+  for (let i = 0; i < 4; i++) t.equal((await attempt(app, `user${i}`, 'wrong')).statusCode, 401)
+  const locked = await attempt(app, 'someone-else', 'wrong')
+  t.equal(locked.statusCode, 429)
+  t.ok(Number(locked.headers['retry-after']) >= 1)
+})
+
+eachCounterStore('N parallel wrong guesses against limit L: exactly L get a 401, the rest 429', async (t, env, kind) => {
+  const limit = 5
+  const guesses = 24
+  const app = await build(t, { ...env, ...LIMITS, LOGIN_MAX_FAILURES_PER_USER: String(limit) })
+  await addUser(app, 'alice')
+  const results = await Promise.all(Array.from({ length: guesses }, async (_, i) => await attempt(app, 'alice', `wrong-${i}`)))
+  const statuses = results.map(r => r.statusCode)
+  t.equal(statuses.filter(s => s === 401).length, limit, `${kind}: exactly ${limit} refusals counted as plain failures`)
+  t.equal(statuses.filter(s => s === 429).length, guesses - limit)
+  const counted = await app.counters.get('user:alice')
+  t.equal(counted?.count, guesses, 'every guess was counted atomically (none lost to a race)')
+})
+
+eachCounterStore('TRUST_PROXY=false counts the socket address and ignores X-Forwarded-For', async (t, env) => {
+  const app = await build(t, { ...env, ...LIMITS, LOGIN_MAX_FAILURES_PER_IP: '3', TRUST_PROXY: 'false' })
+  for (let i = 0; i < 3; i++) {
+    t.equal((await attempt(app, `user${i}`, 'wrong', { 'x-forwarded-for': `203.0.113.${i}` })).statusCode, 401)
+  }
+  t.equal((await attempt(app, 'user9', 'wrong', { 'x-forwarded-for': '198.51.100.7' })).statusCode, 429, 'a forged header does not escape the limit')
+})
+
+eachCounterStore('TRUST_PROXY=true counts the client address from X-Forwarded-For', async (t, env) => {
+  const app = await build(t, { ...env, ...LIMITS, LOGIN_MAX_FAILURES_PER_IP: '3', TRUST_PROXY: 'true' })
+  for (let i = 0; i < 3; i++) {
+    t.equal((await attempt(app, `user${i}`, 'wrong', { 'x-forwarded-for': '203.0.113.5' })).statusCode, 401)
+  }
+  t.equal((await attempt(app, 'user9', 'wrong', { 'x-forwarded-for': '203.0.113.5' })).statusCode, 429, 'that client is locked out')
+  t.equal((await attempt(app, 'user9', 'wrong', { 'x-forwarded-for': '198.51.100.7' })).statusCode, 401, 'another client behind the same proxy is not')
+})

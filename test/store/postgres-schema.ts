@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { needPostgres, POSTGRES_URL } from '../services.js'
+
+interface Tap {
+  teardown: (fn: () => unknown) => void
+  skip: (...args: any[]) => unknown
+  fail: (message: string) => void
+}
+
+/** A URL whose connections use `schema` first on their search_path (libpq's `options` parameter). */
+export function urlWithSchema (schema: string): string {
+  const separator = POSTGRES_URL.includes('?') ? '&' : '?'
+  return `${POSTGRES_URL}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`
+}
+
+async function withClient<T> (fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL })
+  await client.connect()
+  try { return await fn(client) } finally { await client.end() }
+}
+
+/**
+ * A fresh, empty schema on the shared test database for this run, dropped
+ * (with everything in it) in teardown. Resolves undefined when PostgreSQL is
+ * not reachable (the test was skipped, or failed under CI).
+ */
+export async function postgresSchema (t: Tap): Promise<{ url: string, schema: string } | undefined> {
+  if (!await needPostgres(t)) return undefined
+  const schema = `gh_${randomBytes(6).toString('hex')}`
+  await withClient(async client => { await client.query(`create schema ${schema}`) })
+  t.teardown(async () => { await withClient(async client => { await client.query(`drop schema if exists ${schema} cascade`) }) })
+  return { url: urlWithSchema(schema), schema }
+}
+
+/** Table names in a schema, sorted. */
+export async function tablesIn (schema: string): Promise<string[]> {
+  return await withClient(async client => {
+    const result = await client.query<{ table_name: string }>(
+      'select table_name from information_schema.tables where table_schema = $1 order by table_name', [schema])
+    return result.rows.map(r => r.table_name)
+  })
+}
