@@ -18,6 +18,7 @@ import countersPlugin from './counters.js'
 import errorHandlerPlugin from './error-handler.js'
 import jwtPlugin from './jwt.js'
 import { loggerOptions } from './logger.js'
+import metricsPlugin from './metrics.js'
 import passwordsPlugin from './passwords.js'
 import rateLimitPlugin from './rate-limit.js'
 import redisPlugin from './redis.js'
@@ -84,6 +85,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(passwordsPlugin)
   await app.register(jwtPlugin)
   await app.register(servicesPlugin)
+  await app.register(metricsPlugin)
   await app.register(authPlugin)
 
   await app.register(tokenRoutes)
