@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
+import type { Test } from 'tap'
 import { join } from 'node:path'
 import { freePort } from './service-process.js'
 
@@ -10,11 +11,6 @@ import { freePort } from './service-process.js'
  * touched. PostgreSQL refuses to run as root, so as root the cluster belongs
  * to the `postgres` system user.
  */
-interface Tap {
-  teardown: (fn: () => unknown) => void
-  skip: (message: string) => void
-  fail: (message: string) => void
-}
 
 export interface PostgresProcess {
   port: number
@@ -39,12 +35,12 @@ function run (binary: string, args: string[]): void {
 }
 
 /** Starts a fresh cluster, or skips (fails under GATEHOUSE_REQUIRE_SERVICES=1) when PostgreSQL is not installed. */
-export async function startPostgres (t: Tap): Promise<PostgresProcess | undefined> {
+export async function startPostgres (t: Test): Promise<PostgresProcess | undefined> {
   const bin = findBinDir()
   if (bin === undefined) {
     const message = 'PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb) are not installed'
     if (process.env.GATEHOUSE_REQUIRE_SERVICES === '1') t.fail(message)
-    else t.skip(`${message}: skipped`)
+    else t.skip(`${message}: skipped`, () => {})
     return undefined
   }
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-pg-'))
