@@ -1,0 +1,9 @@
+import t from 'tap'
+import { killMidBurst } from './kill-burst.js'
+import { startPostgres } from './postgres-process.js'
+
+t.test('kill -9 during a burst on PostgreSQL (own cluster): every 2xx is durable, nothing half-written', async t => {
+  const postgres = await startPostgres(t)
+  if (postgres === undefined) return
+  await killMidBurst(t, postgres.url)
+})
