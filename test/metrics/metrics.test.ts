@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { listenForMetrics } from '../../plugins/metrics.js'
 import { loadConfig } from '../../src/config.js'
-import { addUser, build, form, login, me, PASSWORD } from '../helper.js'
+import { request } from '../faults/http-client.js'
+import { freePort, serviceEnv, sleep, startService } from '../faults/service-process.js'
+import { addUser, build, form, login, me, PASSWORD, tempDir } from '../helper.js'
 
 /** The value of one sample line, e.g. sample(text, 'x_total{outcome="success"}'). */
 function sample (text: string, series: string): number | undefined {
@@ -92,4 +94,20 @@ t.test('METRICS_PORT is validated', async t => {
   t.throws(() => loadConfig({ METRICS_PORT: '70000' }), /METRICS_PORT/)
   t.throws(() => loadConfig({ METRICS_PORT: 'nine' }), /METRICS_PORT/)
   t.throws(() => loadConfig({ PORT: '9000', METRICS_PORT: '9000' }), /METRICS_PORT: must differ from PORT/)
+})
+
+t.test('the service process opens the metrics listener on METRICS_PORT, bound to HOST', async t => {
+  const metricsPort = await freePort()
+  const service = await startService(t, serviceEnv(tempDir(t), await freePort(), { METRICS_PORT: String(metricsPort) }))
+  t.equal((await request(`${service.baseUrl}/health/live`)).status, 200)
+  let scraped = await scrape(metricsPort)
+  for (let i = 0; i < 20 && sample(scraped.text, 'gatehouse_http_requests_total{method="GET",route="/health/live",status_code="200"}') !== 1; i++) {
+    await sleep(100) // onResponse runs just after the response is sent
+    scraped = await scrape(metricsPort)
+  }
+  t.equal(scraped.status, 200)
+  t.equal(sample(scraped.text, 'gatehouse_http_requests_total{method="GET",route="/health/live",status_code="200"}'), 1)
+  t.equal((await request(`${service.baseUrl}/metrics`)).status, 404, 'not on the service port')
+  service.child.kill('SIGTERM')
+  t.equal(await service.exited, 0, 'the metrics listener does not hold up shutdown')
 })
