@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import type { Test } from 'tap'
 import { join } from 'node:path'
@@ -18,6 +18,16 @@ export interface PostgresProcess {
   start: () => void
   /** `fast` disconnects clients and shuts down cleanly; `immediate` is a crash. */
   stop: (mode: 'fast' | 'immediate') => void
+  /** SIGSTOP (or SIGCONT) this cluster's postmaster and its backends: a database that hangs instead of refusing. */
+  signalAll: (signal: 'SIGSTOP' | 'SIGCONT') => void
+}
+
+/** The postmaster (first line of postmaster.pid) and its direct children. */
+function clusterPids (dataDir: string): number[] {
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
+  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)]).toString()
+    .split('\n').map(line => Number(line.trim())).filter(pid => pid > 0)
+  return [postmaster, ...children]
 }
 
 function findBinDir (): string | undefined {
@@ -64,10 +74,16 @@ export async function startPostgres (t: Test): Promise<PostgresProcess | undefin
     stop (mode) {
       run(pgCtl, ['-D', dataDir, '-m', mode, '-w', '-t', '60', 'stop'])
       running = false
+    },
+    signalAll (signal) {
+      const pids = clusterPids(dataDir)
+      // Thaw children first so the postmaster never sees a stopped child when it resumes.
+      for (const pid of signal === 'SIGCONT' ? pids.reverse() : pids) process.kill(pid, signal)
     }
   }
   t.teardown(() => {
     if (running) {
+      try { postgres.signalAll('SIGCONT') } catch { /* not stopped */ }
       try { postgres.stop('immediate') } catch { /* already gone */ }
     }
     rmSync(dir, { recursive: true, force: true })
