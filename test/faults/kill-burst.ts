@@ -22,7 +22,10 @@ const ENV = { SIGNUP_ENABLED: 'true', HASH_QUEUE_TIMEOUT_MS: '60000' }
 export async function killMidBurst (t: Test, databaseUrl: string | undefined): Promise<void> {
   const dataDir = tempDir(t)
   const env = serviceEnv(dataDir, await freePort(), { ...ENV, ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }) })
+  const started = Date.now()
+  const phase = (name: string) => { t.comment(`${name} after ${Date.now() - started} ms`) }
   const first = await startService(t, env)
+  phase('started')
   const post = async (service: ServiceProcess, path: string, body: { body: string, headers: Record<string, string> }, agent?: http.Agent) =>
     await request(`${service.baseUrl}${path}`, { method: 'POST', agent, ...body })
   const passwordGrant = async (service: ServiceProcess, username: string, agent?: http.Agent) =>
@@ -74,10 +77,11 @@ export async function killMidBurst (t: Test, databaseUrl: string | undefined): P
     ...[0, 1, 2, 3].map(registrations), logins(), logins(), ...[0, 1, 2, 3, 4, 5].map(refreshes)
   ])
   const progress = () => registered.length + loginTokens.length
-  for (let i = 0; i < 600 && progress() < 40; i++) await sleep(50)
+  for (let i = 0; i < 600 && progress() < 24; i++) await sleep(50)
   killed = true
   first.child.kill('SIGKILL')
   t.equal(await first.exited, 'SIGKILL', 'killed mid-burst')
+  phase('killed')
   await burst
   t.ok(registered.length > 0 && loginTokens.length > 0 && chains.length === 6, `${registered.length} registrations, ${loginTokens.length} logins, ${chains.length} refresh chains acknowledged before the kill`)
 
@@ -111,7 +115,9 @@ export async function killMidBurst (t: Test, databaseUrl: string | undefined): P
     await store.close()
   }
 
+  phase('inspected')
   const second = await startService(t, { ...env, PORT: String(await freePort()) })
+  phase('restarted')
   for (const username of registered) {
     t.equal((await passwordGrant(second, username)).status, 200, `${username} logs in after the restart`)
   }
@@ -126,6 +132,7 @@ export async function killMidBurst (t: Test, databaseUrl: string | undefined): P
     const again = await post(second, '/token', formBody({ grant_type: 'refresh_token', refresh_token: row.json<{ refresh_token: string }>().refresh_token }))
     t.equal(again.status, 200, `chain ${i}: and it rotates once more`)
   }
+  phase('checked')
   second.child.kill('SIGTERM')
   t.equal(await second.exited, 0)
 }
