@@ -5,6 +5,9 @@ import { formBody, jsonBody, request, type HttpResponse } from './http-client.js
 import { startPostgres } from './postgres-process.js'
 import { freePort, serviceEnv, sleep, startService } from './service-process.js'
 
+// Real processes on a shared 2-core machine: allow more than the default per-file budget.
+t.setTimeout(300_000)
+
 /** A client timeout, not a speed assertion: beyond it the service is considered hung. */
 const HANG = 10_000
 

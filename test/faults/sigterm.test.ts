@@ -6,6 +6,9 @@ import { PASSWORD, tempDir } from '../helper.js'
 import { formBody, jsonBody, request } from './http-client.js'
 import { freePort, serviceEnv, sleep, startService, type ServiceProcess } from './service-process.js'
 
+// Real processes on a shared 2-core machine: allow more than the default per-file budget.
+t.setTimeout(300_000)
+
 interface Outcome { sentBeforeSignal: boolean, status?: number, error?: string }
 
 const ENV = {

@@ -7,6 +7,9 @@ import { build, PASSWORD, tempDir } from '../helper.js'
 import { formBody, jsonBody, request } from '../faults/http-client.js'
 import { freePort, serviceEnv, spawnService, startService } from '../faults/service-process.js'
 
+// Real processes on a shared 2-core machine: allow more than the default per-file budget.
+t.setTimeout(300_000)
+
 const HSTS = 'strict-transport-security'
 
 function hasOpenssl (): boolean {
