@@ -15,7 +15,6 @@ export const SERVER_JS = join(ROOT, 'dist', 'server.js')
 
 interface Tap {
   teardown: (fn: () => unknown) => void
-  comment: (...args: unknown[]) => void
 }
 
 /** A port that was free a moment ago (the kernel picks it; we release it at once). */
