@@ -1,15 +1,17 @@
-import { readFileSync } from 'node:fs'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './plugins/app.js'
+import { listenForMetrics } from './plugins/metrics.js'
 import { ConfigError, loadConfig, readEnvironment } from './src/config.js'
+import { loadTlsMaterial } from './src/tls-files.js'
 import { loadKeySet } from './src/tokens/keys.js'
 
 /** The only place that listens: load and validate config, build the app, serve, shut down on signals. */
 async function main (): Promise<void> {
-  let config, keys
+  let config, keys, https
   try {
     config = loadConfig(readEnvironment())
     keys = loadKeySet(config)
+    https = config.tls === undefined ? undefined : loadTlsMaterial(config.tls)
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`gatehouse: refusing to start.\n${err.message}\n`)
@@ -18,9 +20,6 @@ async function main (): Promise<void> {
     throw err
   }
 
-  const https = config.tls === undefined
-    ? undefined
-    : { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }
   const app = await buildApp({ config, keys, https })
 
   if (keys.generatedSecretFile !== undefined) {
@@ -36,6 +35,7 @@ async function main (): Promise<void> {
   })
 
   await app.listen({ host: config.host, port: config.port })
+  if (config.metricsPort !== undefined) await listenForMetrics(app, config.host, config.metricsPort)
   if (!config.production) {
     app.log.info('add a first admin: printf "%s\\n" "$PASSWORD" | npm run cli -- user add alice --scopes users:admin')
   }

@@ -16,8 +16,10 @@ import cookiesPlugin from './cookies.js'
 import corsPlugin from './cors.js'
 import countersPlugin from './counters.js'
 import errorHandlerPlugin from './error-handler.js'
+import gracefulClosePlugin from './graceful-close.js'
 import jwtPlugin from './jwt.js'
 import { loggerOptions } from './logger.js'
+import metricsPlugin from './metrics.js'
 import passwordsPlugin from './passwords.js'
 import rateLimitPlugin from './rate-limit.js'
 import redisPlugin from './redis.js'
@@ -72,6 +74,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
 
   await app.register(configPlugin, { config, keys: options.keys })
   await app.register(errorHandlerPlugin)
+  await app.register(gracefulClosePlugin)
   await app.register(corsPlugin)
   await app.register(securityHeadersPlugin)
   await app.register(redisPlugin)
@@ -84,6 +87,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(passwordsPlugin)
   await app.register(jwtPlugin)
   await app.register(servicesPlugin)
+  await app.register(metricsPlugin)
   await app.register(authPlugin)
 
   await app.register(tokenRoutes)

@@ -47,6 +47,7 @@ export const EnvSchema = Type.Object({
   TLS_CERT_FILE: Str(),
   TLS_KEY_FILE: Str(),
   TRUST_PROXY: Type.Boolean({ default: false }),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' })
 })
 export type Env = Static<typeof EnvSchema>
@@ -91,6 +92,8 @@ export interface Config {
   rateLimit: { max: number, windowSeconds: number }
   tls: { certFile: string, keyFile: string } | undefined
   trustProxy: boolean
+  /** Port of the separate Prometheus listener on `host`; undefined turns it off. */
+  metricsPort: number | undefined
   logLevel: string
 }
 
@@ -153,6 +156,9 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
   if (env.SESSION_IDLE_DAYS > env.REFRESH_TOKEN_EXPIRE_DAYS) {
     extra.push('SESSION_IDLE_DAYS: must not exceed REFRESH_TOKEN_EXPIRE_DAYS')
   }
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT === env.PORT) {
+    extra.push('METRICS_PORT: must differ from PORT (metrics are served on their own listener)')
+  }
   if (extra.length > 0) throw new ConfigError(extra)
 
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '')
@@ -203,6 +209,7 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
       ? { certFile: env.TLS_CERT_FILE, keyFile: env.TLS_KEY_FILE }
       : undefined,
     trustProxy: env.TRUST_PROXY,
+    metricsPort: env.METRICS_PORT,
     logLevel: env.LOG_LEVEL
   }
 }

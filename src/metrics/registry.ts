@@ -1,0 +1,105 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+/** Read at scrape time, so the gauges never go stale. */
+export interface PoolState { totalCount: number, idleCount: number, waitingCount: number }
+export interface HashLimiterState { readonly active: number, readonly queued: number }
+
+export interface MetricSources {
+  hashLimiter: HashLimiterState
+  /** The PostgreSQL pool; undefined on SQLite (no pool gauges are exported). */
+  pool: PoolState | undefined
+}
+
+export type LoginOutcome = 'success' | 'bad_credentials' | 'inactive' | 'locked_out'
+export type LockoutScope = 'user' | 'ip'
+
+export interface ServiceMetrics {
+  registry: Registry
+  observeRequest: (labels: { method: string, route: string, status: number }, seconds: number) => void
+  countLogin: (outcome: LoginOutcome) => void
+  countLockout: (scope: LockoutScope) => void
+}
+
+/** Latency buckets from 5 ms (a cached token check) to 5 s (a queued bcrypt under load). */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+/**
+ * One registry per service instance (not prom-client's global one), so tests
+ * can build several apps in one process. Names follow Prometheus conventions:
+ * `gatehouse_` prefix, `_total` counters, `_seconds` durations.
+ */
+export function createServiceMetrics (sources: MetricSources): ServiceMetrics {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' })
+
+  const requests = new Counter({
+    name: 'gatehouse_http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    registers: [registry]
+  })
+  const latency = new Histogram({
+    name: 'gatehouse_http_request_duration_seconds',
+    help: 'Time from request received to response sent, by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry]
+  })
+  const logins = new Counter({
+    name: 'gatehouse_login_attempts_total',
+    help: 'Password-grant attempts by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry]
+  })
+  for (const outcome of ['success', 'bad_credentials', 'inactive', 'locked_out'] as const) logins.inc({ outcome }, 0)
+  const lockouts = new Counter({
+    name: 'gatehouse_login_lockouts_total',
+    help: 'Lockouts started after too many failed logins, by what was locked (user or ip)',
+    labelNames: ['scope'] as const,
+    registers: [registry]
+  })
+  for (const scope of ['user', 'ip'] as const) lockouts.inc({ scope }, 0)
+
+  new Gauge({
+    name: 'gatehouse_password_hash_active',
+    help: 'Password hashes running now',
+    registers: [registry],
+    collect () { this.set(sources.hashLimiter.active) }
+  })
+  new Gauge({
+    name: 'gatehouse_password_hash_queued',
+    help: 'Password hashes waiting for a slot',
+    registers: [registry],
+    collect () { this.set(sources.hashLimiter.queued) }
+  })
+  const pool = sources.pool
+  if (pool !== undefined) {
+    new Gauge({
+      name: 'gatehouse_db_pool_connections',
+      help: 'PostgreSQL pool connections by state (total, idle)',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect () {
+        this.set({ state: 'total' }, pool.totalCount)
+        this.set({ state: 'idle' }, pool.idleCount)
+      }
+    })
+    new Gauge({
+      name: 'gatehouse_db_pool_waiting',
+      help: 'Queries waiting for a PostgreSQL pool connection',
+      registers: [registry],
+      collect () { this.set(pool.waitingCount) }
+    })
+  }
+
+  return {
+    registry,
+    observeRequest ({ method, route, status }, seconds) {
+      const labels = { method, route, status_code: String(status) }
+      requests.inc(labels)
+      latency.observe(labels, seconds)
+    },
+    countLogin (outcome) { logins.inc({ outcome }) },
+    countLockout (scope) { lockouts.inc({ scope }) }
+  }
+}

@@ -1,0 +1,68 @@
+import type { Test } from 'tap'
+import t from 'tap'
+import { PASSWORD, tempDir } from '../helper.js'
+import { formBody, jsonBody, request, type HttpResponse } from './http-client.js'
+import { startPostgres } from './postgres-process.js'
+import { freePort, serviceEnv, sleep, startService } from './service-process.js'
+
+// Real processes on a shared 2-core machine: allow more than the default per-file budget.
+t.setTimeout(300_000)
+
+/** A client timeout, not a speed assertion: beyond it the service is considered hung. */
+const HANG = 10_000
+
+function assertUnavailable (t: Test, res: HttpResponse, what: string): void {
+  t.equal(res.status, 503, `${what}: 503`)
+  t.match(res.headers['content-type'], /^application\/json/, `${what}: JSON body`)
+  t.same(Object.keys(res.json()).sort(), ['error', 'error_description'], `${what}: the standard error body only`)
+  t.equal(res.json().error, 'temporarily_unavailable', `${what}: temporarily_unavailable`)
+  t.match(res.headers['retry-after'], /^\d+$/, `${what}: Retry-After`)
+  t.notMatch(res.body, /ECONN|postgres|pg-pool|terminat|\bat \w+ \(|node_modules/i, `${what}: no internals`)
+}
+
+t.test('PostgreSQL stopped while serving: fast 503s, ready 503, live 200, then recovery without restart and without lost rows', async t => {
+  const postgres = await startPostgres(t)
+  if (postgres === undefined) return
+  const port = await freePort()
+  const service = await startService(t, serviceEnv(tempDir(t), port, {
+    DATABASE_URL: postgres.url,
+    SIGNUP_ENABLED: 'true',
+    DATABASE_POOL_SIZE: '4'
+  }))
+  const url = (path: string) => `${service.baseUrl}${path}`
+  const call = async (path: string, options: Parameters<typeof request>[1] = {}) => await request(url(path), { timeoutMs: HANG, ...options })
+  const passwordGrant = async (username: string) => await call('/token', { method: 'POST', ...formBody({ username, password: PASSWORD }) })
+  const me = async (token: string) => await call('/users/me', { headers: { authorization: `Bearer ${token}` } })
+
+  for (const username of ['alice', 'bob']) {
+    t.equal((await call('/users', { method: 'POST', ...jsonBody({ username, password: PASSWORD }) })).status, 201, `${username} registered`)
+  }
+  const alice = (await passwordGrant('alice')).json<{ access_token: string, refresh_token: string }>()
+  t.equal((await me(alice.access_token)).status, 200)
+  t.equal((await call('/health/ready')).status, 200)
+
+  postgres.stop('fast')
+
+  for (const round of [1, 2]) {
+    assertUnavailable(t, await me(alice.access_token), `round ${round}: GET /users/me`)
+    assertUnavailable(t, await passwordGrant('bob'), `round ${round}: password grant`)
+    assertUnavailable(t, await call('/token', { method: 'POST', ...formBody({ grant_type: 'refresh_token', refresh_token: alice.refresh_token }) }), `round ${round}: refresh grant`)
+    assertUnavailable(t, await call('/health/ready'), `round ${round}: /health/ready`)
+    t.equal((await call('/health/live')).status, 200, `round ${round}: /health/live stays 200`)
+  }
+  t.equal(service.child.exitCode, null, 'the service is still running')
+
+  postgres.start()
+  let ready = 0
+  for (let i = 0; i < 60 && ready !== 200; i++) {
+    ready = (await call('/health/ready')).status
+    if (ready !== 200) await sleep(500)
+  }
+  t.equal(ready, 200, '/health/ready recovers by itself')
+
+  t.equal((await me(alice.access_token)).status, 200, 'the access token from before the outage works again')
+  const rotated = await call('/token', { method: 'POST', ...formBody({ grant_type: 'refresh_token', refresh_token: alice.refresh_token }) })
+  t.equal(rotated.status, 200, 'the refresh token from before the outage rotates: its session survived')
+  t.equal((await passwordGrant('bob')).status, 200, 'bob, registered before the outage, logs in')
+  t.equal(service.child.exitCode, null, 'no restart happened')
+})

@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import net from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { TEST_SECRET } from '../helper.js'
+
+/**
+ * Real `node dist/server.js` processes for start-up, shutdown and fault tests.
+ * `npm test` builds dist first; run `npm run build` before running one of
+ * these files alone.
+ */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const SERVER_JS = join(ROOT, 'dist', 'server.js')
+
+interface Tap {
+  teardown: (fn: () => unknown) => void
+}
+
+/** A port that was free a moment ago (the kernel picks it; we release it at once). */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => { resolve(port) })
+    })
+  })
+}
+
+export const sleep = async (ms: number) => await new Promise(resolve => setTimeout(resolve, ms))
+
+export interface ServiceProcess {
+  child: ChildProcess
+  port: number
+  baseUrl: string
+  /** Everything the process wrote to stdout and stderr so far. */
+  output: () => string
+  /** Resolves with the exit code (or the signal name) once the process has exited. */
+  exited: Promise<number | string>
+}
+
+/** The environment of a test service: nothing inherited but PATH, so the machine's variables cannot leak in. */
+export function serviceEnv (dataDir: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    JWT_SECRET: TEST_SECRET,
+    BCRYPT_COST: '10',
+    RATE_LIMIT_MAX: '0',
+    LOG_LEVEL: 'warn',
+    ...extra
+  }
+}
+
+/** Spawns the service; killed with SIGKILL in teardown if still running. Does not wait for it to listen. */
+export function spawnService (t: Tap, env: Record<string, string>): ServiceProcess {
+  if (!existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run npm run build first`)
+  const child = spawn(process.execPath, [SERVER_JS], { cwd: env.DATA_DIR ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const exited = new Promise<number | string>(resolve => {
+    child.once('exit', (code, signal) => { resolve(code ?? signal ?? 'unknown') })
+  })
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL')
+      await exited
+    }
+  })
+  const port = Number(env.PORT)
+  const scheme = env.TLS_CERT_FILE === undefined ? 'http' : 'https'
+  return { child, port, baseUrl: `${scheme}://127.0.0.1:${port}`, output: () => output, exited }
+}
+
+/** Waits until the TCP port accepts connections (bounded), or fails with the process output. */
+export async function waitForListening (service: ServiceProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (service.child.exitCode !== null || service.child.signalCode !== null) {
+      throw new Error(`service exited before listening:\n${service.output()}`)
+    }
+    const open = await new Promise<boolean>(resolve => {
+      const socket = net.connect({ host: '127.0.0.1', port: service.port })
+      socket.once('connect', () => { socket.destroy(); resolve(true) })
+      socket.once('error', () => { resolve(false) })
+    })
+    if (open) return
+    await sleep(100)
+  }
+  throw new Error(`service did not listen within ${timeoutMs} ms:\n${service.output()}`)
+}
+
+export async function startService (t: Tap, env: Record<string, string>): Promise<ServiceProcess> {
+  const service = spawnService(t, env)
+  await waitForListening(service)
+  return service
+}
