@@ -1,10 +1,7 @@
 import type { FastifyInstance } from 'fastify'
+import type { Test } from 'tap'
 
-interface Tap {
-  equal: (found: unknown, wanted: unknown, message?: string) => void
-  match: (found: unknown, pattern: unknown, message?: string) => void
-  same: (found: unknown, wanted: unknown, message?: string) => void
-}
+type Tap = Pick<Test, 'equal' | 'match' | 'same'>
 
 /**
  * The RFC 6750 §3.1 answer to a bad token on a protected route: 401,
