@@ -15,7 +15,7 @@ import configPlugin from './config.js'
 import cookiesPlugin from './cookies.js'
 import corsPlugin from './cors.js'
 import countersPlugin from './counters.js'
-import errorHandlerPlugin from './error-handler.js'
+import errorHandlerPlugin, { sendError, toServiceError } from './error-handler.js'
 import gracefulClosePlugin from './graceful-close.js'
 import jwtPlugin from './jwt.js'
 import { loggerOptions } from './logger.js'
@@ -57,6 +57,9 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
     connectionTimeout: 60_000,
     keepAliveTimeout: 72_000,
     return503OnClosing: false,
+    // The router rejects bad percent-encoding (400) and over-long path parameters (414)
+    // before any handler runs: render those with the one error body too.
+    frameworkErrors: (err, _request, reply) => { sendError(reply, toServiceError(err)) },
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false },
       plugins: [(ajv: any) => ajv.addFormat('password', { type: 'string', validate: () => true })]

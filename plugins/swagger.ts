@@ -51,6 +51,11 @@ export default fp(async (app) => {
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     staticCSP: true,
+    // Swagger UI's bundle sets inline styles (blocked otherwise, seen in Chromium), and
+    // upgrade-insecure-requests would send a plain-HTTP instance's Authorize request to https.
+    transformStaticCSP: (header: string) => header
+      .replace("style-src 'self' https:", "style-src 'self' https: 'unsafe-inline'")
+      .replace(/\s*upgrade-insecure-requests;?/, ''),
     uiConfig: { persistAuthorization: false, tryItOutEnabled: true }
   })
 }, { name: 'swagger', dependencies: ['config'], fastify: '5.x' })

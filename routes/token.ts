@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { audit } from '../plugins/audit.js'
 import { errorResponses } from '../schemas/error.js'
-import { RevokeRequestSchema, TokenRequestSchema, TokenResponseSchema } from '../schemas/token.js'
+import { RevokeRequestSchema, RevokeResponseSchema, TokenRequestSchema, TokenResponseSchema } from '../schemas/token.js'
 import { invalidRequest, ServiceError } from '../src/errors.js'
 import { acceptFormOnly } from './form-only.js'
 import { refreshCookie } from './refresh-cookie.js'
@@ -47,10 +47,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['auth'],
       summary: 'Revoke a refresh or access token and its session (RFC 7009)',
-      description: 'Answers 200 for any well-formed request, whether or not the token was known.',
+      description: 'Answers 200 with an empty JSON object for any well-formed request, whether or not the token was known.',
       consumes: ['application/x-www-form-urlencoded'],
       body: RevokeRequestSchema,
-      response: { 200: { type: 'null', description: 'Revoked, or nothing to revoke' }, ...errorResponses(400, 415) }
+      response: { 200: RevokeResponseSchema, ...errorResponses(400, 415) }
     }
   }, async (request, reply) => {
     const token = request.body.token ?? cookie.read(request)
@@ -58,7 +58,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const revoked = await app.authService.revokeToken(token, request.body.token_type_hint)
     if (revoked !== undefined) audit(request, { event: 'session.revoked', via: 'revoke', username: revoked.username, session_id: revoked.sessionId })
     cookie.clear(reply)
-    return reply.header('cache-control', 'no-store').code(200).send()
+    // RFC 7009 §2.2: clients ignore the body; an empty JSON object (rather than
+    // no body) suits clients that send Accept: application/json and insist on it (simple-oauth2).
+    return reply.header('cache-control', 'no-store').code(200).send({})
   })
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createSigner, createVerifier, TokenError } from 'fast-jwt'
+import { hasDuplicateKeys } from './duplicate-keys.js'
 import type { Algorithm, KeySet } from './keys.js'
 
 export interface AccessTokenClaims {
@@ -58,11 +59,13 @@ interface Options {
 function parseHeader (segment: string): Record<string, unknown> {
   if (!BASE64URL.test(segment)) throw new AccessTokenError('The access token is malformed')
   let header: unknown
+  const json = Buffer.from(segment, 'base64url').toString('utf8')
   try {
-    header = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'))
+    header = JSON.parse(json)
   } catch {
     throw new AccessTokenError('The access token is malformed')
   }
+  if (hasDuplicateKeys(json)) throw new AccessTokenError('The access token is malformed')
   if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new AccessTokenError('The access token is malformed')
   return header as Record<string, unknown>
 }
@@ -133,6 +136,7 @@ export function createAccessTokenService (options: Options): AccessTokenService 
       if (err instanceof TokenError && err.code === TokenError.codes.expired) throw new AccessTokenError('The access token expired')
       throw new AccessTokenError('The access token is invalid')
     }
+    if (hasDuplicateKeys(Buffer.from(parts[1] as string, 'base64url').toString('utf8'))) throw new AccessTokenError('The access token is malformed')
     const nowSeconds = now() / 1000
     if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + CLOCK_SKEW_SECONDS) throw new AccessTokenError('The access token was issued in the future')
     if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.scope !== 'string' ||

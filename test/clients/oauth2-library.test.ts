@@ -1,0 +1,68 @@
+import { ResourceOwnerPassword, type ModuleOptions } from 'simple-oauth2'
+import t from 'tap'
+import { addUser, build, PASSWORD } from '../helper.js'
+import { listen } from './listen.js'
+
+/**
+ * Item 2 of issue 7: simple-oauth2, an OAuth2 client library from npm, used
+ * unmodified (only configured with the service's paths) for the password
+ * grant, refresh and revocation. A public client (RFC 6749 §2.1) has a
+ * client_id and no secret; the library sends it either in a Basic header or
+ * in the form body (§2.3.1), and both must work.
+ */
+async function me (baseUrl: string, accessToken: unknown): Promise<number> {
+  const res = await fetch(`${baseUrl}/users/me`, { headers: { authorization: `Bearer ${String(accessToken)}` } })
+  return res.status
+}
+
+/** simple-oauth2 rejects with a Boom error carrying the response payload. */
+function oauthError (err: unknown): { status: number | undefined, error: unknown } {
+  const boom = err as { output?: { statusCode?: number }, data?: { payload?: { error?: unknown } } }
+  return { status: boom.output?.statusCode, error: boom.data?.payload?.error }
+}
+
+for (const authorizationMethod of ['header', 'body'] as const) {
+  t.test(`simple-oauth2 with client credentials in the ${authorizationMethod}`, async t => {
+    const app = await build(t)
+    await addUser(app, 'alice', { scopes: ['reports:read', 'reports:write'] })
+    const baseUrl = await listen(app)
+    const options: ModuleOptions = {
+      client: { id: 'gatehouse-cli', secret: '' },
+      auth: { tokenHost: baseUrl, tokenPath: '/token', revokePath: '/revoke' },
+      options: { authorizationMethod }
+    }
+    const client = new ResourceOwnerPassword(options)
+
+    const wrong = await client.getToken({ username: 'alice', password: 'not-the-password' }).then(() => undefined, oauthError)
+    t.same(wrong, { status: 401, error: 'invalid_grant' }, 'a wrong password is invalid_grant')
+
+    const token = await client.getToken({ username: 'alice', password: PASSWORD, scope: ['reports:read'] })
+    t.equal(token.token.token_type, 'bearer')
+    t.equal(token.token.scope, 'reports:read')
+    t.equal(token.expired(), false)
+    t.ok(token.token.expires_at instanceof Date, 'the library computed expires_at from expires_in')
+    t.equal(await me(baseUrl, token.token.access_token), 200)
+
+    const refreshed = await token.refresh()
+    t.not(refreshed.token.refresh_token, token.token.refresh_token, 'refresh rotates the refresh token')
+    t.equal(refreshed.token.scope, 'reports:read')
+    t.equal(await me(baseUrl, refreshed.token.access_token), 200)
+
+    await refreshed.revoke('access_token')
+    t.equal(await me(baseUrl, refreshed.token.access_token), 401, 'revoking the access token ends its session')
+    const afterRevoke = await refreshed.refresh().then(() => undefined, oauthError)
+    t.same(afterRevoke, { status: 400, error: 'invalid_grant' }, 'and its refresh token with it')
+
+    const second = await client.getToken({ username: 'alice', password: PASSWORD })
+    t.equal(second.token.scope, 'reports:read reports:write', 'no scope asked: all of the user\'s scopes')
+    await second.revokeAll()
+    t.equal(await me(baseUrl, second.token.access_token), 401)
+    const reuse = await second.refresh().then(() => undefined, oauthError)
+    t.same(reuse, { status: 400, error: 'invalid_grant' })
+
+    const reused = await client.getToken({ username: 'alice', password: PASSWORD })
+    await reused.refresh()
+    const theft = await reused.refresh().then(() => undefined, oauthError)
+    t.same(theft, { status: 400, error: 'invalid_grant' }, 'a rotated refresh token presented again is refused')
+  })
+}

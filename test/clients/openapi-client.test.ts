@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process'
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import SwaggerParser from '@apidevtools/swagger-parser'
+import { Ajv } from 'ajv'
+import addFormatsModule from 'ajv-formats'
+import openapiTS, { astToString } from 'openapi-typescript'
+import t from 'tap'
+import { addUser, build, PASSWORD, tempDir } from '../helper.js'
+import { ROOT } from '../process.js'
+import { listen } from './listen.js'
+
+/**
+ * Item 1 of issue 7: the live OpenAPI document validates; types generated
+ * from it compile with a strict client program (openapi-fetch) that logs in,
+ * refreshes, reads /users/me, changes a password and runs the admin routes
+ * against the listening service; every real response matches the schema the
+ * document gives for its status.
+ */
+const run = promisify(execFile)
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default
+
+interface Exchange { method: string, path: string, status: number, contentType: string | null, body: unknown }
+interface Operation { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }
+type Document = { paths: Record<string, Record<string, Operation>> }
+
+t.test('a client generated from /docs/json works against the live service, and every response matches its schema', async t => {
+  const app = await build(t)
+  await addUser(app, 'root', { scopes: ['users:admin'] })
+  await addUser(app, 'alice')
+  await addUser(app, 'bob')
+  const baseUrl = await listen(app)
+
+  const document = await (await fetch(`${baseUrl}/docs/json`)).json() as Document
+  await t.resolves(SwaggerParser.validate(structuredClone(document) as never), 'swagger-parser validates the document')
+
+  const dir = tempDir(t, 'gatehouse-typed-client-')
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }))
+  writeFileSync(join(dir, 'schema.ts'), astToString(await openapiTS(document as never)))
+  writeFileSync(join(dir, 'client.ts'), readFileSync(join(ROOT, 'test', 'clients', 'fixtures', 'typed-client.ts.txt')))
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: {
+      strict: true, noUncheckedIndexedAccess: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext',
+      lib: ['ES2022', 'DOM'], types: ['node'], skipLibCheck: true, outDir: 'out'
+    },
+    files: ['client.ts', 'schema.ts']
+  }))
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
+  const compiled = await run(process.execPath, [tsc, '-p', dir]).then(() => '', (err: { stdout?: string }) => err.stdout ?? String(err))
+  t.equal(compiled, '', 'the client compiles with tsc --strict against the generated types')
+  if (compiled !== '') return
+
+  const { stdout } = await run(process.execPath, [join(dir, 'out', 'client.js'), baseUrl, 'root', 'alice', PASSWORD, 'Another-Quiet-Harbor-77'])
+    .catch((err: { stdout?: string, stderr?: string }) => { t.fail(`the client failed: ${err.stderr ?? ''}`); return { stdout: err.stdout ?? '' } })
+  const exchanges = stdout.trim().split('\n').filter(line => line !== '').map(line => JSON.parse(line) as Exchange)
+  t.ok(exchanges.length >= 20, `the client made ${exchanges.length} requests`)
+
+  const ajv = new Ajv({ strict: false, allErrors: true })
+  addFormats(ajv)
+  ajv.addFormat('password', true)
+  ajv.addSchema(document as object, 'openapi')
+  const pointer = (...parts: string[]) => parts.map(p => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')
+
+  for (const exchange of exchanges) {
+    const label = `${exchange.method.toUpperCase()} ${exchange.path} → ${exchange.status}`
+    const response = document.paths[exchange.path]?.[exchange.method]?.responses[String(exchange.status)]
+    if (response === undefined) { t.fail(`${label} is not documented`); continue }
+    const content = response.content?.['application/json']
+    if (content === undefined) {
+      t.equal(exchange.body, null, `${label}: no body, as documented`)
+      continue
+    }
+    t.match(exchange.contentType, /^application\/json/, `${label}: JSON`)
+    const validate = ajv.compile({ $ref: `openapi#/${pointer('paths', exchange.path, exchange.method, 'responses', String(exchange.status), 'content', 'application/json', 'schema')}` })
+    t.ok(validate(exchange.body), `${label} matches its documented schema`, { errors: validate.errors, body: exchange.body })
+  }
+  const statuses = new Set(exchanges.map(e => e.status))
+  for (const status of [200, 201, 204, 400, 401, 404]) t.ok(statuses.has(status), `some response was ${status}`)
+})

@@ -1,0 +1,67 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium } from 'playwright-core'
+import t from 'tap'
+import { addUser, build, PASSWORD, tempDir } from '../helper.js'
+import { CHROMIUM, needChromium } from '../services.js'
+import { freePort } from '../process.js'
+
+/**
+ * Item 3 of issue 7: Swagger UI in Debian's headless Chromium. Authorize with
+ * the OAuth2 password flow, "Try it out" on GET /users/me, and find the 200
+ * and the username on the page. The screenshot is kept (its path is printed).
+ */
+const FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run', '--disable-quic'
+]
+
+t.test('Swagger UI: Authorize with a password, then try GET /users/me', async t => {
+  if (!await needChromium({ skip: message => { void t.skip(message, () => {}) }, fail: message => { t.fail(message) } })) return
+  // Swagger UI resolves the token URL against the document's server, PUBLIC_URL.
+  const port = await freePort()
+  const baseUrl = `http://127.0.0.1:${port}`
+  const app = await build(t, { PUBLIC_URL: baseUrl })
+  await addUser(app, 'alice')
+  await app.listen({ host: '127.0.0.1', port })
+
+  const context = await chromium.launchPersistentContext(tempDir(t, 'gatehouse-chromium-'), {
+    executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 60_000
+  })
+  t.teardown(async () => { await context.close() })
+  const page = context.pages()[0] ?? await context.newPage()
+  page.setDefaultTimeout(30_000)
+  const problems: string[] = []
+  page.on('console', message => { if (message.type() === 'error') problems.push(message.text()) })
+  page.on('pageerror', err => { problems.push(err.message) })
+
+  await page.goto(`${baseUrl}/docs`)
+  await page.locator('.swagger-ui .btn.authorize').first().click()
+  const dialog = page.locator('.dialog-ux .modal-ux')
+  await dialog.locator('#oauth_username').fill('alice')
+  await dialog.locator('#oauth_password').fill(PASSWORD)
+  await dialog.locator('button.authorize').click()
+  await dialog.getByText('Authorized', { exact: false }).first().waitFor()
+  await dialog.locator('button.btn-done, button.close-modal').first().click()
+
+  const operation = page.locator('.opblock-get').filter({ has: page.locator('[data-path="/users/me"]') }).first()
+  await operation.locator('.opblock-summary').first().click()
+  // uiConfig.tryItOutEnabled may already have switched it on (the button then reads "Cancel").
+  const tryItOut = operation.locator('button.try-out__btn')
+  if (/try it out/i.test(await tryItOut.innerText())) await tryItOut.click()
+  await operation.locator('button.execute').click()
+  const live = operation.locator('.live-responses-table .response').first()
+  await live.waitFor()
+  const status = (await live.locator('.response-col_status').innerText()).trim()
+  const body = await live.locator('.response-col_description pre, .microlight').first().innerText()
+
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-swagger-ui-'))
+  const screenshot = join(dir, 'swagger-ui-users-me.png')
+  await page.screenshot({ path: screenshot, fullPage: true })
+  t.comment(`screenshot: ${screenshot}`)
+
+  t.equal(status, '200', 'the live response is a 200')
+  t.match(body, /"username":\s*"alice"/, 'the response body shows the user')
+  t.same(problems, [], 'no errors (such as CSP violations) in the console')
+})

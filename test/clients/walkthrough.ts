@@ -1,0 +1,57 @@
+import { execFile } from 'node:child_process'
+import { symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Test } from 'tap'
+import { tempDir } from '../helper.js'
+import { freePort, ROOT, startServer, waitUntilLive } from '../process.js'
+
+export const SECTION = '## Walk-through with curl'
+
+/** The ```sh blocks of the walk-through section, in order. */
+export function extractWalkthrough (markdown: string): string[] {
+  const start = markdown.indexOf(`\n${SECTION}\n`)
+  if (start < 0) return []
+  const rest = markdown.slice(start + SECTION.length + 2)
+  const end = rest.search(/^## /m)
+  const section = end < 0 ? rest : rest.slice(0, end)
+  return [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map(match => match[1] as string)
+}
+
+/** Points every `http://localhost:8000`-style URL at the instance under test; nothing else changes. */
+export function rebase (block: string, baseUrl: string): string {
+  return block.replace(/http:\/\/(?:localhost|127\.0\.0\.1):8000/g, baseUrl)
+}
+
+export interface WalkthroughRun { code: number, stdout: string, stderr: string, blocksRun: number }
+
+/**
+ * Starts the real service (development mode, temp DATA_DIR, free port) and
+ * runs the blocks in order as one `bash -euo pipefail` script, so variables
+ * carry from block to block. The script runs in a scratch folder that links
+ * to the repository's package.json, scripts, dist and node_modules, so
+ * `npm run cli` works there with the service's own configuration.
+ */
+export async function runWalkthrough (t: Test, blocks: string[]): Promise<WalkthroughRun> {
+  const dataDir = tempDir(t, 'gatehouse-walkthrough-data-')
+  const workDir = tempDir(t, 'gatehouse-walkthrough-')
+  for (const name of ['package.json', 'scripts', 'dist', 'node_modules']) symlinkSync(join(ROOT, name), join(workDir, name))
+  const port = await freePort()
+  const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'development', BCRYPT_COST: '10', LOG_LEVEL: 'warn' }
+  const server = startServer(t, env, workDir)
+  await waitUntilLive(server)
+
+  const baseUrl = `http://127.0.0.1:${port}`
+  const script = blocks.map((block, i) => `echo "### walk-through block ${i + 1}" >&2\n${rebase(block, baseUrl)}\necho ${i + 1} > .blocks-done`).join('\n')
+  writeFileSync(join(workDir, 'walkthrough.sh'), script)
+  return await new Promise(resolve => {
+    execFile('bash', ['-euo', 'pipefail', 'walkthrough.sh'], {
+      cwd: workDir,
+      env: { ...process.env, ...env, npm_config_update_notifier: 'false' },
+      timeout: 120_000
+    }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1
+      const blocksRun = (stderr.match(/^### walk-through block \d+$/gm) ?? []).length
+      resolve({ code, stdout, stderr, blocksRun })
+    })
+  })
+}

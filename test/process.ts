@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import net from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The repository root and the compiled server (`npm run build`; `npm test` builds first). */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+export const SERVER = join(ROOT, 'dist', 'server.js')
+
+interface Tap { teardown: (fn: () => unknown) => void }
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => { resolve(port) })
+    })
+  })
+}
+
+export interface Started {
+  child: ChildProcess
+  port: number
+  baseUrl: string
+  stdout: () => string
+  stderr: () => string
+  /** Resolves with the exit code (or signal name) once the process has ended. */
+  exited: Promise<number | string>
+}
+
+/**
+ * Starts `node dist/server.js` with only the given environment (plus PATH),
+ * in `cwd` so no `.env` of the repository is read. Killed in teardown.
+ */
+export function startServer (t: Tap, env: Record<string, string>, cwd: string): Started {
+  if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: run \`npm run build\` first`)
+  const child = spawn(process.execPath, [SERVER], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  let err = ''
+  child.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString() })
+  child.stderr?.on('data', (chunk: Buffer) => { err += chunk.toString() })
+  const exited = new Promise<number | string>(resolve => {
+    child.once('exit', (code, signal) => { resolve(code ?? signal ?? 'unknown') })
+  })
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL')
+      await exited
+    }
+  })
+  const port = Number(env.PORT ?? 8000)
+  return { child, port, baseUrl: `http://127.0.0.1:${port}`, stdout: () => out, stderr: () => err, exited }
+}
+
+/** Polls /health/live until it answers 200, the process exits, or the time is up. */
+export async function waitUntilLive (started: Started, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let ended = false
+  void started.exited.then(() => { ended = true })
+  while (Date.now() < deadline) {
+    if (ended) throw new Error(`the server exited before it was live:\n${started.stderr()}\n${started.stdout()}`)
+    try {
+      const res = await fetch(`${started.baseUrl}/health/live`)
+      if (res.status === 200) return
+    } catch {}
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  throw new Error(`the server was not live after ${timeoutMs} ms:\n${started.stderr()}`)
+}
