@@ -12,6 +12,8 @@ export interface DatabaseHandle {
   /** A human-readable location for logs, without credentials. */
   location: string
   pool: pg.Pool | undefined
+  /** The embedded database itself, for statements prepared once on hot paths. */
+  sqlite: SQLite.Database | undefined
   close: () => Promise<void>
 }
 
@@ -33,7 +35,7 @@ function openSqlite (file: string): DatabaseHandle {
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
-  return { db, dialect: 'sqlite', location: file, pool: undefined, close: async () => { await db.destroy() } }
+  return { db, dialect: 'sqlite', location: file, pool: undefined, sqlite, close: async () => { await db.destroy() } }
 }
 
 function openPostgres (url: string, poolSize: number): DatabaseHandle {
@@ -53,7 +55,7 @@ function openPostgres (url: string, poolSize: number): DatabaseHandle {
   pool.on('error', () => {})
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   const parsed = new URL(url)
-  return { db, dialect: 'postgres', location: `${parsed.host}${parsed.pathname}`, pool, close: async () => { await db.destroy() } }
+  return { db, dialect: 'postgres', location: `${parsed.host}${parsed.pathname}`, pool, sqlite: undefined, close: async () => { await db.destroy() } }
 }
 
 export function openDatabase (options: DatabaseOptions): DatabaseHandle {

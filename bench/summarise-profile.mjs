@@ -1,0 +1,42 @@
+// node bench/summarise-profile.mjs FILE.cpuprofile [TOP=25]
+// Prints the functions with the most self time, and self time grouped by package / source area.
+import { readFileSync } from 'node:fs'
+
+const [file, topArg] = process.argv.slice(2)
+if (file === undefined) {
+  process.stderr.write('usage: node bench/summarise-profile.mjs FILE.cpuprofile [TOP]\n')
+  process.exit(2)
+}
+const top = Number(topArg ?? 25)
+const profile = JSON.parse(readFileSync(file, 'utf8'))
+
+const nodeById = new Map(profile.nodes.map(node => [node.id, node]))
+const selfMicros = new Map()
+profile.samples.forEach((id, i) => { selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)) })
+const total = [...selfMicros.values()].reduce((a, b) => a + b, 0)
+
+function area (url) {
+  if (url === '') return '(native / V8)'
+  const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)
+  if (inModules !== null) return inModules[1]
+  if (url.startsWith('node:')) return 'node core'
+  const inDist = /dist\/(.+?)\/[^/]+\.js$/.exec(url)
+  if (inDist !== null) return `gatehouse ${inDist[1]}/`
+  return url
+}
+
+const byFunction = new Map()
+const byArea = new Map()
+for (const [id, micros] of selfMicros) {
+  const { functionName, url, lineNumber } = nodeById.get(id).callFrame
+  const shortUrl = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, 'dist/')
+  const key = `${functionName || '(anonymous)'}  ${shortUrl}${url ? `:${lineNumber + 1}` : ''}`
+  byFunction.set(key, (byFunction.get(key) ?? 0) + micros)
+  byArea.set(area(url), (byArea.get(area(url)) ?? 0) + micros)
+}
+
+const percent = micros => `${(100 * micros / total).toFixed(1).padStart(5)} %`
+process.stdout.write(`${file}: ${(total / 1e6).toFixed(1)} s sampled\n\nself time by function (top ${top})\n`)
+for (const [key, micros] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${percent(micros)}  ${key}\n`)
+process.stdout.write('\nself time by package / area\n')
+for (const [key, micros] of [...byArea].sort((a, b) => b[1] - a[1]).slice(0, 20)) process.stdout.write(`${percent(micros)}  ${key}\n`)
