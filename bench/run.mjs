@@ -145,6 +145,8 @@ async function main () {
   clearInterval(sampler)
   await stopAll()
   const peakRss = Math.max(...services.map(s => s.peakRssKb / 1024))
+  const peakRssByProcess = Object.fromEntries(services.map(s => [s.name, round(s.peakRssKb / 1024, 1)]))
+  log(`\npeak RSS per service process (MB): ${Object.entries(peakRssByProcess).map(([name, mb]) => `${name} ${mb}`).join(', ')}`)
 
   const meMedian = name => ({ rps: median(meRuns[name].map(r => r.rps)), p99: median(meRuns[name].map(r => r.p99)) })
   const medians = {
@@ -168,7 +170,8 @@ async function main () {
     },
     soak: { rps: soak.rps, p99: soak.p99, rssEarlyMb: rssEarly, rssEndMb: rssEnd },
     startupMs: median(startups),
-    peakRssMb: peakRss
+    peakRssMb: peakRss,
+    peakRssByProcess
   }
   const loginRatio = median(loginRuns.map(r => r.rps / r.ceiling))
   const floodRatio = median(floodRuns.map((r, i) => r.rps / idleRuns[i].rps))

@@ -25,18 +25,39 @@ function area (url) {
   return url
 }
 
+function keyOf ({ functionName, url, lineNumber }) {
+  const shortUrl = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, 'dist/')
+  return `${functionName || '(anonymous)'}  ${shortUrl}${url ? `:${lineNumber + 1}` : ''}`
+}
+
 const byFunction = new Map()
 const byArea = new Map()
 for (const [id, micros] of selfMicros) {
-  const { functionName, url, lineNumber } = nodeById.get(id).callFrame
-  const shortUrl = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, 'dist/')
-  const key = `${functionName || '(anonymous)'}  ${shortUrl}${url ? `:${lineNumber + 1}` : ''}`
+  const { url } = nodeById.get(id).callFrame
+  const key = keyOf(nodeById.get(id).callFrame)
   byFunction.set(key, (byFunction.get(key) ?? 0) + micros)
   byArea.set(area(url), (byArea.get(area(url)) ?? 0) + micros)
+}
+
+// Inclusive time: a function's self time plus that of everything it called
+// (counted once per function even when it recurses).
+const parentOf = new Map()
+for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id)
+const inclusive = new Map()
+for (const [id, micros] of selfMicros) {
+  const seen = new Set()
+  for (let at = id; at !== undefined; at = parentOf.get(at)) {
+    const key = keyOf(nodeById.get(at).callFrame)
+    if (seen.has(key)) continue
+    seen.add(key)
+    inclusive.set(key, (inclusive.get(key) ?? 0) + micros)
+  }
 }
 
 const percent = micros => `${(100 * micros / total).toFixed(1).padStart(5)} %`
 process.stdout.write(`${file}: ${(total / 1e6).toFixed(1)} s sampled\n\nself time by function (top ${top})\n`)
 for (const [key, micros] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${percent(micros)}  ${key}\n`)
+process.stdout.write(`\ninclusive time of gatehouse and library functions (top ${top})\n`)
+for (const [key, micros] of [...inclusive].filter(([key]) => /\.js:/.test(key) && !/node:/.test(key)).sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${percent(micros)}  ${key}\n`)
 process.stdout.write('\nself time by package / area\n')
 for (const [key, micros] of [...byArea].sort((a, b) => b[1] - a[1]).slice(0, 20)) process.stdout.write(`${percent(micros)}  ${key}\n`)
