@@ -11,7 +11,7 @@ import { loadMe, startLogins } from './lib/load.mjs'
 import { killAllNow, memoryOf, stop, stopAll } from './lib/processes.mjs'
 import { median, round, table } from './lib/stats.mjs'
 import { BENCH_PASSWORD, mintTokens, passwordHashAtCost, seedStore, spread } from './lib/store-seed.mjs'
-import { serviceEnvironment, startFloor, startGatehouse } from './lib/targets.mjs'
+import { nodeFlags, serviceEnvironment, startFloor, startGatehouse, timeFloorStartup } from './lib/targets.mjs'
 
 const QUICK = process.argv.includes('--quick')
 const ROUNDS = 3
@@ -35,6 +35,12 @@ async function startService (name, env, dataDir) {
   return service
 }
 
+/** RSS now and peak so far of every running service, after each phase (the peak is a budget). */
+function logMemory (phase) {
+  const live = services.filter(s => !s.exited).map(s => { const m = memoryOf(s); return `${s.name} ${round(m.rssMb)}/${round(m.peakMb)}` })
+  log(`  RSS now/peak MB after ${phase}: ${live.join(', ')}`)
+}
+
 async function timeOneVerify (passwordHash) {
   const times = []
   for (let i = 0; i < 5; i++) {
@@ -50,7 +56,7 @@ async function main () {
   const config = loadConfig(env)
   const { bcryptCost, hashConcurrency, hashQueueMax, hashQueueTimeoutMs } = config.passwords
   log(`gatehouse bench${QUICK ? ' (--quick: shortened, not the real budgets run)' : ''}: ${availableParallelism()} cores, ${cpus()[0]?.model}, node ${process.version}`)
-  log(`service: NODE_ENV=production, embedded SQLite, HS256, LOG_LEVEL=warn, RATE_LIMIT_MAX=0 (general limiter off), BCRYPT_COST=${bcryptCost}, HASH_CONCURRENCY=${hashConcurrency}, HASH_QUEUE_MAX=${hashQueueMax}, HASH_QUEUE_TIMEOUT_MS=${hashQueueTimeoutMs}, UV_THREADPOOL_SIZE=${env.UV_THREADPOOL_SIZE ?? '4 (default)'}`)
+  log(`service: NODE_ENV=production, embedded SQLite, HS256, LOG_LEVEL=warn, RATE_LIMIT_MAX=0 (general limiter off), BCRYPT_COST=${bcryptCost}, HASH_CONCURRENCY=${hashConcurrency}, HASH_QUEUE_MAX=${hashQueueMax}, HASH_QUEUE_TIMEOUT_MS=${hashQueueTimeoutMs}, UV_THREADPOOL_SIZE=${env.UV_THREADPOOL_SIZE ?? '4 (default)'}, node flags: ${nodeFlags().join(' ') || 'none'}`)
 
   log('seeding: 1,000-user store and 100,000-user store (pre-hashed rows, one session each)…')
   const passwordHash = await passwordHashAtCost(bcryptCost)
@@ -84,6 +90,7 @@ async function main () {
       log(`  round ${r} ${target.name.padEnd(15)} ${round(result.rps)} req/s  p99 ${result.p99} ms${result.non2xx + result.errors > 0 ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}`)
     }
   }
+  logMemory('GET /users/me')
   const ratioOf = (a, b) => median(meRuns[a].map((run, i) => run.rps / meRuns[b][i].rps))
 
   // 3: POST /token logins/s against the hashing ceiling, measured in each round.
@@ -99,6 +106,8 @@ async function main () {
     log(`  round ${r} one verify ${round(verifyMs, 1)} ms → ceiling ${round(ceiling, 1)}/s; logins ${round(result.rps, 1)}/s  p99 ${result.p99} ms  (${result.status503} × 503)`)
     await sleep(500)
   }
+
+  logMemory('logins')
 
   // 4: login flood isolation, idle and flooded rounds interleaved.
   log(`\n[4] login flood: GET /users/me (${ME_CONNECTIONS} connections) idle vs while ${FLOOD_CONNECTIONS} connections hammer POST /token`)
@@ -118,6 +127,8 @@ async function main () {
     await sleep(hashQueueTimeoutMs + 1000) // the queue drains before the next idle run
   }
 
+  logMemory('login flood')
+
   // 5: soak on the 100k store; RSS sampled every second.
   log(`\n[5] soak: GET /users/me on the 100k store for ${SOAK_SECONDS} s`)
   const soakTokens = mintTokens(env, spread(big.sessions, TOKEN_USERS))
@@ -134,13 +145,17 @@ async function main () {
   // 6: start-up with the 100k store (the running instance is stopped first).
   await stop(gatehouseBig.handle)
   const startups = []
+  const floorStartups = [] // reference: how long this machine takes to start a bare Fastify process now
   for (let r = 1; r <= ROUNDS; r++) {
     const fresh = await startService(`gatehouse start-up ${r}`, env, bigDir)
     startups.push(fresh.readyMs)
     memoryOf(fresh.handle)
     await stop(fresh.handle)
+    const floorStart = await timeFloorStartup()
+    floorStartups.push(floorStart.readyMs)
+    await stop(floorStart.handle)
   }
-  log(`\n[6] start-up to /health/ready 200, 100k store: ${startups.map(ms => `${round(ms)} ms`).join(', ')}`)
+  log(`\n[6] start-up to /health/ready 200, 100k store: ${startups.map(ms => `${round(ms)} ms`).join(', ')} (bare Fastify floor to its first 200: ${floorStartups.map(ms => `${round(ms)} ms`).join(', ')})`)
 
   clearInterval(sampler)
   await stopAll()
@@ -170,6 +185,7 @@ async function main () {
     },
     soak: { rps: soak.rps, p99: soak.p99, rssEarlyMb: rssEarly, rssEndMb: rssEnd },
     startupMs: median(startups),
+    floorStartupMs: median(floorStartups),
     peakRssMb: peakRss,
     peakRssByProcess
   }
@@ -208,11 +224,11 @@ async function main () {
     settings: {
       rounds: ROUNDS, secondsPerRun: SECONDS, meConnections: ME_CONNECTIONS, floodConnections: FLOOD_CONNECTIONS, loginConnections,
       soakSeconds: SOAK_SECONDS, tokenUsers: TOKEN_USERS, bigStoreUsers: BIG_STORE_USERS,
-      service: { bcryptCost, hashConcurrency, hashQueueMax, hashQueueTimeoutMs, uvThreadpoolSize: env.UV_THREADPOOL_SIZE ?? null, rateLimitMax: 0, logLevel: 'warn' }
+      service: { nodeFlags: nodeFlags(), bcryptCost, hashConcurrency, hashQueueMax, hashQueueTimeoutMs, uvThreadpoolSize: env.UV_THREADPOOL_SIZE ?? null, rateLimitMax: 0, logLevel: 'warn' }
     },
     medians,
     budgets,
-    rounds: { me: meRuns, logins: loginRuns, idle: idleRuns, flooded: floodRuns, startupMs: startups, soakRss }
+    rounds: { me: meRuns, logins: loginRuns, idle: idleRuns, flooded: floodRuns, startupMs: startups, floorStartupMs: floorStartups, soakRss }
   }
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`)
   log(`\n${budgets.filter(b => b.pass).length}/${budgets.length} budgets pass; results in bench/results.json`)

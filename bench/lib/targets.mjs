@@ -30,8 +30,14 @@ export function serviceEnvironment (overrides = {}) {
   return { ...env, ...overrides }
 }
 
+/** `--node-flags "…"` on the bench command line: V8/Node flags for the service (default: none). */
+export function nodeFlags () {
+  const at = process.argv.indexOf('--node-flags')
+  return at >= 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1].split(' ').filter(Boolean) : []
+}
+
 /** Starts dist/server.js on a free port with DATA_DIR; resolves when /health/ready answers 200. */
-export async function startGatehouse ({ name, env, dataDir, nodeArgs = [] }) {
+export async function startGatehouse ({ name, env, dataDir, nodeArgs = nodeFlags() }) {
   const port = await freePort()
   const handle = startNode(name, [...nodeArgs, SERVER], { ...env, PORT: String(port), DATA_DIR: dataDir }, { cwd: dataDir })
   const url = `http://127.0.0.1:${port}`
@@ -44,4 +50,12 @@ export async function startFloor ({ name, auth, secret, issuer, audience }) {
   const handle = startNode(name, auth ? [FLOOR, '--auth'] : [FLOOR], env)
   const port = await waitForListening(handle)
   return { name, url: `http://127.0.0.1:${port}`, handle }
+}
+
+/** The start-up reference: ms from spawning the bare floor server to its first 200. */
+export async function timeFloorStartup () {
+  const port = await freePort()
+  const handle = startNode('floor start-up', [FLOOR], { PATH: process.env.PATH, PORT: String(port) })
+  const readyMs = await waitForOk(handle, `http://127.0.0.1:${port}/users/me`)
+  return { handle, readyMs }
 }
