@@ -94,8 +94,8 @@ async function main () {
   const ratioOf = (a, b) => median(meRuns[a].map((run, i) => run.rps / meRuns[b][i].rps))
 
   // 3: POST /token logins/s against the hashing ceiling, measured in each round.
-  const loginConnections = 2 * hashConcurrency + 2
-  log(`\n[3] POST /token logins, ${loginConnections} connections (2 per hashing slot + 2) vs the hashing ceiling (${hashConcurrency} ÷ one verify at cost ${bcryptCost})`)
+  const loginConnections = 2 * hashConcurrency
+  log(`\n[3] POST /token logins, ${loginConnections} connections (2 per hashing slot: one hashing, one waiting) vs the hashing ceiling (${hashConcurrency} ÷ one verify at cost ${bcryptCost})`)
   const usernames = small.sessions.map(s => s.username)
   const loginRuns = []
   for (let r = 1; r <= ROUNDS; r++) {

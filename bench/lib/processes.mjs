@@ -64,7 +64,8 @@ export function memoryOf (handle) {
   const status = readFileSync(`/proc/${handle.pid}/status`, 'utf8')
   const kb = field => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN)
   const rssKb = kb('VmRSS')
-  handle.peakRssKb = Math.max(handle.peakRssKb, kb('VmHWM'), rssKb)
+  // A process that is exiting has no VmRSS/VmHWM lines any more.
+  for (const value of [rssKb, kb('VmHWM')]) if (Number.isFinite(value)) handle.peakRssKb = Math.max(handle.peakRssKb, value)
   return { rssMb: rssKb / 1024, peakMb: handle.peakRssKb / 1024 }
 }
 
