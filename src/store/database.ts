@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
-import pg from 'pg'
+import type pg from 'pg'
 import { migrationProvider, type Dialect } from './migrations.js'
 import type { Database } from './schema.js'
 
@@ -38,7 +38,9 @@ function openSqlite (file: string): DatabaseHandle {
   return { db, dialect: 'sqlite', location: file, pool: undefined, sqlite, close: async () => { await db.destroy() } }
 }
 
-function openPostgres (url: string, poolSize: number): DatabaseHandle {
+async function openPostgres (url: string, poolSize: number): Promise<DatabaseHandle> {
+  // Loaded only for PostgreSQL: the embedded store's start-up does not pay for it.
+  const { default: pg } = await import('pg')
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -58,11 +60,11 @@ function openPostgres (url: string, poolSize: number): DatabaseHandle {
   return { db, dialect: 'postgres', location: `${parsed.host}${parsed.pathname}`, pool, sqlite: undefined, close: async () => { await db.destroy() } }
 }
 
-export function openDatabase (options: DatabaseOptions): DatabaseHandle {
+export async function openDatabase (options: DatabaseOptions): Promise<DatabaseHandle> {
   const url = options.databaseUrl
   if (url === undefined) return openSqlite(resolve(join(options.dataDir, 'gatehouse.sqlite')))
   if (url.startsWith('sqlite://')) return openSqlite(resolve(url.slice('sqlite://'.length)))
-  return openPostgres(url, options.poolSize)
+  return await openPostgres(url, options.poolSize)
 }
 
 export async function migrateToLatest (handle: DatabaseHandle): Promise<string[]> {

@@ -15,7 +15,7 @@ export interface Store {
 }
 
 export async function openStore (options: DatabaseOptions): Promise<Store> {
-  const handle = openDatabase(options)
+  const handle = await openDatabase(options)
   try {
     await migrateToLatest(handle)
   } catch (err) {
