@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,6 +14,8 @@ export default fp(async (app) => {
     app.decorate('redis', undefined)
     return
   }
+  // Loaded only when configured: it would add to every start-up (docs/benchmark.md).
+  const { Redis } = await import('ioredis')
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 2000,

@@ -191,8 +191,8 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
     },
     passwords: {
       bcryptCost: env.BCRYPT_COST,
-      // bcrypt runs on libuv's thread pool; one hash per core keeps the pool
-      // (shared with fs and dns) and the event loop responsive under a login flood.
+      // bcrypt runs on libuv's thread pool; one core is left to the event loop
+      // so that a login flood cannot starve token checks (docs/benchmark.md).
       hashConcurrency: env.HASH_CONCURRENCY ?? defaultHashConcurrency(),
       hashQueueMax: env.HASH_QUEUE_MAX,
       hashQueueTimeoutMs: env.HASH_QUEUE_TIMEOUT_MS
@@ -215,5 +215,5 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
 }
 
 function defaultHashConcurrency (): number {
-  return Math.max(1, availableParallelism())
+  return Math.max(1, availableParallelism() - 1)
 }

@@ -39,7 +39,11 @@ export interface HasherOptions {
 export async function createPasswordHasher (options: HasherOptions): Promise<PasswordHasher> {
   const { cost } = options
   const limiter = new HashLimiter(options.concurrency, options.queueMax, options.queueTimeoutMs)
-  const dummyHash = await hash('gatehouse-dummy-password-for-unknown-users', cost)
+  // Computed in the background so that it does not delay start-up; the first
+  // verification that needs it waits for it. A failure surfaces there, not as
+  // an unhandled rejection.
+  const dummyHash = hash('gatehouse-dummy-password-for-unknown-users', cost)
+  dummyHash.catch(() => {})
 
   return {
     cost,
@@ -54,7 +58,7 @@ export async function createPasswordHasher (options: HasherOptions): Promise<Pas
       const usable = passwordHash !== undefined && hashCost(passwordHash) !== undefined
       const tooLong = Buffer.byteLength(normalized, 'utf8') > BCRYPT_MAX_BYTES
       // Always do one bcrypt comparison so that every refusal costs the same time.
-      const target = usable && !tooLong ? passwordHash : dummyHash
+      const target = usable && !tooLong ? passwordHash : await dummyHash
       const candidate = tooLong ? normalized.slice(0, 8) : normalized
       const matches = await limiter.run(async () => await compare(candidate, target))
       return matches && usable && !tooLong

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely'
-import pg from 'pg'
+import type pg from 'pg'
 import { migrationProvider, type Dialect } from './migrations.js'
 import type { Database } from './schema.js'
 import { LockingSqliteDialect } from './sqlite-migration-lock.js'
@@ -13,6 +13,8 @@ export interface DatabaseHandle {
   /** A human-readable location for logs, without credentials. */
   location: string
   pool: pg.Pool | undefined
+  /** The embedded database itself, for statements prepared once on hot paths. */
+  sqlite: SQLite.Database | undefined
   close: () => Promise<void>
 }
 
@@ -34,10 +36,12 @@ function openSqlite (file: string): DatabaseHandle {
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
   const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: sqlite }) })
-  return { db, dialect: 'sqlite', location: file, pool: undefined, close: async () => { await db.destroy() } }
+  return { db, dialect: 'sqlite', location: file, pool: undefined, sqlite, close: async () => { await db.destroy() } }
 }
 
-function openPostgres (url: string, poolSize: number): DatabaseHandle {
+async function openPostgres (url: string, poolSize: number): Promise<DatabaseHandle> {
+  // Loaded only for PostgreSQL: the embedded store's start-up does not pay for it.
+  const { default: pg } = await import('pg')
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -54,14 +58,14 @@ function openPostgres (url: string, poolSize: number): DatabaseHandle {
   pool.on('error', () => {})
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   const parsed = new URL(url)
-  return { db, dialect: 'postgres', location: `${parsed.host}${parsed.pathname}`, pool, close: async () => { await db.destroy() } }
+  return { db, dialect: 'postgres', location: `${parsed.host}${parsed.pathname}`, pool, sqlite: undefined, close: async () => { await db.destroy() } }
 }
 
-export function openDatabase (options: DatabaseOptions): DatabaseHandle {
+export async function openDatabase (options: DatabaseOptions): Promise<DatabaseHandle> {
   const url = options.databaseUrl
   if (url === undefined) return openSqlite(resolve(join(options.dataDir, 'gatehouse.sqlite')))
   if (url.startsWith('sqlite://')) return openSqlite(resolve(url.slice('sqlite://'.length)))
-  return openPostgres(url, options.poolSize)
+  return await openPostgres(url, options.poolSize)
 }
 
 export async function migrateToLatest (handle: DatabaseHandle): Promise<string[]> {

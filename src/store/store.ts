@@ -15,7 +15,7 @@ export interface Store {
 }
 
 export async function openStore (options: DatabaseOptions): Promise<Store> {
-  const handle = openDatabase(options)
+  const handle = await openDatabase(options)
   try {
     await migrateToLatest(handle)
   } catch (err) {
@@ -26,7 +26,7 @@ export async function openStore (options: DatabaseOptions): Promise<Store> {
     dialect: handle.dialect,
     location: handle.location,
     users: createUsersRepository(handle.db),
-    sessions: createSessionsRepository(handle.db),
+    sessions: createSessionsRepository(handle.db, handle.sqlite),
     handle,
     ping: async () => { await sql`select 1`.execute(handle.db) },
     close: handle.close

@@ -116,17 +116,33 @@ export function createAccessTokenService (options: Options): AccessTokenService 
     return { token: signer(claims), expiresIn: ttlSeconds, claims }
   }
 
-  function verify (token: string): AccessTokenClaims {
-    if (token.length > MAX_TOKEN_LENGTH) throw new AccessTokenError('The access token is too large')
-    const firstDot = token.indexOf('.')
-    const parts = token.split('.')
-    if (parts.length !== 3 || firstDot <= 0 || parts[1] === '' || parts[2] === '') throw new AccessTokenError('The access token is malformed')
-    const header = parseHeader(parts[0] as string)
+  function verifierFor (headerSegment: string): (token: string) => Record<string, unknown> {
+    const header = parseHeader(headerSegment)
     if (header.alg !== algorithm) throw new AccessTokenError('The access token is signed with an algorithm this service does not accept')
     const kid = header.kid
     if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH) throw new AccessTokenError('The access token has no valid key id')
     const verifier = verifiers.get(kid)
     if (verifier === undefined) throw new AccessTokenError('The access token was signed with an unknown key')
+    return verifier
+  }
+
+  // Our tokens carry one header per key, so the header checks above are
+  // remembered per header segment (accepted ones only, a handful at most).
+  const verifierByHeader = new Map<string, (token: string) => Record<string, unknown>>()
+  const MAX_REMEMBERED_HEADERS = 16
+
+  function verify (token: string): AccessTokenClaims {
+    if (token.length > MAX_TOKEN_LENGTH) throw new AccessTokenError('The access token is too large')
+    const firstDot = token.indexOf('.')
+    const parts = token.split('.')
+    if (parts.length !== 3 || firstDot <= 0 || parts[1] === '' || parts[2] === '') throw new AccessTokenError('The access token is malformed')
+    const headerSegment = parts[0] as string
+    let verifier = verifierByHeader.get(headerSegment)
+    if (verifier === undefined) {
+      verifier = verifierFor(headerSegment)
+      if (verifierByHeader.size >= MAX_REMEMBERED_HEADERS) verifierByHeader.clear()
+      verifierByHeader.set(headerSegment, verifier)
+    }
     if (!BASE64URL.test(parts[1] as string) || !BASE64URL.test(parts[2] as string)) throw new AccessTokenError('The access token is malformed')
 
     let payload: Record<string, unknown>

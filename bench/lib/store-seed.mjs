@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto'
+import { hash } from '@node-rs/bcrypt'
+import SQLite from 'better-sqlite3'
+import { openStore } from '../../dist/src/store/store.js'
+import { loadConfig } from '../../dist/src/config.js'
+import { loadKeySet } from '../../dist/src/tokens/keys.js'
+import { createAccessTokenService } from '../../dist/src/tokens/access-tokens.js'
+
+export const BENCH_PASSWORD = 'bench-password-Kq7!vX2p'
+export const username = n => `user${String(n).padStart(6, '0')}`
+
+/** One real bcrypt hash at the configured cost, shared by every seeded user (we never hash 100k times). */
+export async function passwordHashAtCost (cost) {
+  return await hash(BENCH_PASSWORD, cost)
+}
+
+/**
+ * Creates and migrates the embedded store with the service's own code, then
+ * bulk-inserts `userCount` users with one active session each (and one refresh
+ * token per session, as a real login leaves). Returns the sessions of users
+ * 1…`userCount` as [{ username, sessionId, authTime }] in user order.
+ */
+export async function seedStore ({ dataDir, userCount, passwordHash }) {
+  const store = await openStore({ databaseUrl: undefined, dataDir, poolSize: 1 })
+  const file = store.location
+  await store.close()
+
+  const db = new SQLite(file)
+  db.pragma('journal_mode = WAL')
+  const now = Date.now()
+  const insertUser = db.prepare(`insert into users (id, username, email, full_name, password_hash, disabled, scopes, created_at, updated_at)
+    values (?, ?, ?, ?, ?, 0, '', ?, ?)`)
+  const insertSession = db.prepare(`insert into sessions (id, user_id, scope, auth_time, created_at, last_used_at, expires_at, user_agent, ip, revoked_at)
+    values (?, ?, '', ?, ?, ?, ?, 'bench', '127.0.0.1', null)`)
+  const insertRefresh = db.prepare('insert into refresh_tokens (hash, session_id, generation, created_at, used_at) values (?, ?, 1, ?, null)')
+  const sessions = []
+  db.transaction(() => {
+    for (let id = 1; id <= userCount; id++) {
+      const name = username(id)
+      insertUser.run(id, name, `${name}@example.test`, `Bench User ${id}`, passwordHash, now, now)
+      const sessionId = randomBytes(16).toString('base64url')
+      insertSession.run(sessionId, id, Math.floor(now / 1000), now, now, now + 30 * 86400_000)
+      insertRefresh.run(randomBytes(32).toString('base64url'), sessionId, now)
+      sessions.push({ username: name, sessionId, authTime: Math.floor(now / 1000) })
+    }
+  })()
+  db.pragma('wal_checkpoint(TRUNCATE)')
+  db.close()
+  return { file, sessions }
+}
+
+/**
+ * Signs access tokens exactly as the service does (its compiled token module,
+ * same config, secret, issuer and audience) for the given sessions.
+ */
+export function mintTokens (env, sessions) {
+  const config = loadConfig(env)
+  const tokens = createAccessTokenService({
+    keys: loadKeySet(config),
+    issuer: config.publicUrl,
+    audience: config.jwt.audience,
+    ttlSeconds: config.jwt.accessTokenTtlSeconds
+  })
+  return sessions.map(s => tokens.issue({ username: s.username, scopes: [], sessionId: s.sessionId, authTime: s.authTime }).token)
+}
+
+/** Picks `count` sessions spread evenly over all of them (one per user). */
+export function spread (sessions, count) {
+  const step = sessions.length / count
+  return Array.from({ length: count }, (_, i) => sessions[Math.floor(i * step)])
+}

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { freePort, startNode, waitForListening, waitForOk } from './processes.mjs'
+
+const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
+const FLOOR = fileURLToPath(new URL('../floor-server.mjs', import.meta.url))
+
+/** Settings the operator may pass through to the service under test. */
+const PASSTHROUGH = ['UV_THREADPOOL_SIZE', 'BCRYPT_COST', 'HASH_CONCURRENCY', 'HASH_QUEUE_MAX', 'HASH_QUEUE_TIMEOUT_MS']
+
+/**
+ * The service's environment: production mode, embedded SQLite, HS256,
+ * logging at warn, and the general per-IP rate limiter off (RATE_LIMIT_MAX=0)
+ * because all bench traffic comes from one address and would otherwise be
+ * throttled at 1,000 requests a minute. Every instance shares the issuer,
+ * so one set of tokens is valid on all of them.
+ */
+export function serviceEnvironment (overrides = {}) {
+  const env = {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PUBLIC_URL: 'http://127.0.0.1:8000',
+    JWT_ALGORITHM: 'HS256',
+    JWT_SECRET: randomBytes(48).toString('base64url'),
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_MAX: '0'
+  }
+  for (const name of PASSTHROUGH) if (process.env[name] !== undefined) env[name] = process.env[name]
+  return { ...env, ...overrides }
+}
+
+/** `--node-flags "…"` on the bench command line: V8/Node flags for the service (default: none). */
+export function nodeFlags () {
+  const at = process.argv.indexOf('--node-flags')
+  return at >= 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1].split(' ').filter(Boolean) : []
+}
+
+/** Starts dist/server.js on a free port with DATA_DIR; resolves when /health/ready answers 200. */
+export async function startGatehouse ({ name, env, dataDir, nodeArgs = nodeFlags() }) {
+  const port = await freePort()
+  const handle = startNode(name, [...nodeArgs, SERVER], { ...env, PORT: String(port), DATA_DIR: dataDir }, { cwd: dataDir })
+  const url = `http://127.0.0.1:${port}`
+  const readyMs = await waitForOk(handle, `${url}/health/ready`)
+  return { name, url, handle, readyMs }
+}
+
+export async function startFloor ({ name, auth, secret, issuer, audience }) {
+  const env = { PATH: process.env.PATH, PORT: '0', JWT_SECRET: secret, JWT_ISSUER: issuer, JWT_AUDIENCE: audience }
+  const handle = startNode(name, auth ? [FLOOR, '--auth'] : [FLOOR], env)
+  const port = await waitForListening(handle)
+  return { name, url: `http://127.0.0.1:${port}`, handle }
+}
+
+/** The start-up reference: ms from spawning the bare floor server to its first 200. */
+export async function timeFloorStartup () {
+  const port = await freePort()
+  const handle = startNode('floor start-up', [FLOOR], { PATH: process.env.PATH, PORT: String(port) })
+  const readyMs = await waitForOk(handle, `http://127.0.0.1:${port}/users/me`)
+  return { handle, readyMs }
+}
