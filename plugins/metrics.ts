@@ -72,11 +72,12 @@ export default fp(async (app) => {
       await new Promise<void>(resolve => { server.close(() => { resolve() }) })
     }))
   })
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest({
       method: request.method,
       route: request.routeOptions.url ?? UNMATCHED_ROUTE,
       status: reply.statusCode
     }, reply.elapsedTime / 1000)
+    done()
   })
 }, { name: 'metrics', dependencies: ['store', 'passwords'], fastify: '5.x' })
