@@ -17,7 +17,7 @@ import corsPlugin from './cors.js'
 import countersPlugin from './counters.js'
 import errorHandlerPlugin from './error-handler.js'
 import jwtPlugin from './jwt.js'
-import { loggerOptions } from './logger.js'
+import { loggerOptions, type LogStream } from './logger.js'
 import passwordsPlugin from './passwords.js'
 import rateLimitPlugin from './rate-limit.js'
 import redisPlugin from './redis.js'
@@ -31,6 +31,8 @@ export interface BuildOptions {
   keys: KeySet
   /** false silences logs (tests); otherwise pino at the configured level. */
   logger?: boolean
+  /** Where pino writes (default stdout); tests pass a stream to inspect the log lines. */
+  logStream?: LogStream
   https?: { cert: Buffer, key: Buffer }
 }
 
@@ -44,7 +46,7 @@ export const BODY_LIMIT = 16 * 1024
 export async function buildApp (options: BuildOptions): Promise<FastifyInstance> {
   const { config } = options
   const app = Fastify({
-    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    logger: options.logger === false ? false : loggerOptions(config.logLevel, options.logStream),
     https: options.https ?? null,
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,
