@@ -156,3 +156,31 @@ t.test('login-failure limit: 429 with Retry-After', async t => {
   t.equal(locked.json().error, 'too_many_requests')
   t.ok(Number(locked.headers['retry-after']) > 0)
 })
+
+t.test('passwords: NFKC at login, no truncation match past 72 bytes', async t => {
+  const app = await build(t)
+  await addUser(app, 'alice', { password: '\uFB01nance-caf\u00E9-Orbit' })
+  t.equal((await post(app, { username: 'alice', password: 'finance-cafe\u0301-Orbit' })).statusCode, 200, 'ligature and decomposed é log in')
+  const max = 'a1B2c3D4'.repeat(9)
+  await addUser(app, 'bob', { password: max })
+  t.equal((await post(app, { username: 'bob', password: max })).statusCode, 200)
+  const longer = await post(app, { username: 'bob', password: max + 'Z' })
+  t.equal(longer.statusCode, 401, '73 bytes whose first 72 match do not log in')
+  t.same(longer.json(), BAD_CREDENTIALS)
+})
+
+t.test('a hash of another cost is upgraded at the next successful login', async t => {
+  const app = await build(t, {}, config => { config.passwords.bcryptCost = 5 })
+  await addUser(app, 'alice')
+  const { hash } = await import('@node-rs/bcrypt')
+  const user = await app.userService.get('alice')
+  await app.store.users.setPasswordHash(user.id, await hash(PASSWORD, 4))
+  t.match((await app.userService.get('alice')).passwordHash, /^\$2b\$04\$/)
+  t.equal((await post(app, { username: 'alice', password: 'wrong-password-99' })).statusCode, 401)
+  t.match((await app.userService.get('alice')).passwordHash, /^\$2b\$04\$/, 'not on a failed login')
+  await login(app, 'alice')
+  const upgraded = (await app.userService.get('alice')).passwordHash
+  t.match(upgraded, /^\$2b\$05\$/, 'cost 5 after login')
+  t.equal(await app.passwordHasher.verify(PASSWORD, upgraded), true)
+  await login(app, 'alice')
+})
