@@ -75,7 +75,7 @@ export function createAuthService (deps: Dependencies): AuthService {
     async passwordGrant (input, client, audit) {
       const username = canonicalUsername(input.username)
       const wellFormed = isValidUsername(username)
-      const verdict = await throttle.check(username, client.ip)
+      const verdict = await throttle.beginAttempt(username, client.ip)
       const user = wellFormed && !verdict.locked ? await store.users.findByUsername(username) : undefined
       // One bcrypt comparison on every path (unknown user, wrong password,
       // locked out) so that timing reveals nothing.
@@ -85,11 +85,13 @@ export function createAuthService (deps: Dependencies): AuthService {
         throw tooManyRequests(verdict.retryAfterSeconds)
       }
       if (user === undefined || !matches) {
-        const after = await throttle.recordFailure(username, client.ip)
+        const after = await throttle.recordFailure(username, client.ip, verdict)
         audit({ event: 'login.failed', username, reason: 'bad_credentials' })
         if (after.locked && after.reason !== undefined) audit({ event: 'login.locked_out', username, scope: after.reason })
         throw badCredentials()
       }
+      // The password was right: clear the attempt counted above, whatever happens next.
+      await throttle.recordSuccess(username)
       if (user.disabled) {
         audit({ event: 'login.failed', username, reason: 'inactive' })
         throw invalidGrant('Inactive user')
@@ -98,7 +100,6 @@ export function createAuthService (deps: Dependencies): AuthService {
       if (hasher.needsRehash(user.passwordHash)) {
         await store.users.setPasswordHash(user.id, await hasher.hash(input.password))
       }
-      await throttle.recordSuccess(username)
 
       const at = now()
       const session: Session = {

@@ -184,3 +184,19 @@ t.test('a hash of another cost is upgraded at the next successful login', async 
   t.equal(await app.passwordHasher.verify(PASSWORD, upgraded), true)
   await login(app, 'alice')
 })
+
+t.test('parallel guesses cannot slip past the per-user limit', async t => {
+  const app = await build(t, { LOGIN_MAX_FAILURES_PER_USER: '3' })
+  await addUser(app, 'alice')
+  const results = await Promise.all(Array.from({ length: 12 }, async (_, i) => await post(app, { username: 'alice', password: `Wrong-guess-${i}` })))
+  const statuses = results.map(r => r.statusCode)
+  t.equal(statuses.filter(s => s === 401).length, 3, 'three guesses were checked')
+  t.equal(statuses.filter(s => s === 429).length, 9, 'the rest were refused')
+})
+
+t.test('a wrong scope after the right password does not count as a failure', async t => {
+  const app = await build(t, { LOGIN_MAX_FAILURES_PER_USER: '3' })
+  await addUser(app, 'alice')
+  for (let i = 0; i < 4; i++) t.equal((await post(app, { username: 'alice', password: PASSWORD, scope: 'nope' })).statusCode, 400)
+  t.equal((await post(app, { username: 'alice', password: PASSWORD })).statusCode, 200)
+})

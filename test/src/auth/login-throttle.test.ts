@@ -33,44 +33,60 @@ t.test('memory counters stay bounded', async t => {
   t.ok(await counters.get('k49'), 'the newest is kept')
 })
 
+/** One failed password attempt, the way the auth service makes it. */
+async function fail (throttle: LoginThrottle, username: string, ip: string) {
+  const attempt = await throttle.beginAttempt(username, ip)
+  if (attempt.locked) return attempt
+  return await throttle.recordFailure(username, ip, attempt)
+}
+
 t.test('locks a username after maxFailuresPerUser, with Retry-After', async t => {
   const { clock, throttle } = setup()
   t.same(await throttle.check('alice', '10.0.0.1'), { locked: false, retryAfterSeconds: 0 })
-  t.equal((await throttle.recordFailure('alice', '10.0.0.1')).locked, false)
-  t.equal((await throttle.recordFailure('alice', '10.0.0.2')).locked, false)
-  const third = await throttle.recordFailure('alice', '10.0.0.3')
+  t.equal((await fail(throttle, 'alice', '10.0.0.1')).locked, false)
+  t.equal((await fail(throttle, 'alice', '10.0.0.2')).locked, false)
+  const third = await fail(throttle, 'alice', '10.0.0.3')
   t.same(third, { locked: true, retryAfterSeconds: 60, reason: 'user' }, 'the failure that crosses the limit says so')
-  const verdict = await throttle.check('alice', '10.9.9.9')
-  t.equal(verdict.locked, true, 'from any IP')
-  t.equal(verdict.reason, 'user')
-  t.equal((await throttle.check('bob', '10.0.0.1')).locked, false, 'other users are not affected')
+  const fourth = await throttle.beginAttempt('alice', '10.9.9.9')
+  t.equal(fourth.locked, true, 'the next attempt is refused, from any IP')
+  t.equal(fourth.reason, 'user')
+  t.equal((await throttle.check('alice', '10.9.9.9')).locked, true)
+  t.equal((await throttle.beginAttempt('bob', '10.0.0.1')).locked, false, 'other users are not affected')
   clock.now += 60_000
-  t.equal((await throttle.check('alice', '10.0.0.1')).locked, false, 'unlocked after the window')
+  t.equal((await throttle.beginAttempt('alice', '10.0.0.1')).locked, false, 'unlocked after the window')
+})
+
+t.test('parallel attempts cannot slip past the limit', async t => {
+  const { throttle } = setup()
+  const attempts = await Promise.all(Array.from({ length: 20 }, async (_, i) => await throttle.beginAttempt('alice', `10.0.0.${i}`)))
+  t.equal(attempts.filter(a => !a.locked).length, 3, 'only three may check a password')
 })
 
 t.test('each lockout doubles the next window', async t => {
   const { clock, throttle } = setup()
-  for (let i = 0; i < 3; i++) await throttle.recordFailure('alice', `10.0.0.${i}`)
+  for (let i = 0; i < 3; i++) await fail(throttle, 'alice', `10.0.0.${i}`)
   clock.now += 60_000
   let last
-  for (let i = 0; i < 3; i++) last = await throttle.recordFailure('alice', `10.0.1.${i}`)
+  for (let i = 0; i < 3; i++) last = await fail(throttle, 'alice', `10.0.1.${i}`)
   t.same(last, { locked: true, retryAfterSeconds: 120, reason: 'user' })
 })
 
 t.test('locks an IP after maxFailuresPerIp across usernames', async t => {
   const { throttle } = setup()
-  for (let i = 0; i < 4; i++) await throttle.recordFailure(`user${i}`, '10.0.0.1')
-  const fifth = await throttle.recordFailure('user4', '10.0.0.1')
+  for (let i = 0; i < 4; i++) await fail(throttle, `user${i}`, '10.0.0.1')
+  const fifth = await fail(throttle, 'user4', '10.0.0.1')
   t.same(fifth, { locked: true, retryAfterSeconds: 60, reason: 'ip' })
-  t.equal((await throttle.check('someone-else', '10.0.0.1')).reason, 'ip')
-  t.equal((await throttle.check('someone-else', '10.0.0.2')).locked, false)
+  t.equal((await throttle.beginAttempt('someone-else', '10.0.0.1')).reason, 'ip')
+  t.equal((await throttle.beginAttempt('someone-else', '10.0.0.2')).locked, false)
 })
 
-t.test('a success resets the username counter', async t => {
+t.test('a success clears the username count, including the attempt in flight', async t => {
   const { throttle } = setup()
-  await throttle.recordFailure('alice', '10.0.0.1')
-  await throttle.recordFailure('alice', '10.0.0.1')
+  await fail(throttle, 'alice', '10.0.0.1')
+  await fail(throttle, 'alice', '10.0.0.1')
+  await throttle.beginAttempt('alice', '10.0.0.1')
   await throttle.recordSuccess('alice')
-  t.equal((await throttle.recordFailure('alice', '10.0.0.1')).locked, false)
-  t.equal((await throttle.recordFailure('alice', '10.0.0.1')).locked, false)
+  t.equal((await fail(throttle, 'alice', '10.0.0.1')).locked, false)
+  t.equal((await fail(throttle, 'alice', '10.0.0.1')).locked, false)
+  t.equal((await fail(throttle, 'alice', '10.0.0.1')).locked, true)
 })
