@@ -15,7 +15,7 @@ import configPlugin from './config.js'
 import cookiesPlugin from './cookies.js'
 import corsPlugin from './cors.js'
 import countersPlugin from './counters.js'
-import errorHandlerPlugin from './error-handler.js'
+import errorHandlerPlugin, { sendError, toServiceError } from './error-handler.js'
 import jwtPlugin from './jwt.js'
 import { loggerOptions, type LogStream } from './logger.js'
 import passwordsPlugin from './passwords.js'
@@ -61,6 +61,9 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
       customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false },
       plugins: [(ajv: any) => ajv.addFormat('password', { type: 'string', validate: () => true })]
     },
+    // The router answers malformed URLs and over-long path parameters itself,
+    // before any error handler: render those in the one error shape too.
+    frameworkErrors: (err, _request, reply) => { sendError(reply, toServiceError(err)) },
     clientErrorHandler: (err, socket) => {
       const status = (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
       const body = JSON.stringify(status === 431

@@ -10,6 +10,18 @@ t.test('unknown route: 404 not_found in the one error shape', async t => {
   t.equal(res.json().error, 'not_found')
 })
 
+t.test('router-level errors use the one error shape too', async t => {
+  const app = await build(t)
+  const badUrl = await app.inject({ method: 'GET', url: '/users/%ZZ' })
+  t.equal(badUrl.statusCode, 400)
+  t.same(Object.keys(badUrl.json()).sort(), ['error', 'error_description'])
+  t.equal(badUrl.json().error, 'invalid_request')
+  const longParam = await app.inject({ method: 'GET', url: `/users/${'a'.repeat(300)}` })
+  t.equal(longParam.statusCode, 414)
+  t.same(Object.keys(longParam.json()).sort(), ['error', 'error_description'])
+  t.equal(longParam.json().error, 'invalid_request')
+})
+
 t.test('wrong method on a known path: 405 method_not_allowed with Allow', async t => {
   const app = await build(t)
   const token = await app.inject({ method: 'GET', url: '/token' })
