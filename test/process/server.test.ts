@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import t from 'tap'
 import { PASSWORD, tempDir, TEST_SECRET } from '../helper.js'
-import { baseEnv, freePort, requireBuild, runCli, SERVER, startServer } from './child.js'
+import { baseEnv, freePort, requireBuild, runCli, SERVER, startServer } from '../child-process.js'
 
 requireBuild()
 
@@ -67,13 +67,15 @@ t.test('production refuses to start with a bad configuration', async t => {
     const code = await new Promise<number | null>(resolve => child.on('exit', resolve))
     return { code, stderr }
   }
-  const missing = await run({})
-  t.not(missing.code, 0)
+  const [missing, tutorial, cors] = await Promise.all([
+    run({}),
+    run({ JWT_SECRET: '09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7' }),
+    run({ JWT_SECRET: TEST_SECRET, CORS_ORIGINS: '*', CORS_CREDENTIALS: 'true' })
+  ])
+  t.equal(missing.code, 78, 'EX_CONFIG')
   t.match(missing.stderr, /JWT_SECRET: required when NODE_ENV=production/)
-  const tutorial = await run({ JWT_SECRET: '09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7' })
-  t.not(tutorial.code, 0)
+  t.equal(tutorial.code, 78)
   t.match(tutorial.stderr, /JWT_SECRET: this is a published example secret/)
-  const cors = await run({ JWT_SECRET: TEST_SECRET, CORS_ORIGINS: '*', CORS_CREDENTIALS: 'true' })
-  t.not(cors.code, 0)
+  t.equal(cors.code, 78)
   t.match(cors.stderr, /CORS_CREDENTIALS/)
 })

@@ -72,3 +72,12 @@ t.test('JSON only: a form body is 415', async t => {
   t.equal(res.statusCode, 415)
   t.equal(res.json().error, 'unsupported_media_type')
 })
+
+t.test('two registrations of one name at once: one 201, one 409', async t => {
+  const app = await build(t, { SIGNUP_ENABLED: 'true' })
+  const results = await Promise.all([
+    register(app, { username: 'dave', password: PASSWORD }),
+    register(app, { username: 'DAVE', password: PASSWORD })
+  ])
+  t.same(results.map(r => r.statusCode).sort(), [201, 409])
+})

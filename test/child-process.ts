@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** Child-process tests run the compiled service (`npm run build` first; `npm test` does). */
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const SERVER = join(ROOT, 'dist', 'server.js')
 export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js')
 
