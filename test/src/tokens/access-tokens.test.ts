@@ -1,3 +1,4 @@
+import { createSigner } from 'fast-jwt'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import t from 'tap'
 import { loadConfig } from '../../../src/config.js'
@@ -62,4 +63,17 @@ t.test('expiry and issue time are enforced with at most 30 s of skew', async t =
   t.throws(() => verifier.verify(issuedAgo(900 + 60)), /expired/, 'expired a minute ago')
   t.throws(() => verifier.verify(issuedAgo(-60)), /future/, 'issued a minute ahead')
   t.ok(verifier.verify(issuedAgo(-15)), 'issued 15 s ahead: within the skew')
+})
+
+t.test('typ: at+jwt and application/at+jwt are accepted, nothing else', async t => {
+  const tokens = service(t)
+  const keys = loadKeySet(loadConfig({ DATA_DIR: tempDir(t), JWT_SECRET: TEST_SECRET }))
+  const claims = tokens.issue(input).claims
+  const signed = (typ: string | undefined) => createSigner({
+    key: TEST_SECRET, algorithm: 'HS256', header: { alg: 'HS256', kid: keys.current.kid, ...(typ === undefined ? {} : { typ }) }
+  })({ ...claims })
+  t.ok(tokens.verify(signed('at+jwt')))
+  t.ok(tokens.verify(signed('application/at+jwt')))
+  t.throws(() => tokens.verify(signed('JWT')), AccessTokenError)
+  t.throws(() => tokens.verify(signed(undefined)), AccessTokenError, 'typ is required')
 })
