@@ -89,6 +89,7 @@ t.test('CORS: listed origins only; credentials only when configured', async t =>
   const listed = await app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://app.example' } })
   t.equal(listed.headers['access-control-allow-origin'], 'https://app.example')
   t.notOk(listed.headers['access-control-allow-credentials'], 'no credentials unless CORS_CREDENTIALS=true')
+  t.match(String(listed.headers['access-control-expose-headers']).toLowerCase(), /www-authenticate/, 'browsers may read the challenge (step-up, invalid_token)')
   const unlisted = await app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://evil.example' } })
   t.notOk(unlisted.headers['access-control-allow-origin'])
   t.notOk(unlisted.headers['access-control-allow-credentials'])

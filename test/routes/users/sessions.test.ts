@@ -25,6 +25,7 @@ t.test('GET /users/me/sessions lists only active sessions, with the current one 
     t.match(s.last_used_at, ISO)
     t.match(s.expires_at, ISO)
   }
+  t.same(sessions.map(s => s.id), [decodeJwt(third.access_token).sid, decodeJwt(current.access_token).sid], 'newest first')
   const mine = sessions.find(s => s.id === decodeJwt(current.access_token).sid)
   t.match(mine, { current: true, user_agent: 'curl/8.0', ip: '127.0.0.1' })
   t.match(sessions.find(s => s.id === decodeJwt(third.access_token).sid), { current: false })
