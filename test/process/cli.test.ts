@@ -64,6 +64,7 @@ t.test('policy refusals exit non-zero naming the rule', async t => {
   cases.forEach(([stdin, rule], i) => {
     t.equal(results[i]?.code, 1, stdin.trim())
     t.match(results[i]?.stderr, rule)
+    t.notMatch(results[i]?.stderr, /already exists|locked/, 'processes opening a fresh data folder at once do not collide')
   })
   t.equal(await readUser(dataDir, 'alice-the-admin'), undefined, 'nothing was created')
 })
