@@ -200,3 +200,30 @@ t.test('a wrong scope after the right password does not count as a failure', asy
   for (let i = 0; i < 4; i++) t.equal((await post(app, { username: 'alice', password: PASSWORD, scope: 'nope' })).statusCode, 400)
   t.equal((await post(app, { username: 'alice', password: PASSWORD })).statusCode, 200)
 })
+
+t.test('every refusal costs one bcrypt comparison, like a success (no user enumeration by timing)', async t => {
+  const app = await build(t, { LOGIN_MAX_FAILURES_PER_USER: '2' })
+  await addUser(app, 'alice')
+  await addUser(app, 'dora', { disabled: true })
+  const original = app.passwordHasher.verify.bind(app.passwordHasher)
+  const takeCalls = t.capture(app.passwordHasher, 'verify', original) // each call returns and clears the calls so far
+  const targets: unknown[] = []
+  const attempts: Array<[string, Record<string, string>, number]> = [
+    ['success', { username: 'alice', password: PASSWORD }, 200],
+    ['wrong password', { username: 'alice', password: 'Wrong-Lamp-Orbit-42' }, 401],
+    ['unknown user', { username: 'nobody', password: 'Wrong-Lamp-Orbit-42' }, 401],
+    ['malformed username', { username: 'no such user!', password: 'Wrong-Lamp-Orbit-42' }, 401],
+    ['disabled user', { username: 'dora', password: PASSWORD }, 400],
+    ['73-byte password', { username: 'alice', password: 'x'.repeat(73) }, 401],
+    ['locked out', { username: 'alice', password: PASSWORD }, 429]
+  ]
+  for (const [name, fields, status] of attempts) {
+    t.equal((await post(app, fields)).statusCode, status, name)
+    const calls = takeCalls()
+    t.equal(calls.length, 1, `${name}: exactly one bcrypt comparison`)
+    targets.push(calls[0]?.args[1])
+  }
+  t.equal(targets[2], undefined, 'an unknown user is compared against the dummy hash')
+  t.equal(targets[3], undefined, 'so is a malformed username')
+  t.match(targets[1], /^\$2b\$/, 'a known user against their hash')
+})
