@@ -194,6 +194,15 @@ t.test('parallel guesses cannot slip past the per-user limit', async t => {
   t.equal(statuses.filter(s => s === 429).length, 9, 'the rest were refused')
 })
 
+t.test('a burst of parallel guesses checks no more passwords than the limit, even with the right one among them', async t => {
+  const app = await build(t, { LOGIN_MAX_FAILURES_PER_USER: '3' })
+  await addUser(app, 'alice')
+  const guesses = [...Array.from({ length: 11 }, (_, i) => `Wrong-guess-${i}`), PASSWORD]
+  const results = await Promise.all(guesses.map(async password => await post(app, { username: 'alice', password })))
+  t.equal(results.at(-1)?.statusCode, 429, 'the right password, sent after the limit was used up, is not even checked')
+  t.equal(results.filter(r => r.statusCode === 200).length, 0, 'the burst logged nobody in')
+})
+
 t.test('a wrong scope after the right password does not count as a failure', async t => {
   const app = await build(t, { LOGIN_MAX_FAILURES_PER_USER: '3' })
   await addUser(app, 'alice')
