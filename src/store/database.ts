@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { dirname, join, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely'
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { migrationProvider, type Dialect } from './migrations.js'
 import type { Database } from './schema.js'
+import { LockingSqliteDialect } from './sqlite-migration-lock.js'
 
 export interface DatabaseHandle {
   db: Kysely<Database>
@@ -33,7 +33,7 @@ function openSqlite (file: string): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+  const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: sqlite }) })
   return { db, dialect: 'sqlite', location: file, pool: undefined, close: async () => { await db.destroy() } }
 }
 
@@ -65,46 +65,8 @@ export function openDatabase (options: DatabaseOptions): DatabaseHandle {
 }
 
 export async function migrateToLatest (handle: DatabaseHandle): Promise<string[]> {
-  // Kysely's migration lock is a no-op on SQLite, so two processes opening a
-  // fresh file at once (the service and the CLI, say) would both create the
-  // tables. One IMMEDIATE transaction around the whole run makes the second
-  // wait (busy_timeout) and then find the migrations done.
-  const sqlite = handle.dialect === 'sqlite'
-  const migrator = new Migrator({ db: handle.db, provider: migrationProvider(handle.dialect), disableTransactions: sqlite })
-  const { error, results } = sqlite
-    ? await inImmediateTransaction(handle.db, async () => await migrator.migrateToLatest())
-    : await migrator.migrateToLatest()
+  const migrator = new Migrator({ db: handle.db, provider: migrationProvider(handle.dialect) })
+  const { error, results } = await migrator.migrateToLatest()
   if (error !== undefined) throw error instanceof Error ? error : new Error(String(error))
   return (results ?? []).filter(r => r.status === 'Success').map(r => r.migrationName)
-}
-
-async function inImmediateTransaction<T extends { error?: unknown }> (db: Kysely<Database>, fn: () => Promise<T>): Promise<T> {
-  await beginImmediate(db)
-  try {
-    const outcome = await fn()
-    await sql.raw(outcome.error === undefined ? 'commit' : 'rollback').execute(db)
-    return outcome
-  } catch (err) {
-    await sql`rollback`.execute(db).catch(() => {})
-    throw err
-  }
-}
-
-/** Waits for another connection's migration by polling: busy_timeout would block the event loop while it waits. */
-async function beginImmediate (db: Kysely<Database>, maxWaitMs = 30_000): Promise<void> {
-  const { rows } = await sql<{ timeout: number }>`pragma busy_timeout`.execute(db)
-  await sql`pragma busy_timeout = 0`.execute(db)
-  try {
-    for (const started = Date.now(); ;) {
-      try {
-        await sql`begin immediate`.execute(db)
-        return
-      } catch (err) {
-        if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() - started > maxWaitMs) throw err
-        await sleep(25)
-      }
-    }
-  } finally {
-    await sql.raw(`pragma busy_timeout = ${Number(rows[0]?.timeout ?? 5000)}`).execute(db)
-  }
 }
