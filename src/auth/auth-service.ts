@@ -85,7 +85,11 @@ export function createAuthService (deps: Dependencies): AuthService {
         throw tooManyRequests(verdict.retryAfterSeconds)
       }
       if (user === undefined || !matches) {
-        const after = await throttle.recordFailure(username, client.ip, verdict)
+        const after = await throttle.recordFailure(username, client.ip)
+        if (after.overLimit === true) {
+          audit({ event: 'login.failed', username, reason: 'locked_out' })
+          throw tooManyRequests(after.retryAfterSeconds)
+        }
         audit({ event: 'login.failed', username, reason: 'bad_credentials' })
         if (after.locked && after.reason !== undefined) audit({ event: 'login.locked_out', username, scope: after.reason })
         throw badCredentials()

@@ -2,8 +2,8 @@
  * Brute-force protection for the password grant: failures are counted per
  * username and per client IP in a fixed window. Each lockout doubles the next
  * window, up to 16x. Counters live in a CounterStore (in-process or Redis) and
- * are updated with one atomic increment, and an attempt is counted before its
- * password is checked, so parallel guesses cannot slip past the per-user limit.
+ * are updated with one atomic increment, so parallel guesses cannot slip past
+ * the limit.
  */
 export interface CounterStore {
   /** Atomically adds one and returns the new count and the seconds until the window resets. */
@@ -22,13 +22,8 @@ export interface ThrottleVerdict {
   locked: boolean
   retryAfterSeconds: number
   reason?: 'user' | 'ip'
-}
-
-export interface AttemptVerdict extends ThrottleVerdict {
-  /** This attempt's number in the username's current window, counted before the password check. */
-  attempt: number
-  /** Seconds until the username's window resets. */
-  ttlSeconds: number
+  /** This failure itself came after the limit was reached. */
+  overLimit?: boolean
 }
 
 export class LoginThrottle {
@@ -39,11 +34,6 @@ export class LoginThrottle {
     return level?.count ?? 0
   }
 
-  private async windowFor (key: string): Promise<number> {
-    return this.limits.windowSeconds * 2 ** Math.min(await this.lockoutLevel(key), 4)
-  }
-
-  /** Read-only: is this username or IP locked out right now? */
   async check (username: string, ip: string): Promise<ThrottleVerdict> {
     const [user, byIp] = await Promise.all([
       this.counters.get(`user:${username}`),
@@ -55,38 +45,50 @@ export class LoginThrottle {
   }
 
   /**
-   * Counts a password attempt against the username *before* the password is
-   * checked, so that guesses sent in parallel cannot all pass a check made
-   * before any of them failed. recordSuccess clears the count again.
+   * Counts a password attempt for the username *before* the password is
+   * checked. Guesses sent in parallel all pass `check` (none has failed yet),
+   * so without this a burst would get every password checked, the right one
+   * included; with it, at most maxFailuresPerUser are checked per window.
+   * recordSuccess clears the count.
    */
-  async beginAttempt (username: string, ip: string): Promise<AttemptVerdict> {
-    const byIp = await this.counters.get(`ip:${ip}`)
-    if (byIp !== undefined && byIp.count >= this.limits.maxFailuresPerIp) {
-      return { locked: true, retryAfterSeconds: byIp.ttlSeconds, reason: 'ip', attempt: 0, ttlSeconds: 0 }
-    }
-    const userKey = `user:${username}`
-    const user = await this.counters.increment(userKey, await this.windowFor(userKey))
-    if (user.count > this.limits.maxFailuresPerUser) {
-      return { locked: true, retryAfterSeconds: user.ttlSeconds, reason: 'user', attempt: user.count, ttlSeconds: user.ttlSeconds }
-    }
-    return { locked: false, retryAfterSeconds: 0, attempt: user.count, ttlSeconds: user.ttlSeconds }
-  }
-
-  /** Records that the attempt failed; returns a lockout verdict when this failure used up a limit. */
-  async recordFailure (username: string, ip: string, attempt: AttemptVerdict): Promise<ThrottleVerdict> {
-    const userKey = `user:${username}`
-    const ipKey = `ip:${ip}`
-    const byIp = await this.counters.increment(ipKey, await this.windowFor(ipKey))
-    // The escalation memory lasts a day longer than the longest window.
-    const escalationWindow = this.limits.windowSeconds * 16 + 86400
-    if (attempt.attempt === this.limits.maxFailuresPerUser) await this.counters.increment(`lockouts:${userKey}`, escalationWindow)
-    if (byIp.count === this.limits.maxFailuresPerIp) await this.counters.increment(`lockouts:${ipKey}`, escalationWindow)
-    if (attempt.attempt >= this.limits.maxFailuresPerUser) return { locked: true, retryAfterSeconds: attempt.ttlSeconds, reason: 'user' }
-    if (byIp.count >= this.limits.maxFailuresPerIp) return { locked: true, retryAfterSeconds: byIp.ttlSeconds, reason: 'ip' }
+  async beginAttempt (username: string, ip: string): Promise<ThrottleVerdict> {
+    const verdict = await this.check(username, ip)
+    if (verdict.locked) return verdict
+    const window = this.limits.windowSeconds * 2 ** Math.min(await this.lockoutLevel(`user:${username}`), 4)
+    const attempts = await this.counters.increment(`attempts:user:${username}`, window)
+    if (attempts.count > this.limits.maxFailuresPerUser) return { locked: true, retryAfterSeconds: attempts.ttlSeconds, reason: 'user' }
     return { locked: false, retryAfterSeconds: 0 }
   }
 
+  /**
+   * Records one failed attempt; returns a lockout verdict when this failure
+   * reached a limit. The increment is the gate: guesses that all passed
+   * `check` in parallel are numbered by the atomic counter, and those numbered
+   * past the limit come back `overLimit` (answer 429, not 401), so no more
+   * than the limit ever get a 401.
+   */
+  async recordFailure (username: string, ip: string): Promise<ThrottleVerdict> {
+    const userKey = `user:${username}`
+    const ipKey = `ip:${ip}`
+    const { maxFailuresPerUser, maxFailuresPerIp } = this.limits
+    const [userLevel, ipLevel] = await Promise.all([this.lockoutLevel(userKey), this.lockoutLevel(ipKey)])
+    const userWindow = this.limits.windowSeconds * 2 ** Math.min(userLevel, 4)
+    const ipWindow = this.limits.windowSeconds * 2 ** Math.min(ipLevel, 4)
+    const [user, byIp] = await Promise.all([
+      this.counters.increment(userKey, userWindow),
+      this.counters.increment(ipKey, ipWindow)
+    ])
+    // The escalation memory lasts a day longer than the longest window.
+    const escalationWindow = this.limits.windowSeconds * 16 + 86400
+    if (user.count === maxFailuresPerUser) await this.counters.increment(`lockouts:${userKey}`, escalationWindow)
+    if (byIp.count === maxFailuresPerIp) await this.counters.increment(`lockouts:${ipKey}`, escalationWindow)
+    const overLimit = user.count > maxFailuresPerUser || byIp.count > maxFailuresPerIp
+    if (user.count >= maxFailuresPerUser) return { locked: true, retryAfterSeconds: user.ttlSeconds, reason: 'user', overLimit }
+    if (byIp.count >= maxFailuresPerIp) return { locked: true, retryAfterSeconds: byIp.ttlSeconds, reason: 'ip', overLimit }
+    return { locked: false, retryAfterSeconds: 0, overLimit: false }
+  }
+
   async recordSuccess (username: string): Promise<void> {
-    await this.counters.reset(`user:${username}`)
+    await Promise.all([this.counters.reset(`user:${username}`), this.counters.reset(`attempts:user:${username}`)])
   }
 }
