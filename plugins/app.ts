@@ -57,13 +57,13 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
     connectionTimeout: 60_000,
     keepAliveTimeout: 72_000,
     return503OnClosing: false,
+    // The router rejects bad percent-encoding (400) and over-long path parameters (414)
+    // before any handler runs: render those with the one error body too.
+    frameworkErrors: (err, _request, reply) => { sendError(reply, toServiceError(err)) },
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false },
       plugins: [(ajv: any) => ajv.addFormat('password', { type: 'string', validate: () => true })]
     },
-    // The router answers malformed URLs and over-long path parameters itself,
-    // before any error handler: render those in the one error shape too.
-    frameworkErrors: (err, _request, reply) => { sendError(reply, toServiceError(err)) },
     clientErrorHandler: (err, socket) => {
       const status = (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
       const body = JSON.stringify(status === 431
