@@ -34,16 +34,6 @@ export class LoginThrottle {
     return level?.count ?? 0
   }
 
-  async check (username: string, ip: string): Promise<ThrottleVerdict> {
-    const [user, byIp] = await Promise.all([
-      this.counters.get(`user:${username}`),
-      this.counters.get(`ip:${ip}`)
-    ])
-    if (user !== undefined && user.count >= this.limits.maxFailuresPerUser) return { locked: true, retryAfterSeconds: user.ttlSeconds, reason: 'user' }
-    if (byIp !== undefined && byIp.count >= this.limits.maxFailuresPerIp) return { locked: true, retryAfterSeconds: byIp.ttlSeconds, reason: 'ip' }
-    return { locked: false, retryAfterSeconds: 0 }
-  }
-
   /**
    * Counts a password attempt for the username *before* the password is
    * checked. Guesses sent in parallel all pass `check` (none has failed yet),
@@ -57,6 +47,16 @@ export class LoginThrottle {
     const window = this.limits.windowSeconds * 2 ** Math.min(await this.lockoutLevel(`user:${username}`), 4)
     const attempts = await this.counters.increment(`attempts:user:${username}`, window)
     if (attempts.count > this.limits.maxFailuresPerUser) return { locked: true, retryAfterSeconds: attempts.ttlSeconds, reason: 'user' }
+    return { locked: false, retryAfterSeconds: 0 }
+  }
+
+  async check (username: string, ip: string): Promise<ThrottleVerdict> {
+    const [user, byIp] = await Promise.all([
+      this.counters.get(`user:${username}`),
+      this.counters.get(`ip:${ip}`)
+    ])
+    if (user !== undefined && user.count >= this.limits.maxFailuresPerUser) return { locked: true, retryAfterSeconds: user.ttlSeconds, reason: 'user' }
+    if (byIp !== undefined && byIp.count >= this.limits.maxFailuresPerIp) return { locked: true, retryAfterSeconds: byIp.ttlSeconds, reason: 'ip' }
     return { locked: false, retryAfterSeconds: 0 }
   }
 
