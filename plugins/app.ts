@@ -3,6 +3,7 @@ import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from '../src/config.js'
 import type { KeySet } from '../src/tokens/keys.js'
+import type { LogStream } from './logger.js'
 import logoutRoutes from '../routes/logout.js'
 import healthRoutes from '../routes/health.js'
 import tokenRoutes from '../routes/token.js'
@@ -33,6 +34,8 @@ export interface BuildOptions {
   keys: KeySet
   /** false silences logs (tests); otherwise pino at the configured level. */
   logger?: boolean
+  /** Where pino writes (default stdout); tests pass a stream to inspect the log lines. */
+  logStream?: LogStream
   https?: { cert: Buffer, key: Buffer }
 }
 
@@ -46,7 +49,7 @@ export const BODY_LIMIT = 16 * 1024
 export async function buildApp (options: BuildOptions): Promise<FastifyInstance> {
   const { config } = options
   const app = Fastify({
-    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    logger: options.logger === false ? false : loggerOptions(config.logLevel, options.logStream),
     https: options.https ?? null,
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,

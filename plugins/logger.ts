@@ -1,4 +1,6 @@
-import type { FastifyServerOptions } from 'fastify'
+import type { FastifyLoggerOptions, FastifyServerOptions } from 'fastify'
+
+export type LogStream = NonNullable<FastifyLoggerOptions['stream']>
 
 /**
  * pino JSON logs. Secrets are redacted wherever they could appear: headers
@@ -12,9 +14,10 @@ export const REDACT_PATHS = [
   'client_secret', '*.client_secret', 'body', '*.body'
 ]
 
-export function loggerOptions (level: string): FastifyServerOptions['logger'] {
+export function loggerOptions (level: string, stream?: LogStream): FastifyServerOptions['logger'] {
   return {
     level,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' }
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    ...(stream === undefined ? {} : { stream })
   }
 }

@@ -75,7 +75,7 @@ export function createAuthService (deps: Dependencies): AuthService {
     async passwordGrant (input, client, audit) {
       const username = canonicalUsername(input.username)
       const wellFormed = isValidUsername(username)
-      const verdict = await throttle.check(username, client.ip)
+      const verdict = await throttle.beginAttempt(username, client.ip)
       const user = wellFormed && !verdict.locked ? await store.users.findByUsername(username) : undefined
       // One bcrypt comparison on every path (unknown user, wrong password,
       // locked out) so that timing reveals nothing.
@@ -94,6 +94,8 @@ export function createAuthService (deps: Dependencies): AuthService {
         if (after.locked && after.reason !== undefined) audit({ event: 'login.locked_out', username, scope: after.reason })
         throw badCredentials()
       }
+      // The password was right: clear the attempt counted above, whatever happens next.
+      await throttle.recordSuccess(username)
       if (user.disabled) {
         audit({ event: 'login.failed', username, reason: 'inactive' })
         throw invalidGrant('Inactive user')
@@ -102,7 +104,6 @@ export function createAuthService (deps: Dependencies): AuthService {
       if (hasher.needsRehash(user.passwordHash)) {
         await store.users.setPasswordHash(user.id, await hasher.hash(input.password))
       }
-      await throttle.recordSuccess(username)
 
       const at = now()
       const session: Session = {

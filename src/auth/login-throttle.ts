@@ -34,6 +34,22 @@ export class LoginThrottle {
     return level?.count ?? 0
   }
 
+  /**
+   * Counts a password attempt for the username *before* the password is
+   * checked. Guesses sent in parallel all pass `check` (none has failed yet),
+   * so without this a burst would get every password checked, the right one
+   * included; with it, at most maxFailuresPerUser are checked per window.
+   * recordSuccess clears the count.
+   */
+  async beginAttempt (username: string, ip: string): Promise<ThrottleVerdict> {
+    const verdict = await this.check(username, ip)
+    if (verdict.locked) return verdict
+    const window = this.limits.windowSeconds * 2 ** Math.min(await this.lockoutLevel(`user:${username}`), 4)
+    const attempts = await this.counters.increment(`attempts:user:${username}`, window)
+    if (attempts.count > this.limits.maxFailuresPerUser) return { locked: true, retryAfterSeconds: attempts.ttlSeconds, reason: 'user' }
+    return { locked: false, retryAfterSeconds: 0 }
+  }
+
   async check (username: string, ip: string): Promise<ThrottleVerdict> {
     const [user, byIp] = await Promise.all([
       this.counters.get(`user:${username}`),
@@ -73,6 +89,6 @@ export class LoginThrottle {
   }
 
   async recordSuccess (username: string): Promise<void> {
-    await this.counters.reset(`user:${username}`)
+    await Promise.all([this.counters.reset(`user:${username}`), this.counters.reset(`attempts:user:${username}`)])
   }
 }

@@ -72,7 +72,7 @@ eachCounterStore('N parallel wrong guesses against limit L: exactly L get a 401,
   const statuses = results.map(r => r.statusCode)
   t.equal(statuses.filter(s => s === 401).length, limit, `${kind}: exactly ${limit} refusals counted as plain failures`)
   t.equal(statuses.filter(s => s === 429).length, guesses - limit)
-  const counted = await app.counters.get('user:alice')
+  const counted = await app.counters.get('attempts:user:alice')
   t.equal(counted?.count, guesses, 'every guess was counted atomically (none lost to a race)')
 })
 
