@@ -53,7 +53,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: RevokeResponseSchema, ...errorResponses(400, 415) }
     }
   }, async (request, reply) => {
-    const token = request.body.token ?? cookie.read(request)
+    const token = request.body.token
     if (token === undefined || token === '') throw invalidRequest('Missing parameter: token')
     const revoked = await app.authService.revokeToken(token, request.body.token_type_hint)
     if (revoked !== undefined) audit(request, { event: 'session.revoked', via: 'revoke', username: revoked.username, session_id: revoked.sessionId })

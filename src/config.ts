@@ -28,7 +28,6 @@ export const EnvSchema = Type.Object({
   ACCESS_TOKEN_EXPIRE_MINUTES: Int(1, 1440, 15),
   REFRESH_TOKEN_EXPIRE_DAYS: Int(1, 365, 30),
   SESSION_IDLE_DAYS: Int(1, 365, 7),
-  REFRESH_REUSE_GRACE_SECONDS: Int(0, 60, 0),
   BCRYPT_COST: Int(10, 15, 12),
   HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   HASH_QUEUE_MAX: Int(0, 100000, 64),
@@ -76,7 +75,6 @@ export interface Config {
   sessions: {
     absoluteTtlSeconds: number
     idleTtlSeconds: number
-    reuseGraceSeconds: number
     reauthMaxAgeSeconds: number
     refreshTokenCookie: boolean
   }
@@ -185,7 +183,6 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
     sessions: {
       absoluteTtlSeconds: env.REFRESH_TOKEN_EXPIRE_DAYS * 86400,
       idleTtlSeconds: env.SESSION_IDLE_DAYS * 86400,
-      reuseGraceSeconds: env.REFRESH_REUSE_GRACE_SECONDS,
       reauthMaxAgeSeconds: env.REAUTH_MAX_AGE_MINUTES * 60,
       refreshTokenCookie: env.REFRESH_TOKEN_COOKIE
     },
