@@ -20,6 +20,7 @@ import errorHandlerPlugin, { sendError, toServiceError } from './error-handler.j
 import gracefulClosePlugin from './graceful-close.js'
 import jwtPlugin from './jwt.js'
 import { loggerOptions } from './logger.js'
+import { createValidatorCompiler } from './validation.js'
 import metricsPlugin from './metrics.js'
 import passwordsPlugin from './passwords.js'
 import rateLimitPlugin from './rate-limit.js'
@@ -63,10 +64,6 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
     // The router rejects bad percent-encoding (400) and over-long path parameters (414)
     // before any handler runs: render those with the one error body too.
     frameworkErrors: (err, _request, reply) => { sendError(reply, toServiceError(err)) },
-    ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false },
-      plugins: [(ajv: any) => ajv.addFormat('password', { type: 'string', validate: () => true })]
-    },
     clientErrorHandler: (err, socket) => {
       const status = (err as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
       const body = JSON.stringify(status === 431
@@ -78,6 +75,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
     }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  app.setValidatorCompiler(createValidatorCompiler())
   await app.register(configPlugin, { config, keys: options.keys })
   await app.register(errorHandlerPlugin)
   await app.register(gracefulClosePlugin)
