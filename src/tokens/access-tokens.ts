@@ -40,6 +40,21 @@ export class AccessTokenError extends Error {
 export const MAX_TOKEN_LENGTH = 4096
 export const CLOCK_SKEW_SECONDS = 30
 const BASE64URL = /^[A-Za-z0-9_-]+$/
+const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/**
+ * True when the segment is the one canonical base64url spelling of its bytes.
+ * A final character carries unused low bits (4 of them when length % 4 == 2,
+ * 2 when 3); decoders ignore them, so without this check one signature has
+ * several spellings and a token could be altered without breaking it.
+ */
+export function isCanonicalBase64url (segment: string): boolean {
+  const rest = segment.length % 4
+  if (rest === 1) return false
+  if (rest === 0) return true
+  const last = BASE64URL_ALPHABET.indexOf(segment[segment.length - 1] as string)
+  return (last & (rest === 2 ? 0b1111 : 0b11)) === 0
+}
 const MAX_KID_LENGTH = 128
 
 export interface AccessTokenService {
@@ -143,7 +158,9 @@ export function createAccessTokenService (options: Options): AccessTokenService 
       if (verifierByHeader.size >= MAX_REMEMBERED_HEADERS) verifierByHeader.clear()
       verifierByHeader.set(headerSegment, verifier)
     }
-    if (!BASE64URL.test(parts[1] as string) || !BASE64URL.test(parts[2] as string)) throw new AccessTokenError('The access token is malformed')
+    if (!BASE64URL.test(parts[1] as string) || !BASE64URL.test(parts[2] as string) || !isCanonicalBase64url(parts[2] as string)) {
+      throw new AccessTokenError('The access token is malformed')
+    }
 
     let payload: Record<string, unknown>
     try {

@@ -2,7 +2,7 @@ import { createSigner } from 'fast-jwt'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import t from 'tap'
 import { loadConfig } from '../../../src/config.js'
-import { AccessTokenError, createAccessTokenService, MAX_TOKEN_LENGTH } from '../../../src/tokens/access-tokens.js'
+import { AccessTokenError, createAccessTokenService, isCanonicalBase64url, MAX_TOKEN_LENGTH } from '../../../src/tokens/access-tokens.js'
 import { loadKeySet } from '../../../src/tokens/keys.js'
 import { tempDir, TEST_SECRET } from '../../helper.js'
 
@@ -76,4 +76,27 @@ t.test('typ: at+jwt and application/at+jwt are accepted, nothing else', async t 
   t.ok(tokens.verify(signed('application/at+jwt')))
   t.throws(() => tokens.verify(signed('JWT')), AccessTokenError)
   t.throws(() => tokens.verify(signed(undefined)), AccessTokenError, 'typ is required')
+})
+
+t.test('a signature has one spelling: variants that differ only in unused base64url bits are refused', async t => {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+  const tokens = service(t)
+  for (let round = 0; round < 20; round++) {
+    const good = tokens.issue(input).token
+    const [h, p, s] = good.split('.') as [string, string, string]
+    t.equal(s.length, 43, 'an HS256 signature is 43 characters, the last one carrying 2 unused bits')
+    const last = alphabet.indexOf(s[42] as string)
+    for (const unusedBits of [1, 2, 3]) {
+      const variant = `${h}.${p}.${s.slice(0, 42)}${alphabet[last ^ unusedBits] as string}`
+      t.same(Buffer.from(variant.split('.')[2] as string, 'base64url'), Buffer.from(s, 'base64url'), 'decodes to the same bytes')
+      t.throws(() => tokens.verify(variant), AccessTokenError)
+    }
+    t.ok(tokens.verify(good))
+  }
+  t.ok(isCanonicalBase64url('AAAA'))
+  t.ok(isCanonicalBase64url('AAE'))
+  t.notOk(isCanonicalBase64url('AAF'))
+  t.ok(isCanonicalBase64url('AQ'))
+  t.notOk(isCanonicalBase64url('AR'))
+  t.notOk(isCanonicalBase64url('A'))
 })
