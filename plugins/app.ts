@@ -91,7 +91,8 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(passwordsPlugin)
   await app.register(jwtPlugin)
   await app.register(servicesPlugin)
-  await app.register(metricsPlugin)
+  // Nothing is recorded unless someone can scrape it: no per-request metrics work without METRICS_PORT.
+  if (config.metricsPort !== undefined) await app.register(metricsPlugin)
   await app.register(authPlugin)
 
   await app.register(tokenRoutes)

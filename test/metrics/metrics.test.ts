@@ -18,7 +18,7 @@ async function scrape (port: number): Promise<{ status: number, type: string | n
 }
 
 t.test('the metrics listener serves the Prometheus text format; the public port has no /metrics', async t => {
-  const app = await build(t)
+  const app = await build(t, { METRICS_PORT: '9464' })
   const { port } = await listenForMetrics(app, '127.0.0.1', 0)
   const scraped = await scrape(port)
   t.equal(scraped.status, 200)
@@ -38,7 +38,7 @@ t.test('the metrics listener serves the Prometheus text format; the public port 
 })
 
 t.test('login outcomes, lockouts and per-route request counters move', async t => {
-  const app = await build(t, { LOGIN_MAX_FAILURES_PER_USER: '2' })
+  const app = await build(t, { METRICS_PORT: '9464', LOGIN_MAX_FAILURES_PER_USER: '2' })
   await addUser(app, 'alice')
   await addUser(app, 'dora', { disabled: true })
   const { port } = await listenForMetrics(app, '127.0.0.1', 0)
@@ -65,7 +65,7 @@ t.test('login outcomes, lockouts and per-route request counters move', async t =
 })
 
 t.test('random URLs do not grow the number of series: route labels are patterns', async t => {
-  const app = await build(t)
+  const app = await build(t, { METRICS_PORT: '9464' })
   await addUser(app, 'carol', { scopes: ['users:admin'] })
   const admin = await login(app, 'carol')
   const { port } = await listenForMetrics(app, '127.0.0.1', 0)
@@ -86,6 +86,12 @@ t.test('random URLs do not grow the number of series: route labels are patterns'
   t.equal(sample(text, 'gatehouse_http_requests_total{method="GET",route="unmatched",status_code="404"}'), 55)
   t.equal(sample(text, 'gatehouse_http_requests_total{method="GET",route="/users/:username",status_code="404"}'), 55)
   t.notMatch(text, /route="\/[0-9a-f]{16}/, 'no raw URL appears as a label')
+})
+
+t.test('without METRICS_PORT nothing is recorded: no metrics decorator, no per-request hook', async t => {
+  const app = await build(t)
+  t.notOk(app.hasDecorator('metrics'))
+  t.equal((await app.inject({ method: 'GET', url: '/metrics' })).statusCode, 404)
 })
 
 t.test('METRICS_PORT is validated', async t => {
