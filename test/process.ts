@@ -1,25 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import net from 'node:net'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-
-/** The repository root and the compiled server (`npm run build`; `npm test` builds first). */
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
-export const SERVER = join(ROOT, 'dist', 'server.js')
+import { freePort, ROOT, SERVER } from './child-process.js'
+export { freePort, ROOT, SERVER }
 
 interface Tap { teardown: (fn: () => unknown) => void }
-
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => { resolve(port) })
-    })
-  })
-}
 
 export interface Started {
   child: ChildProcess

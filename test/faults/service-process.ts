@@ -1,32 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import net from 'node:net'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { TEST_SECRET } from '../helper.js'
+import { freePort, ROOT, SERVER } from '../child-process.js'
+export { freePort, ROOT }
+export const SERVER_JS = SERVER
 
 /**
  * Real `node dist/server.js` processes for start-up, shutdown and fault tests.
  * `npm test` builds dist first; run `npm run build` before running one of
  * these files alone.
  */
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-export const SERVER_JS = join(ROOT, 'dist', 'server.js')
 
 interface Tap {
   teardown: (fn: () => unknown) => void
-}
-
-/** A port that was free a moment ago (the kernel picks it; we release it at once). */
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => { resolve(port) })
-    })
-  })
 }
 
 export const sleep = async (ms: number) => await new Promise(resolve => setTimeout(resolve, ms))

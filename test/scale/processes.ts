@@ -1,19 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import net from 'node:net'
+export { freePort } from '../child-process.js'
 
 interface Tap { teardown: (fn: () => unknown) => void }
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export async function freePort (): Promise<number> {
-  const server = net.createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as net.AddressInfo
-  server.close()
-  await once(server, 'close')
-  return port
-}
 
 /** Polls `probe` until it resolves true; throws after `attempts` tries. */
 export async function waitFor (what: string, probe: () => Promise<boolean>, attempts = 100, intervalMs = 100): Promise<void> {
