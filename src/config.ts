@@ -116,7 +116,8 @@ export function readEnvironment (env: NodeJS.ProcessEnv = process.env, envFile =
 function describe (path: string, message: string, raw: Record<string, string | undefined>): string {
   const name = path.replace(/^\//, '').split('/')[0] ?? path
   const value = raw[name]
-  const shown = value === undefined ? '' : / SECRET|KEY/.test(' ' + name) ? ' (value hidden)' : ` (got ${JSON.stringify(value)})`
+  // Secrets, key paths and connection URLs (which may hold a password) are never echoed.
+  const shown = value === undefined ? '' : /SECRET|KEY|_URL$/.test(name) ? ' (value hidden)' : ` (got ${JSON.stringify(value)})`
   return `${name}: ${message}${shown}`
 }
 

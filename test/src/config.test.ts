@@ -122,3 +122,11 @@ t.test('.env is read and the real environment wins', async t => {
   t.equal(config.signupEnabled, true)
   t.same(readEnvironment({ PORT: '1' }, join(dir, 'missing.env')), { PORT: '1' }, 'no file, no problem')
 })
+
+t.test('a bad connection URL is named but never echoed (it may carry a password)', async t => {
+  const err = t.throws(() => loadConfig({ DATABASE_URL: 'postgress://app:hunter2-db@db/app', REDIS_URL: 'http://:hunter2-redis@cache' })) as Error
+  t.match(err.message, /DATABASE_URL/)
+  t.match(err.message, /REDIS_URL/)
+  t.notMatch(err.message, /hunter2/)
+  t.match(err.message, /value hidden/)
+})
