@@ -74,9 +74,23 @@ export async function migrateToLatest (handle: DatabaseHandle): Promise<string[]
   // schemas (one per deployment, or per test run) would skip creating them.
   const migrationTableSchema = handle.dialect === 'postgres' ? await currentSchema(handle) : undefined
   const migrator = new Migrator({ db: handle.db, provider: migrationProvider(handle.dialect), migrationTableSchema })
-  const { error, results } = await migrator.migrateToLatest()
-  if (error !== undefined) throw error instanceof Error ? error : new Error(String(error))
-  return (results ?? []).filter(r => r.status === 'Success').map(r => r.migrationName)
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest()
+    if (error === undefined) return (results ?? []).filter(r => r.status === 'Success').map(r => r.migrationName)
+    if (attempt >= 5 || !isOtherSchemaDropped(error, migrationTableSchema)) throw error instanceof Error ? error : new Error(String(error))
+  }
+}
+
+/**
+ * Kysely's introspector, which the migrator uses to look for its tables,
+ * reads the catalog of every schema in the database: if another deployment
+ * (or a parallel test run) drops its schema at that moment, the query fails
+ * with "schema … does not exist" about a schema that is not ours. That is a
+ * race, not a fault: the migration is simply tried again.
+ */
+export function isOtherSchemaDropped (error: unknown, ownSchema: string | undefined): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown, message?: unknown }
+  return code === '3F000' && typeof message === 'string' && ownSchema !== undefined && !message.includes(`"${ownSchema}"`)
 }
 
 async function currentSchema (handle: DatabaseHandle): Promise<string> {
