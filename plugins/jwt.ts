@@ -17,6 +17,7 @@ export default fp(async (app) => {
     keys,
     issuer: config.publicUrl,
     audience: config.jwt.audience,
-    ttlSeconds: config.jwt.accessTokenTtlSeconds
+    ttlSeconds: config.jwt.accessTokenTtlSeconds,
+    cacheSize: config.authCacheSize
   }))
 }, { name: 'jwt', dependencies: ['config'], fastify: '5.x' })

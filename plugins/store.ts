@@ -12,7 +12,8 @@ export default fp(async (app) => {
   const store = await openStore({
     databaseUrl: app.config.databaseUrl,
     dataDir: app.config.dataDir,
-    poolSize: app.config.databasePoolSize
+    poolSize: app.config.databasePoolSize,
+    sessionCacheSize: app.config.authCacheSize
   })
   app.decorate('store', store)
   app.addHook('onClose', async () => { await store.close() })

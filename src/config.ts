@@ -28,6 +28,7 @@ export const EnvSchema = Type.Object({
   ACCESS_TOKEN_EXPIRE_MINUTES: Int(1, 1440, 15),
   REFRESH_TOKEN_EXPIRE_DAYS: Int(1, 365, 30),
   SESSION_IDLE_DAYS: Int(1, 365, 7),
+  AUTH_CACHE_SIZE: Int(0, 1000000, 10000),
   BCRYPT_COST: Int(10, 15, 12),
   HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   HASH_QUEUE_MAX: Int(0, 100000, 64),
@@ -93,6 +94,8 @@ export interface Config {
   /** Port of the separate Prometheus listener on `host`; undefined turns it off. */
   metricsPort: number | undefined
   logLevel: string
+  /** Verified access tokens, and sessions read with their user, remembered on the Bearer path (0: none). */
+  authCacheSize: number
 }
 
 export class ConfigError extends Error {
@@ -208,7 +211,8 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
       : undefined,
     trustProxy: env.TRUST_PROXY,
     metricsPort: env.METRICS_PORT,
-    logLevel: env.LOG_LEVEL
+    logLevel: env.LOG_LEVEL,
+    authCacheSize: env.AUTH_CACHE_SIZE
   }
 }
 

@@ -6,6 +6,7 @@ import type pg from 'pg'
 import { migrationProvider, type Dialect } from './migrations.js'
 import type { Database } from './schema.js'
 import { LockingSqliteDialect } from './sqlite-migration-lock.js'
+import { trackSqliteChanges, type SqliteChanges } from './sqlite-changes.js'
 
 export interface DatabaseHandle {
   db: Kysely<Database>
@@ -15,6 +16,8 @@ export interface DatabaseHandle {
   pool: pg.Pool | undefined
   /** The embedded database itself, for statements prepared once on hot paths. */
   sqlite: SQLite.Database | undefined
+  /** For the embedded database: when it may have changed (see sqlite-changes.ts). */
+  changes: SqliteChanges | undefined
   close: () => Promise<void>
 }
 
@@ -22,6 +25,8 @@ export interface DatabaseOptions {
   databaseUrl: string | undefined
   dataDir: string
   poolSize: number
+  /** Sessions (with their user) remembered on the Bearer path; embedded store only (default 0: none). */
+  sessionCacheSize?: number
 }
 
 const INT8_OID = 20
@@ -35,8 +40,9 @@ function openSqlite (file: string): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
-  const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: sqlite }) })
-  return { db, dialect: 'sqlite', location: file, pool: undefined, sqlite, close: async () => { await db.destroy() } }
+  const changes = trackSqliteChanges(sqlite)
+  const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: changes.database }) })
+  return { db, dialect: 'sqlite', location: file, pool: undefined, sqlite, changes, close: async () => { await db.destroy() } }
 }
 
 async function openPostgres (url: string, poolSize: number): Promise<DatabaseHandle> {
@@ -58,7 +64,7 @@ async function openPostgres (url: string, poolSize: number): Promise<DatabaseHan
   pool.on('error', () => {})
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   const parsed = new URL(url)
-  return { db, dialect: 'postgres', location: `${parsed.host}${parsed.pathname}`, pool, sqlite: undefined, close: async () => { await db.destroy() } }
+  return { db, dialect: 'postgres', location: `${parsed.host}${parsed.pathname}`, pool, sqlite: undefined, changes: undefined, close: async () => { await db.destroy() } }
 }
 
 export async function openDatabase (options: DatabaseOptions): Promise<DatabaseHandle> {

@@ -2,7 +2,9 @@ import type SQLite from 'better-sqlite3'
 import { CompiledQuery, type Kysely, type Selectable } from 'kysely'
 import type { Session } from '../sessions/session.js'
 import type { User } from '../users/user.js'
+import { createGenerationCache } from './generation-cache.js'
 import type { Database, SessionsTable } from './schema.js'
+import type { SqliteChanges } from './sqlite-changes.js'
 import { toUser } from './users-repository.js'
 
 export function toSession (row: Selectable<SessionsTable>): Session {
@@ -75,25 +77,46 @@ function splitJoined (row: any): SessionWithUser {
   }
 }
 
-/**
- * @param sqlite the raw embedded database, when the store is SQLite: the Bearer
- * lookup then runs as one statement prepared once (see findWithUser).
- */
-export function createSessionsRepository (db: Kysely<Database>, sqlite?: SQLite.Database): SessionsRepository {
+/** The embedded database, for a Bearer lookup prepared once and cached while nothing changes. */
+export interface EmbeddedLookup {
+  sqlite: SQLite.Database
+  changes: SqliteChanges
+  /** Sessions remembered (0: none). */
+  cacheSize: number
+}
+
+function freeze (found: SessionWithUser): SessionWithUser {
+  Object.freeze(found.session.scopes)
+  Object.freeze(found.user.scopes)
+  Object.freeze(found.session)
+  Object.freeze(found.user)
+  return Object.freeze(found)
+}
+
+export function createSessionsRepository (db: Kysely<Database>, embedded?: EmbeddedLookup): SessionsRepository {
   const withUser = (trx: Kysely<Database>) => trx.selectFrom('sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
     .select([...sessionColumns, ...userColumns])
 
   // The hot path of every authenticated request. Building the query with
   // Kysely and preparing it again per request cost more CPU than the lookup
-  // itself (see docs/benchmark.md), so its SQL is compiled once; on SQLite the
-  // statement is also prepared once. Still one indexed query per request, so
-  // a revocation is seen on the very next request, whatever the instance.
+  // itself (see docs/benchmark.md), so its SQL is compiled once.
+  // - PostgreSQL: one indexed query per request, so a revocation made by any
+  //   instance is seen on the very next request.
+  // - SQLite: the statement is prepared once, and what it finds is cached only
+  //   until the database may have changed (sqlite-changes.ts); any write of
+  //   this process, and any commit of another, makes every entry stale.
   const findWithUserSql = withUser(db).where('s.id', '=', '').compile().sql
-  const findWithUserStatement = sqlite?.prepare(findWithUserSql)
-  const queryFindWithUser = async (sessionId: string): Promise<unknown> => findWithUserStatement !== undefined
-    ? findWithUserStatement.get(sessionId)
-    : (await db.executeQuery(CompiledQuery.raw(findWithUserSql, [sessionId]))).rows[0]
+  const findWithUserStatement = embedded?.sqlite.prepare(findWithUserSql)
+  const readEmbedded = findWithUserStatement === undefined
+    ? undefined
+    : (sessionId: string): SessionWithUser | undefined => {
+        const row = findWithUserStatement.get(sessionId)
+        return row === undefined ? undefined : freeze(splitJoined(row))
+      }
+  const cache = embedded !== undefined && embedded.cacheSize > 0
+    ? createGenerationCache<string, SessionWithUser>(embedded.cacheSize, embedded.changes.generation)
+    : undefined
 
   return {
     async create (session, refreshHash) {
@@ -117,7 +140,9 @@ export function createSessionsRepository (db: Kysely<Database>, sqlite?: SQLite.
     },
 
     async findWithUser (sessionId) {
-      const row = await queryFindWithUser(sessionId)
+      if (cache !== undefined && readEmbedded !== undefined) return cache.get(sessionId, readEmbedded)
+      if (readEmbedded !== undefined) return readEmbedded(sessionId)
+      const row = (await db.executeQuery(CompiledQuery.raw(findWithUserSql, [sessionId]))).rows[0]
       return row === undefined ? undefined : splitJoined(row)
     },
 

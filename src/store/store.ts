@@ -26,7 +26,9 @@ export async function openStore (options: DatabaseOptions): Promise<Store> {
     dialect: handle.dialect,
     location: handle.location,
     users: createUsersRepository(handle.db),
-    sessions: createSessionsRepository(handle.db, handle.sqlite),
+    sessions: createSessionsRepository(handle.db, handle.sqlite === undefined || handle.changes === undefined
+      ? undefined
+      : { sqlite: handle.sqlite, changes: handle.changes, cacheSize: options.sessionCacheSize ?? 0 }),
     handle,
     ping: async () => { await sql`select 1`.execute(handle.db) },
     close: handle.close

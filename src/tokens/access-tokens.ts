@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createSigner, createVerifier, TokenError } from 'fast-jwt'
+import { LRUCache } from 'lru-cache'
 import { hasDuplicateKeys } from './duplicate-keys.js'
 import type { Algorithm, KeySet } from './keys.js'
 
@@ -68,6 +69,8 @@ interface Options {
   issuer: string
   audience: string
   ttlSeconds: number
+  /** How many verified tokens to remember (0: verify every time); see verify(). */
+  cacheSize?: number
   now?: () => number
 }
 
@@ -97,9 +100,7 @@ export function createAccessTokenService (options: Options): AccessTokenService 
     header: { alg: algorithm, typ: 'at+jwt', kid: keys.current.kid }
   })
 
-  // One verifier per key, each pinned to the one configured algorithm. fast-jwt's
-  // cache only memoises the (pure) signature and claim checks; revocation is
-  // checked against the store on every request.
+  // One verifier per key, each pinned to the one configured algorithm.
   const verifiers = new Map<string, (token: string) => Record<string, unknown>>()
   for (const [kid, key] of keys.byKid) {
     verifiers.set(kid, createVerifier({
@@ -109,9 +110,7 @@ export function createAccessTokenService (options: Options): AccessTokenService 
       allowedAud: audience,
       checkTyp: 'at+jwt',
       clockTolerance: CLOCK_SKEW_SECONDS * 1000,
-      requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'sid', 'scope', 'auth_time'],
-      cache: 4096,
-      cacheTTL: ttlSeconds * 1000
+      requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'sid', 'scope', 'auth_time']
     }) as (token: string) => Record<string, unknown>)
   }
 
@@ -146,8 +145,30 @@ export function createAccessTokenService (options: Options): AccessTokenService 
   const verifierByHeader = new Map<string, (token: string) => Record<string, unknown>>()
   const MAX_REMEMBERED_HEADERS = 16
 
+  // Everything verifyUncached checks depends only on the token's bytes and the
+  // keys, except expiry: so an accepted token is remembered (frozen, by its exact
+  // string) and only its expiry is checked again. Revocation is not decided
+  // here: the caller checks the session on every request.
+  const verified = (options.cacheSize ?? 0) > 0
+    ? new LRUCache<string, Readonly<AccessTokenClaims>>({ max: options.cacheSize as number })
+    : undefined
+
   function verify (token: string): AccessTokenClaims {
     if (token.length > MAX_TOKEN_LENGTH) throw new AccessTokenError('The access token is too large')
+    const remembered = verified?.get(token)
+    if (remembered !== undefined) {
+      if (now() > remembered.exp * 1000 + CLOCK_SKEW_SECONDS * 1000) {
+        verified?.delete(token)
+        throw new AccessTokenError('The access token expired')
+      }
+      return remembered
+    }
+    const claims = Object.freeze(verifyUncached(token))
+    verified?.set(token, claims)
+    return claims
+  }
+
+  function verifyUncached (token: string): AccessTokenClaims {
     const firstDot = token.indexOf('.')
     const parts = token.split('.')
     if (parts.length !== 3 || firstDot <= 0 || parts[1] === '' || parts[2] === '') throw new AccessTokenError('The access token is malformed')
@@ -171,6 +192,7 @@ export function createAccessTokenService (options: Options): AccessTokenService 
     }
     if (hasDuplicateKeys(Buffer.from(parts[1] as string, 'base64url').toString('utf8'))) throw new AccessTokenError('The access token is malformed')
     const nowSeconds = now() / 1000
+    if (typeof payload.exp === 'number' && nowSeconds > payload.exp + CLOCK_SKEW_SECONDS) throw new AccessTokenError('The access token expired')
     if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + CLOCK_SKEW_SECONDS) throw new AccessTokenError('The access token was issued in the future')
     if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.scope !== 'string' ||
         typeof payload.auth_time !== 'number' || typeof payload.exp !== 'number') {

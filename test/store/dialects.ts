@@ -18,7 +18,8 @@ export async function openTestStore (t: Test, dialect: DialectName): Promise<Sto
     if (pg === undefined) return undefined
     databaseUrl = pg.url
   }
-  const store = await openStore({ databaseUrl, dataDir, poolSize: 4 })
+  // The embedded store runs as in production: its Bearer lookup cached (see sqlite-changes.ts).
+  const store = await openStore({ databaseUrl, dataDir, poolSize: 4, sessionCacheSize: 1000 })
   t.teardown(store.close)
   return store
 }

@@ -8,9 +8,9 @@ import { tempDir, TEST_SECRET } from '../../helper.js'
 
 const input = { username: 'alice', scopes: ['users:admin'], sessionId: 'sid-1', authTime: 1_700_000_000 }
 
-function service (t: Parameters<typeof tempDir>[0], options: { secret?: string, now?: () => number, issuer?: string, audience?: string } = {}) {
+function service (t: Parameters<typeof tempDir>[0], options: { secret?: string, now?: () => number, issuer?: string, audience?: string, cacheSize?: number } = {}) {
   const keys = loadKeySet(loadConfig({ DATA_DIR: tempDir(t), JWT_SECRET: options.secret ?? TEST_SECRET }))
-  return createAccessTokenService({ keys, issuer: options.issuer ?? 'http://localhost:8000', audience: options.audience ?? 'gatehouse', ttlSeconds: 900, now: options.now })
+  return createAccessTokenService({ keys, issuer: options.issuer ?? 'http://localhost:8000', audience: options.audience ?? 'gatehouse', ttlSeconds: 900, now: options.now, cacheSize: options.cacheSize })
 }
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
@@ -99,4 +99,31 @@ t.test('a signature has one spelling: variants that differ only in unused base64
   t.ok(isCanonicalBase64url('AQ'))
   t.notOk(isCanonicalBase64url('AR'))
   t.notOk(isCanonicalBase64url('A'))
+})
+
+t.test('a remembered token is still refused once it expires', async t => {
+  let clock = Date.now()
+  const tokens = service(t, { now: () => clock, cacheSize: 10 })
+  const token = tokens.issue(input).token
+  const first = tokens.verify(token)
+  t.equal(tokens.verify(token), first, 'the second verify is served from the cache')
+  t.ok(Object.isFrozen(first), 'callers cannot change what the next request sees')
+
+  clock += (900 + 15) * 1000
+  t.equal(tokens.verify(token), first, 'within the clock skew')
+  clock += 30 * 1000
+  t.throws(() => tokens.verify(token), /expired/, 'past exp and the skew, although remembered')
+  t.throws(() => tokens.verify(token), /expired/, 'and again (the entry is gone; the full check says the same)')
+})
+
+t.test('the cache remembers only accepted tokens, by their exact string', async t => {
+  const tokens = service(t, { cacheSize: 10 })
+  const token = tokens.issue(input).token
+  tokens.verify(token)
+  const [h, p, s] = token.split('.') as [string, string, string]
+  const flipped = s[0] === 'A' ? 'B' : 'A'
+  t.throws(() => tokens.verify(`${h}.${p}.${flipped}${s.slice(1)}`), /invalid/, 'a changed signature')
+  t.throws(() => tokens.verify(`${token} `), AccessTokenError, 'trailing garbage')
+  t.throws(() => tokens.verify('x'.repeat(MAX_TOKEN_LENGTH + 1)), /too large/)
+  t.ok(tokens.verify(token), 'the genuine token still passes')
 })

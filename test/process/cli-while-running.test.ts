@@ -1,0 +1,55 @@
+import t from 'tap'
+import { PASSWORD, tempDir, TEST_SECRET } from '../helper.js'
+import { baseEnv, freePort, requireBuild, runCli, startServer } from '../child-process.js'
+
+requireBuild()
+
+// The running service caches its Bearer lookup on the embedded store; an
+// operator's CLI, another process on the same SQLite file, must still cut a
+// user off on the very next request.
+
+t.test('the CLI disables a user, changes scopes or resets a password: the running service refuses at once', async t => {
+  const cwd = tempDir(t)
+  const dataDir = tempDir(t)
+  const port = await freePort()
+  const env = baseEnv({ HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, JWT_SECRET: TEST_SECRET, BCRYPT_COST: '10', LOG_LEVEL: 'warn' })
+  const cli = async (args: string[], stdin?: string) => {
+    const result = await runCli(args, { env, cwd, stdin })
+    t.equal(result.code, 0, `cli ${args.join(' ')}: ${result.stderr}`)
+  }
+  await cli(['user', 'add', 'alice', '--scopes', 'reports:read'], `${PASSWORD}\n`)
+  const server = await startServer(t, { env, cwd, port })
+
+  const login = async () => {
+    const res = await fetch(`${server.baseUrl}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'alice', password: PASSWORD }).toString()
+    })
+    t.equal(res.status, 200)
+    return ((await res.json()) as { access_token: string }).access_token
+  }
+  const me = async (token: string) => {
+    const res = await fetch(`${server.baseUrl}/users/me`, { headers: { authorization: `Bearer ${token}` } })
+    return { status: res.status, body: await res.json() as { scopes?: string[], error?: string } }
+  }
+
+  const token = await login()
+  for (let i = 0; i < 3; i++) t.equal((await me(token)).status, 200, 'served (and cached)')
+
+  await cli(['user', 'scopes', 'alice', ''])
+  t.same((await me(token)).body.scopes, [], 'scopes taken away by the CLI are gone on the next request')
+
+  await cli(['user', 'disable', 'alice'])
+  const refused = await me(token)
+  t.equal(refused.status, 401, 'disabled by the CLI: refused on the next request')
+  t.equal(refused.body.error, 'invalid_token')
+
+  await cli(['user', 'enable', 'alice'])
+  t.equal((await me(token)).status, 401, 'enabling again does not bring back the sessions that disabling revoked')
+  const fresh = await login()
+  t.equal((await me(fresh)).status, 200, 'a new login works')
+
+  await cli(['user', 'password', 'alice'], 'Another-Sturdy-Lamp-77\n')
+  t.equal((await me(fresh)).status, 401, 'a password reset by the CLI revokes the session at once')
+})
