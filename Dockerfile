@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 
-# ---- build: compile TypeScript and the native modules (better-sqlite3) ----
+# ---- build: compile TypeScript, bundle it (dist/gatehouse.mjs), build the native modules (better-sqlite3) ----
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update \
@@ -9,6 +9,7 @@ RUN apt-get update \
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json server.ts ./
+COPY scripts/bundle.mjs ./scripts/bundle.mjs
 COPY src ./src
 COPY schemas ./schemas
 COPY plugins ./plugins
@@ -34,4 +35,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/health/ready').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/server.js"]
+CMD ["node", "dist/gatehouse.mjs"]

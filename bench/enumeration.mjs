@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
-const SERVER = join(ROOT, 'dist', 'server.js')
+const SERVER = join(ROOT, 'dist', 'gatehouse.mjs')
 const PASSWORD = 'Sturdy-Lamp-Orbit-42'
 const MAX_FAILURES_PER_USER = 10
 const TOLERANCE = 0.10
@@ -21,7 +21,7 @@ const TOLERANCE = 0.10
 const { values } = parseArgs({ options: { samples: { type: 'string', default: '60' }, warmup: { type: 'string', default: '5' } } })
 const samples = Number(values.samples)
 const warmup = Number(values.warmup)
-if (!existsSync(SERVER)) throw new Error('dist/server.js is missing: run `npm run build` first')
+if (!existsSync(SERVER)) throw new Error('dist/gatehouse.mjs is missing: run `npm run build` first')
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-enumeration-'))
 let server

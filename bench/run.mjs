@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { compare } from '@node-rs/bcrypt'
 import { loadConfig } from '../dist/src/config.js'
 import { loadMe, startLogins } from './lib/load.mjs'
-import { killAllNow, memoryOf, stop, stopAll } from './lib/processes.mjs'
+import { cpuMicrosOf, killAllNow, memoryOf, stop, stopAll } from './lib/processes.mjs'
 import { median, round, table } from './lib/stats.mjs'
 import { BENCH_PASSWORD, mintTokens, passwordHashAtCost, seedStore, spread } from './lib/store-seed.mjs'
 import { nodeFlags, serviceEnvironment, startFloor, startGatehouse, timeFloorStartup } from './lib/targets.mjs'
@@ -85,9 +85,12 @@ async function main () {
   const meRuns = Object.fromEntries(meTargets.map(t => [t.target.name, []]))
   for (let r = 1; r <= ROUNDS; r++) {
     for (const { target, tokens } of meTargets) {
+      const cpuBefore = cpuMicrosOf(target.handle)
       const result = await loadMe({ url: target.url, connections: ME_CONNECTIONS, seconds: SECONDS, tokens })
+      // The target's own CPU (user + kernel) per answered request: less noisy than req/s on a shared machine.
+      result.cpuMicrosPerRequest = (cpuMicrosOf(target.handle) - cpuBefore) / Math.max(1, result.ok)
       meRuns[target.name].push(result)
-      log(`  round ${r} ${target.name.padEnd(15)} ${round(result.rps)} req/s  p99 ${result.p99} ms${result.non2xx + result.errors > 0 ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}`)
+      log(`  round ${r} ${target.name.padEnd(15)} ${round(result.rps)} req/s  p99 ${result.p99} ms  ${round(result.cpuMicrosPerRequest, 1)} µs CPU/request${result.non2xx + result.errors > 0 ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}`)
     }
   }
   logMemory('GET /users/me')
@@ -163,7 +166,11 @@ async function main () {
   const peakRssByProcess = Object.fromEntries(services.map(s => [s.name, round(s.peakRssKb / 1024, 1)]))
   log(`\npeak RSS per service process (MB): ${Object.entries(peakRssByProcess).map(([name, mb]) => `${name} ${mb}`).join(', ')}`)
 
-  const meMedian = name => ({ rps: median(meRuns[name].map(r => r.rps)), p99: median(meRuns[name].map(r => r.p99)) })
+  const meMedian = name => ({
+    rps: median(meRuns[name].map(r => r.rps)),
+    p99: median(meRuns[name].map(r => r.p99)),
+    cpuMicrosPerRequest: median(meRuns[name].map(r => r.cpuMicrosPerRequest))
+  })
   const medians = {
     floor: meMedian('floor'),
     authFloor: meMedian('auth floor'),
@@ -205,13 +212,14 @@ async function main () {
   ].map(([item, name, value, limit, check]) => ({ item, name, value: round(value, 3), limit, pass: check(value) }))
 
   log('\nGET /users/me, 50 connections (medians of the rounds)')
-  log(table(['target', 'req/s', 'p99 ms'], [
-    ['floor (bare Fastify)', round(medians.floor.rps), medians.floor.p99],
-    ['auth floor (+ @fastify/jwt)', round(medians.authFloor.rps), medians.authFloor.p99],
-    ['gatehouse, 1k users', round(medians.gatehouse.rps), medians.gatehouse.p99],
-    ['gatehouse, 100k users', round(medians.gatehouse100k.rps), medians.gatehouse100k.p99],
-    ['gatehouse idle (item 4)', round(medians.idle.rps), medians.idle.p99],
-    ['gatehouse under login flood', round(medians.flooded.rps), medians.flooded.p99]
+  const cpu = m => round(m.cpuMicrosPerRequest, 1)
+  log(table(['target', 'req/s', 'p99 ms', 'server CPU µs/request'], [
+    ['floor (bare Fastify)', round(medians.floor.rps), medians.floor.p99, cpu(medians.floor)],
+    ['auth floor (+ @fastify/jwt)', round(medians.authFloor.rps), medians.authFloor.p99, cpu(medians.authFloor)],
+    ['gatehouse, 1k users', round(medians.gatehouse.rps), medians.gatehouse.p99, cpu(medians.gatehouse)],
+    ['gatehouse, 100k users', round(medians.gatehouse100k.rps), medians.gatehouse100k.p99, cpu(medians.gatehouse100k)],
+    ['gatehouse idle (item 4)', round(medians.idle.rps), medians.idle.p99, ''],
+    ['gatehouse under login flood', round(medians.flooded.rps), medians.flooded.p99, '']
   ]))
   log(`\nlogins: ${round(medians.login.rps, 1)}/s (p99 ${medians.login.p99} ms) vs ceiling ${round(medians.login.ceiling, 1)}/s (one verify ${round(medians.login.verifyMs, 1)} ms × concurrency ${hashConcurrency}); flood: ${round(medians.flooded.loginsPerSecond, 1)} logins/s, ${medians.flooded.status503} × 503 per run, login p99 ${medians.flooded.loginP99} ms`)
   log('\nbudgets')

@@ -59,7 +59,7 @@ export async function listenForMetrics (app: FastifyInstance, host: string, port
 
 /** Request counts and latencies per route pattern, login outcomes, hashing and pool gauges, process metrics. */
 export default fp(async (app) => {
-  const metrics = createServiceMetrics({
+  const metrics = await createServiceMetrics({
     hashLimiter: app.passwordHasher.limiter,
     pool: app.store.handle.pool
   })

@@ -4,9 +4,12 @@ import net from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** Child-process tests run the compiled service (`npm run build` first; `npm test` does). */
+/**
+ * Child-process tests run what `npm start` and the container run: the bundled
+ * service, dist/gatehouse.mjs (`npm run build` first; `npm test` does).
+ */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
-export const SERVER = join(ROOT, 'dist', 'server.js')
+export const SERVER = join(ROOT, 'dist', 'gatehouse.mjs')
 export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js')
 
 interface Tap {
@@ -56,7 +59,7 @@ export interface RunningServer {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>
 }
 
-/** Starts dist/server.js, waits until /health/ready answers 200, and kills it in teardown. */
+/** Starts dist/gatehouse.mjs, waits until /health/ready answers 200, and kills it in teardown. */
 export async function startServer (t: Tap, options: { env: Record<string, string>, cwd: string, port: number }): Promise<RunningServer> {
   const child = spawn(process.execPath, [SERVER], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''

@@ -16,7 +16,7 @@ export interface Started {
 }
 
 /**
- * Starts `node dist/server.js` with only the given environment (plus PATH),
+ * Starts `node dist/gatehouse.mjs` with only the given environment (plus PATH),
  * in `cwd` so no `.env` of the repository is read. Killed in teardown.
  */
 export function startServer (t: Tap, env: Record<string, string>, cwd: string): Started {

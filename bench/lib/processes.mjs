@@ -69,6 +69,15 @@ export function memoryOf (handle) {
   return { rssMb: rssKb / 1024, peakMb: handle.peakRssKb / 1024 }
 }
 
+const CLOCK_TICKS_PER_SECOND = 100 // USER_HZ, 100 on Linux
+
+/** CPU time (user + system, all threads) the process has used so far, in µs (Linux /proc). */
+export function cpuMicrosOf (handle) {
+  // Fields after the parenthesised command name; utime and stime are the 12th and 13th of those.
+  const fields = readFileSync(`/proc/${handle.pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * (1_000_000 / CLOCK_TICKS_PER_SECOND)
+}
+
 export async function stop (handle, graceMs = 5000) {
   if (handle.exited) return
   try { memoryOf(handle) } catch {}

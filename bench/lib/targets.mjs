@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { freePort, startNode, waitForListening, waitForOk } from './processes.mjs'
 
-const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
+const SERVER = fileURLToPath(new URL('../../dist/gatehouse.mjs', import.meta.url))
+/** The same service unbundled (tsc's output): profiles then name each module and package. */
+export const UNBUNDLED_SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
 const FLOOR = fileURLToPath(new URL('../floor-server.mjs', import.meta.url))
 
 /** Settings the operator may pass through to the service under test. */
@@ -36,10 +38,10 @@ export function nodeFlags () {
   return at >= 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1].split(' ').filter(Boolean) : []
 }
 
-/** Starts dist/server.js on a free port with DATA_DIR; resolves when /health/ready answers 200. */
-export async function startGatehouse ({ name, env, dataDir, nodeArgs = nodeFlags() }) {
+/** Starts the bundled service (dist/gatehouse.mjs, what npm start runs) on a free port with DATA_DIR; resolves when /health/ready answers 200. */
+export async function startGatehouse ({ name, env, dataDir, nodeArgs = nodeFlags(), script = SERVER }) {
   const port = await freePort()
-  const handle = startNode(name, [...nodeArgs, SERVER], { ...env, PORT: String(port), DATA_DIR: dataDir }, { cwd: dataDir })
+  const handle = startNode(name, [...nodeArgs, script], { ...env, PORT: String(port), DATA_DIR: dataDir }, { cwd: dataDir })
   const url = `http://127.0.0.1:${port}`
   const readyMs = await waitForOk(handle, `${url}/health/ready`)
   return { name, url, handle, readyMs }

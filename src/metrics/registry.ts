@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Registry } from 'prom-client'
 
 /** Read at scrape time, so the gauges never go stale. */
 export interface PoolState { totalCount: number, idleCount: number, waitingCount: number }
@@ -28,7 +28,10 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
  * can build several apps in one process. Names follow Prometheus conventions:
  * `gatehouse_` prefix, `_total` counters, `_seconds` durations.
  */
-export function createServiceMetrics (sources: MetricSources): ServiceMetrics {
+export async function createServiceMetrics (sources: MetricSources): Promise<ServiceMetrics> {
+  // Loaded here, not at the top: prom-client and the OpenTelemetry API it pulls
+  // in (about 100 modules) cost start-up time only when metrics are on.
+  const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } = await import('prom-client')
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' })
 

@@ -55,7 +55,7 @@ t.test('exposes the port, checks readiness and starts the compiled server', asyn
   t.ok(healthcheck)
   t.match(text(healthcheck as Instruction), /\/health\/ready/)
   const cmd = finalStage.find(i => keyword(i) === 'CMD')
-  t.match(text(cmd as Instruction), /"node",\s*"dist\/server\.js"/)
+  t.match(text(cmd as Instruction), /"node",\s*"dist\/gatehouse\.mjs"/, 'the bundle that npm run build writes')
 })
 
 t.test('every COPY source of the build stage exists in the repository', async t => {

@@ -7,7 +7,7 @@ export { freePort, ROOT }
 export const SERVER_JS = SERVER
 
 /**
- * Real `node dist/server.js` processes for start-up, shutdown and fault tests.
+ * Real `node dist/gatehouse.mjs` processes for start-up, shutdown and fault tests.
  * `npm test` builds dist first; run `npm run build` before running one of
  * these files alone.
  */

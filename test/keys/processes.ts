@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-export const SERVER = `${ROOT}dist/server.js`
+export const SERVER = `${ROOT}dist/gatehouse.mjs`
 export const CLI = `${ROOT}dist/src/cli/main.js`
 
 interface Tap {
@@ -41,7 +41,7 @@ function exited (child: ChildProcess): Promise<number | null> {
 }
 
 /**
- * Starts dist/server.js on port 0 (the kernel picks a free one: no race with
+ * Starts dist/gatehouse.mjs on port 0 (the kernel picks a free one: no race with
  * other tests) and resolves with the address it logs once listening. Set
  * PUBLIC_URL yourself when tokens must outlive a restart: its default follows
  * PORT. Killed in teardown if still running.
@@ -72,7 +72,7 @@ export async function startServer (t: Tap, env: Record<string, string>, cwd: str
   }
 }
 
-/** Runs dist/server.js expecting it to refuse to start. */
+/** Runs dist/gatehouse.mjs expecting it to refuse to start. */
 export async function failedStart (env: Record<string, string>, cwd: string): Promise<{ code: number | null, stderr: string }> {
   const child = spawn(process.execPath, [SERVER], { env: childEnv({ HOST: '127.0.0.1', PORT: '0', ...env }), cwd, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''

@@ -4,7 +4,7 @@ import { createServiceMetrics } from '../../src/metrics/registry.js'
 t.test('gauges read the hash limiter and the PostgreSQL pool at scrape time', async t => {
   const limiter = { active: 1, queued: 3 }
   const pool = { totalCount: 4, idleCount: 1, waitingCount: 2 }
-  const metrics = createServiceMetrics({ hashLimiter: limiter, pool })
+  const metrics = await createServiceMetrics({ hashLimiter: limiter, pool })
   let text = await metrics.registry.metrics()
   t.match(text, /^gatehouse_password_hash_active 1$/m)
   t.match(text, /^gatehouse_password_hash_queued 3$/m)
@@ -20,7 +20,7 @@ t.test('gauges read the hash limiter and the PostgreSQL pool at scrape time', as
 })
 
 t.test('every login outcome and lockout scope is exported from the start, at zero', async t => {
-  const text = await createServiceMetrics({ hashLimiter: { active: 0, queued: 0 }, pool: undefined }).registry.metrics()
+  const text = await (await createServiceMetrics({ hashLimiter: { active: 0, queued: 0 }, pool: undefined })).registry.metrics()
   for (const outcome of ['success', 'bad_credentials', 'inactive', 'locked_out']) {
     t.match(text, new RegExp(`^gatehouse_login_attempts_total\\{outcome="${outcome}"\\} 0$`, 'm'), outcome)
   }

@@ -10,7 +10,7 @@ import { freePort, spawnKept, waitFor } from './processes.js'
 import { redisForTest } from './redis-prefix.js'
 
 const ROOT = join(import.meta.dirname, '../..')
-const SERVER = join(ROOT, 'dist/server.js')
+const SERVER = join(ROOT, 'dist/gatehouse.mjs')
 
 interface Instance { name: string, url: string, output: () => string }
 
