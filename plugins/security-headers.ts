@@ -24,18 +24,24 @@ export function helmetHeaders (options: HelmetOptions): Record<string, string> {
 }
 
 /**
- * helmet's defaults (CSP, nosniff, frame options, referrer policy…). HSTS is
- * only sent over TLS, or behind a trusted proxy that says the client used
- * https: over plain HTTP it means nothing. Swagger UI's pages set their own
- * CSP (plugins/swagger.ts), which replaces this one there.
+ * helmet's headers, set for an API: every response here is JSON (or empty),
+ * never a page, so the CSP is OWASP's for REST services, `default-src 'none';
+ * frame-ancestors 'none'` (nothing may load, nothing may frame it; helmet's
+ * default policy is written for HTML pages), and frames are denied outright.
+ * nosniff, the referrer policy, the cross-origin policies and the rest are
+ * helmet's defaults. HSTS is only sent over TLS, or behind a trusted proxy that
+ * says the client used https: over plain HTTP it means nothing. Swagger UI's
+ * pages under /docs set their own page CSP (plugins/swagger.ts), which replaces
+ * this one there.
  * @see https://helmetjs.github.io/
+ * @see https://cheatsheetseries.owasp.org/cheatsheets/REST_Security_Cheat_Sheet.html#security-headers
  */
 export default fp(async (app) => {
   const headers = helmetHeaders({
     hsts: false,
     crossOriginEmbedderPolicy: false,
-    // upgrade-insecure-requests would break Swagger UI on a plain-HTTP development instance.
-    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } }
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    xFrameOptions: { action: 'deny' }
   })
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(headers)

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { freePort, startNode, waitForListening, waitForOk } from './processes.mjs'
 
@@ -8,7 +9,7 @@ export const UNBUNDLED_SERVER = fileURLToPath(new URL('../../dist/server.js', im
 const FLOOR = fileURLToPath(new URL('../floor-server.mjs', import.meta.url))
 
 /** Settings the operator may pass through to the service under test. */
-const PASSTHROUGH = ['UV_THREADPOOL_SIZE', 'BCRYPT_COST', 'HASH_CONCURRENCY', 'HASH_QUEUE_MAX', 'HASH_QUEUE_TIMEOUT_MS']
+const PASSTHROUGH = ['UV_THREADPOOL_SIZE', 'BCRYPT_COST', 'HASH_CONCURRENCY', 'HASH_QUEUE_MAX', 'HASH_QUEUE_TIMEOUT_MS', 'AUTH_CACHE_SIZE']
 
 /**
  * The service's environment: production mode, embedded SQLite, HS256,
@@ -32,10 +33,16 @@ export function serviceEnvironment (overrides = {}) {
   return { ...env, ...overrides }
 }
 
-/** `--node-flags "…"` on the bench command line: V8/Node flags for the service (default: none). */
+/** The node flags `npm start` and the container run the service with (package.json config.nodeFlags). */
+export function productionNodeFlags () {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+  return (pkg.config?.nodeFlags ?? '').split(' ').filter(Boolean)
+}
+
+/** `--node-flags "…"` on the bench command line replaces the production flags (to compare settings). */
 export function nodeFlags () {
   const at = process.argv.indexOf('--node-flags')
-  return at >= 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1].split(' ').filter(Boolean) : []
+  return at >= 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1].split(' ').filter(Boolean) : productionNodeFlags()
 }
 
 /** Starts the bundled service (dist/gatehouse.mjs, what npm start runs) on a free port with DATA_DIR; resolves when /health/ready answers 200. */

@@ -55,7 +55,11 @@ t.test('exposes the port, checks readiness and starts the compiled server', asyn
   t.ok(healthcheck)
   t.match(text(healthcheck as Instruction), /\/health\/ready/)
   const cmd = finalStage.find(i => keyword(i) === 'CMD')
-  t.match(text(cmd as Instruction), /"node",\s*"dist\/gatehouse\.mjs"/, 'the bundle that npm run build writes')
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { config: { nodeFlags: string }, scripts: { start: string } }
+  const flags = pkg.config.nodeFlags.split(' ').filter(Boolean)
+  t.ok(flags.length > 0)
+  t.same(JSON.parse(text(cmd as Instruction)), ['node', ...flags, 'dist/gatehouse.mjs'], 'the bundle that npm run build writes, with the node flags npm start uses')
+  t.match(pkg.scripts.start, /exec node \$npm_package_config_nodeFlags dist\/gatehouse\.mjs$/)
 })
 
 t.test('every COPY source of the build stage exists in the repository', async t => {
