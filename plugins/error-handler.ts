@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { ServiceError, type ErrorCode } from '../src/errors.js'
+import { ServiceError, temporarilyUnavailable, type ErrorCode } from '../src/errors.js'
 import { HashQueueFullError } from '../src/passwords/hash-limiter.js'
 import { isRedisUnavailable } from '../src/redis/unavailable.js'
 import { isStoreUnavailable } from '../src/store/unavailable.js'
@@ -30,7 +30,7 @@ const DESCRIPTION_BY_FASTIFY_CODE: Record<string, string> = {
 export function toServiceError (err: FastifyError | Error): ServiceError {
   if (err instanceof ServiceError) return err
   if (err instanceof HashQueueFullError) {
-    return new ServiceError('temporarily_unavailable', 503, 'The service is busy; try again shortly', { 'retry-after': '1' })
+    return temporarilyUnavailable('The service is busy; try again shortly', 1)
   }
   const fastifyError = err as FastifyError
   if (Array.isArray(fastifyError.validation) && fastifyError.validation.length > 0) {
@@ -42,7 +42,7 @@ export function toServiceError (err: FastifyError | Error): ServiceError {
     return new ServiceError('invalid_request', 400, `${subject} ${first?.message ?? 'is invalid'}${extra}`)
   }
   if (isStoreUnavailable(err) || isRedisUnavailable(err)) {
-    return new ServiceError('temporarily_unavailable', 503, 'The service is temporarily unavailable; try again shortly', { 'retry-after': '2' })
+    return temporarilyUnavailable('The service is temporarily unavailable; try again shortly', 2)
   }
   const status = fastifyError.statusCode
   if (typeof status === 'number' && status >= 400 && status < 500) {

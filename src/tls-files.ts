@@ -1,18 +1,8 @@
-import { readFileSync } from 'node:fs'
 import { createSecureContext } from 'node:tls'
 import { ConfigError, type Config } from './config.js'
+import { readPemFile } from './pem-files.js'
 
 export interface TlsMaterial { cert: Buffer, key: Buffer }
-
-function readPem (variable: string, file: string, problems: string[]): Buffer | undefined {
-  try {
-    return readFileSync(file)
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message
-    problems.push(`${variable}: cannot read ${JSON.stringify(file)} (${reason})`)
-    return undefined
-  }
-}
 
 /**
  * Reads TLS_CERT_FILE / TLS_KEY_FILE once at start and checks that they form
@@ -21,9 +11,11 @@ function readPem (variable: string, file: string, problems: string[]): Buffer | 
  */
 export function loadTlsMaterial (tls: NonNullable<Config['tls']>): TlsMaterial {
   const problems: string[] = []
-  const cert = readPem('TLS_CERT_FILE', tls.certFile, problems)
-  const key = readPem('TLS_KEY_FILE', tls.keyFile, problems)
-  if (cert === undefined || key === undefined) throw new ConfigError(problems)
+  const certPem = readPemFile(tls.certFile, 'TLS_CERT_FILE', problems)
+  const keyPem = readPemFile(tls.keyFile, 'TLS_KEY_FILE', problems)
+  if (certPem === undefined || keyPem === undefined) throw new ConfigError(problems)
+  const cert = Buffer.from(certPem)
+  const key = Buffer.from(keyPem)
   try {
     createSecureContext({ cert, key })
   } catch (err) {

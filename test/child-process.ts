@@ -55,34 +55,63 @@ export interface RunningServer {
   baseUrl: string
   /** Everything the process wrote to stdout and stderr so far. */
   output: () => string
-  /** Sends a signal and resolves with the exit code. */
-  stop: (signal?: NodeJS.Signals) => Promise<number | null>
+  /** Sends a signal and resolves with the exit code (or the signal name). */
+  stop: (signal?: NodeJS.Signals) => Promise<number | string>
+}
+
+export interface SpawnedServer {
+  child: ChildProcess
+  stdout: () => string
+  stderr: () => string
+  /** stdout and stderr together, in arrival order. */
+  output: () => string
+  /** Resolves with the exit code (or the signal name) once the process has ended. */
+  exited: Promise<number | string>
+}
+
+/**
+ * Spawns the bundled service with exactly `env`, in `cwd` (so no `.env` of the
+ * repository is read), and SIGKILLs it in teardown if it is still running.
+ * Does not wait for it to listen: every helper below does that its own way.
+ */
+export function spawnServer (t: Tap, env: Record<string, string>, cwd: string): SpawnedServer {
+  if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: run \`npm run build\` first`)
+  const child = spawn(process.execPath, [SERVER], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString(); output += chunk.toString() })
+  child.stderr?.on('data', (chunk: Buffer) => { err += chunk.toString(); output += chunk.toString() })
+  const exited = new Promise<number | string>(resolve => {
+    child.once('exit', (code, signal) => { resolve(code ?? signal ?? 'unknown') })
+  })
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL')
+      await exited
+    }
+  })
+  return { child, stdout: () => out, stderr: () => err, output: () => output, exited }
 }
 
 /** Starts dist/gatehouse.mjs, waits until /health/ready answers 200, and kills it in teardown. */
 export async function startServer (t: Tap, options: { env: Record<string, string>, cwd: string, port: number }): Promise<RunningServer> {
-  const child = spawn(process.execPath, [SERVER], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout?.on('data', (d: Buffer) => { output += d.toString() })
-  child.stderr?.on('data', (d: Buffer) => { output += d.toString() })
-  const exited = new Promise<number | null>(resolve => child.on('exit', (code) => { resolve(code) }))
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-
+  const { child, output, exited } = spawnServer(t, options.env, options.cwd)
   const baseUrl = `http://127.0.0.1:${options.port}`
   const deadline = Date.now() + 30_000
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`)
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`)
     try {
       const res = await fetch(`${baseUrl}/health/ready`)
       if (res.status === 200) break
     } catch {}
-    if (Date.now() > deadline) throw new Error(`server did not become ready:\n${output}`)
+    if (Date.now() > deadline) throw new Error(`server did not become ready:\n${output()}`)
     await new Promise(resolve => setTimeout(resolve, 100))
   }
   return {
     child,
     baseUrl,
-    output: () => output,
+    output,
     stop: async (signal = 'SIGTERM') => { child.kill(signal); return await exited }
   }
 }

@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { freePort, ROOT, SERVER } from './child-process.js'
+import type { ChildProcess } from 'node:child_process'
+import { freePort, ROOT, SERVER, spawnServer } from './child-process.js'
 export { freePort, ROOT, SERVER }
 
 interface Tap { teardown: (fn: () => unknown) => void }
@@ -20,27 +19,9 @@ export interface Started {
  * in `cwd` so no `.env` of the repository is read. Killed in teardown.
  */
 export function startServer (t: Tap, env: Record<string, string>, cwd: string): Started {
-  if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: run \`npm run build\` first`)
-  const child = spawn(process.execPath, [SERVER], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let out = ''
-  let err = ''
-  child.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString() })
-  child.stderr?.on('data', (chunk: Buffer) => { err += chunk.toString() })
-  const exited = new Promise<number | string>(resolve => {
-    child.once('exit', (code, signal) => { resolve(code ?? signal ?? 'unknown') })
-  })
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL')
-      await exited
-    }
-  })
+  const spawned = spawnServer(t, { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env }, cwd)
   const port = Number(env.PORT ?? 8000)
-  return { child, port, baseUrl: `http://127.0.0.1:${port}`, stdout: () => out, stderr: () => err, exited }
+  return { child: spawned.child, port, baseUrl: `http://127.0.0.1:${port}`, stdout: spawned.stdout, stderr: spawned.stderr, exited: spawned.exited }
 }
 
 /** Polls /health/live until it answers 200, the process exits, or the time is up. */

@@ -1,4 +1,5 @@
 import { temporarilyUnavailable } from '../errors.js'
+import { isRedisUnavailable } from '../redis/unavailable.js'
 import type { CounterStore } from './login-throttle.js'
 
 export type FailMode = 'open' | 'closed'
@@ -8,7 +9,9 @@ export type FailMode = 'open' | 'closed'
  * `closed` refuses logins with 503 until they are back, because unlimited
  * guessing is worse than a short outage; `open` lets logins through uncounted
  * (every failure is reported to `onFailure` so it gets logged). Nothing is
- * cached, so the first call after Redis returns is counted again.
+ * cached, so the first call after Redis returns is counted again. Only an
+ * unreachable Redis counts as an outage: any other error (a script or a data
+ * error, a bug) is thrown as it is, so `open` can never quietly stop counting.
  */
 export function withFailMode (counters: CounterStore, mode: FailMode, onFailure: (err: unknown) => void): CounterStore {
   const RETRY_AFTER_SECONDS = 5
@@ -16,6 +19,7 @@ export function withFailMode (counters: CounterStore, mode: FailMode, onFailure:
     try {
       return await operation()
     } catch (err) {
+      if (!isRedisUnavailable(err)) throw err
       onFailure(err)
       if (mode === 'closed') throw temporarilyUnavailable('Login is temporarily unavailable; try again shortly', RETRY_AFTER_SECONDS)
       return openFallback

@@ -117,6 +117,9 @@ export function createSessionsRepository (db: Kysely<Database>, embedded?: Embed
   const cache = embedded !== undefined && embedded.cacheSize > 0
     ? createGenerationCache<string, SessionWithUser>(embedded.cacheSize, embedded.changes.generation)
     : undefined
+  const findEmbedded = readEmbedded !== undefined && cache !== undefined
+    ? (sessionId: string) => cache.get(sessionId, readEmbedded)
+    : readEmbedded
 
   return {
     async create (session, refreshHash) {
@@ -140,8 +143,7 @@ export function createSessionsRepository (db: Kysely<Database>, embedded?: Embed
     },
 
     async findWithUser (sessionId) {
-      if (cache !== undefined && readEmbedded !== undefined) return cache.get(sessionId, readEmbedded)
-      if (readEmbedded !== undefined) return readEmbedded(sessionId)
+      if (findEmbedded !== undefined) return findEmbedded(sessionId)
       const row = (await db.executeQuery(CompiledQuery.raw(findWithUserSql, [sessionId]))).rows[0]
       return row === undefined ? undefined : splitJoined(row)
     },

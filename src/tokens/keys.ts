@@ -1,7 +1,8 @@
 import { createHash, createPrivateKey, createPublicKey, randomBytes, type KeyObject, type JsonWebKey } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ConfigError, type Config } from '../config.js'
+import { readPemFile, shownPath } from '../pem-files.js'
 
 export type Algorithm = Config['jwt']['algorithm']
 
@@ -35,8 +36,6 @@ const KNOWN_EXAMPLE_SECRETS = new Set([
 ])
 
 const MIN_SECRET_BYTES = 32
-/** A PEM key is a few KB at most; anything larger is not a key (and /dev/zero would never end). */
-const MAX_KEY_FILE_BYTES = 64 * 1024
 
 /** RFC 7638 JWK thumbprint, base64url: a stable kid derived from the key itself. */
 export function jwkThumbprint (jwk: JsonWebKey): string {
@@ -90,29 +89,11 @@ function expectedKeyProblem (algorithm: Algorithm, key: KeyObject): string | und
   }
 }
 
-function readKeyFile (file: string, variable: string, problems: string[]): string | undefined {
-  try {
-    const stat = statSync(file)
-    if (!stat.isFile()) {
-      problems.push(`${variable}: "${file}" is not a regular file`)
-      return undefined
-    }
-    if (stat.size > MAX_KEY_FILE_BYTES) {
-      problems.push(`${variable}: "${file}" is ${stat.size} bytes, too large for a PEM key`)
-      return undefined
-    }
-    return readFileSync(file, 'utf8')
-  } catch (err) {
-    problems.push(`${variable}: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
-    return undefined
-  }
-}
-
 function loadKeyFile (algorithm: Algorithm, file: string, variable: string, problems: string[]): SigningKey | undefined {
-  const pem = readKeyFile(file, variable, problems)
+  const pem = readPemFile(file, variable, problems)
   if (pem === undefined) return undefined
   if (pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----') || /Proc-Type: *4,ENCRYPTED/.test(pem)) {
-    problems.push(`${variable}: "${file}" is encrypted; the service needs an unencrypted PKCS#8 key (protect it with file permissions or a secret store)`)
+    problems.push(`${variable}: ${shownPath(file)} is encrypted; the service needs an unencrypted PKCS#8 key (protect it with file permissions or a secret store)`)
     return undefined
   }
   let publicKey: KeyObject
@@ -126,12 +107,12 @@ function loadKeyFile (algorithm: Algorithm, file: string, variable: string, prob
       publicKey = createPublicKey(pem)
     }
   } catch {
-    problems.push(`${variable}: "${file}" is not a PEM key`)
+    problems.push(`${variable}: ${shownPath(file)} is not a PEM key`)
     return undefined
   }
   const problem = expectedKeyProblem(algorithm, publicKey)
   if (problem !== undefined) {
-    problems.push(`${variable}: "${file}" ${problem}`)
+    problems.push(`${variable}: ${shownPath(file)} ${problem}`)
     return undefined
   }
   const jwk = publicKey.export({ format: 'jwk' })

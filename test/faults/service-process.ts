@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
 import net from 'node:net'
 import { TEST_SECRET } from '../helper.js'
-import { freePort, ROOT, SERVER } from '../child-process.js'
+import { freePort, ROOT, SERVER, spawnServer } from '../child-process.js'
 export { freePort, ROOT }
 export const SERVER_JS = SERVER
 
@@ -45,23 +44,10 @@ export function serviceEnv (dataDir: string, port: number, extra: Record<string,
 
 /** Spawns the service; killed with SIGKILL in teardown if still running. Does not wait for it to listen. */
 export function spawnService (t: Tap, env: Record<string, string>): ServiceProcess {
-  if (!existsSync(SERVER_JS)) throw new Error(`${SERVER_JS} is missing: run npm run build first`)
-  const child = spawn(process.execPath, [SERVER_JS], { cwd: env.DATA_DIR ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  const exited = new Promise<number | string>(resolve => {
-    child.once('exit', (code, signal) => { resolve(code ?? signal ?? 'unknown') })
-  })
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL')
-      await exited
-    }
-  })
+  const { child, output, exited } = spawnServer(t, env, env.DATA_DIR ?? ROOT)
   const port = Number(env.PORT)
   const scheme = env.TLS_CERT_FILE === undefined ? 'http' : 'https'
-  return { child, port, baseUrl: `${scheme}://127.0.0.1:${port}`, output: () => output, exited }
+  return { child, port, baseUrl: `${scheme}://127.0.0.1:${port}`, output, exited }
 }
 
 /** Waits until the TCP port accepts connections (bounded), or fails with the process output. */

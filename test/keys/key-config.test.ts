@@ -89,6 +89,8 @@ t.test('JWT_PRIVATE_KEY_FILE refusals, each naming the variable', async t => {
   refuse('EdDSA', es.privateFile, /EdDSA needs an Ed25519 key/)
   refuse('ES256', es.publicFile, /holds a public key; the signing key must be private/)
   refuse('RS256', rsa.publicFile, /holds a public key/)
+  const pasted = es.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+  refuse('ES256', pasted, /cannot read \(value hidden: it looks like a PEM, not a path\)/)
   assertRefused(t, { JWT_ALGORITHM: 'EdDSA' }, 'JWT_PRIVATE_KEY_FILE', /required for JWT_ALGORITHM=EdDSA.*keys generate --alg EdDSA/)
   assertRefused(t, { JWT_SECRET: TEST_SECRET, JWT_PRIVATE_KEY_FILE: es.privateFile }, 'JWT_PRIVATE_KEY_FILE', /only used with RS256, ES256 or EdDSA/)
 })

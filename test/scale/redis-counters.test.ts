@@ -64,3 +64,18 @@ t.test('fail modes: closed refuses with 503, open lets through uncounted', async
   await open.reset('user:alice')
   t.equal(failures.length, 5, 'every failure was reported for logging')
 })
+
+t.test('fail modes: an error that is not an outage is thrown in both modes, never swallowed', async t => {
+  const buggy: CounterStore = {
+    increment: async () => { throw new Error('ERR Error running script: attempt to compare nil with number') },
+    get: async () => { throw new Error('WRONGTYPE Operation against a key holding the wrong kind of value') },
+    reset: async () => {}
+  }
+  for (const mode of ['open', 'closed'] as const) {
+    const failures: unknown[] = []
+    const counters = withFailMode(buggy, mode, err => failures.push(err))
+    await t.rejects(counters.increment('user:alice', 60), /Error running script/, `${mode}: a script error`)
+    await t.rejects(counters.get('user:alice'), /WRONGTYPE/, `${mode}: a data error`)
+    t.equal(failures.length, 0, `${mode}: not reported as an outage`)
+  }
+})
