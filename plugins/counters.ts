@@ -1,19 +1,19 @@
 import fp from 'fastify-plugin'
 import { withFailMode } from '../src/auth/fail-mode-counters.js'
-import type { CounterStore } from '../src/auth/login-throttle.js'
+import type { AttemptCounters } from '../src/auth/login-throttle.js'
 import { createMemoryCounters } from '../src/auth/memory-counters.js'
 import { createRedisCounters } from '../src/auth/redis-counters.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    counters: CounterStore
+    counters: AttemptCounters
   }
 }
 
-/** Login-failure counters: in-process, or shared through Redis (with REDIS_FAIL_MODE) when REDIS_URL is set. */
+/** Login-attempt counters: in-process, or shared through Redis (with REDIS_FAIL_MODE) when REDIS_URL is set. */
 export default fp(async (app) => {
   if (app.redis === undefined) {
-    app.decorate('counters', createMemoryCounters())
+    app.decorate('counters', createMemoryCounters(Date.now, app.config.loginLimits.maxCounterEntries))
     return
   }
   const mode = app.config.redisFailMode

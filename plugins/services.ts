@@ -22,5 +22,5 @@ export default fp(async (app) => {
     tokens: app.accessTokens,
     throttle
   }))
-  app.decorate('userService', createUserService({ store: app.store, hasher: app.passwordHasher }))
+  app.decorate('userService', createUserService({ store: app.store, hasher: app.passwordHasher, throttle }))
 }, { name: 'services', dependencies: ['config', 'store', 'passwords', 'jwt', 'counters'], fastify: '5.x' })

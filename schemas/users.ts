@@ -27,6 +27,7 @@ export const RegistrationSchema = Type.Object({
 export type Registration = Static<typeof RegistrationSchema>
 
 export const UserPatchSchema = Type.Object({
+  password: Type.Optional({ ...Password, description: 'An admin reset: revokes every session and lifts a login lockout' }),
   disabled: Type.Optional(Type.Boolean()),
   scopes: Type.Optional(Type.Array(Scope, { maxItems: 50, uniqueItems: true })),
   email: Type.Optional(Type.Union([Email, Type.Null()])),

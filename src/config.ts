@@ -39,6 +39,8 @@ export const EnvSchema = Type.Object({
   LOGIN_MAX_FAILURES_PER_USER: Int(1, 100000, 10),
   LOGIN_MAX_FAILURES_PER_IP: Int(1, 1000000, 100),
   LOGIN_FAILURE_WINDOW_SECONDS: Int(1, 86400, 900),
+  LOGIN_LOCKOUT_MAX_SECONDS: Int(1, 604800, 3600),
+  LOGIN_COUNTERS_MAX_ENTRIES: Int(10, 10000000, 100000),
   RATE_LIMIT_MAX: Int(0, 10000000, 1000),
   RATE_LIMIT_WINDOW_SECONDS: Int(1, 3600, 60),
   REDIS_FAIL_MODE: Type.Union([Type.Literal('open'), Type.Literal('closed')], { default: 'closed' }),
@@ -87,7 +89,15 @@ export interface Config {
   }
   cors: { origins: string[], credentials: boolean }
   signupEnabled: boolean
-  loginLimits: { maxFailuresPerUser: number, maxFailuresPerIp: number, windowSeconds: number }
+  loginLimits: {
+    maxFailuresPerUser: number
+    maxFailuresPerIp: number
+    windowSeconds: number
+    /** Escalation stops doubling the window here (never below windowSeconds). */
+    maxLockoutSeconds: number
+    /** Bound of the in-process counters (without Redis). */
+    maxCounterEntries: number
+  }
   rateLimit: { max: number, windowSeconds: number }
   tls: { certFile: string, keyFile: string } | undefined
   trustProxy: boolean
@@ -203,7 +213,9 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
     loginLimits: {
       maxFailuresPerUser: env.LOGIN_MAX_FAILURES_PER_USER,
       maxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,
-      windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS
+      windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,
+      maxLockoutSeconds: Math.max(env.LOGIN_FAILURE_WINDOW_SECONDS, env.LOGIN_LOCKOUT_MAX_SECONDS),
+      maxCounterEntries: env.LOGIN_COUNTERS_MAX_ENTRIES
     },
     rateLimit: { max: env.RATE_LIMIT_MAX, windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS },
     tls: env.TLS_CERT_FILE !== undefined && env.TLS_KEY_FILE !== undefined

@@ -70,15 +70,15 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     preHandler: adminChange,
     schema: {
       tags: ['admin'],
-      summary: 'Update a user (disabled, scopes, email, full_name); disabling revokes every session',
+      summary: 'Update a user (disabled, scopes, email, full_name, password); disabling or a new password revokes every session',
       security: adminSecurity,
       params: UsernameParamsSchema,
       body: UserPatchSchema,
       response: { 200: UserRef('The updated user'), ...errorResponses(400, 401, 403, 404) }
     }
   }, async (request) => {
-    const { email, full_name: fullName, disabled, scopes } = request.body
-    const { user, revokedSessions } = await app.userService.update(request.params.username, { email, fullName, disabled, scopes })
+    const { email, full_name: fullName, disabled, scopes, password } = request.body
+    const { user, revokedSessions } = await app.userService.update(request.params.username, { email, fullName, disabled, scopes, password })
     audit(request, { event: disabled === true ? 'user.disabled' : 'user.updated', username: user.username, changes: Object.keys(request.body), revoked_sessions: revokedSessions })
     return toUserView(user)
   })

@@ -23,13 +23,16 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['account'],
       summary: 'Change the password; every other session is revoked',
+      description: 'A wrong current password counts as a failed login for the user (429 with Retry-After once locked out, even for the right one).',
       security,
       body: PasswordChangeSchema,
       response: { 204: NoContent, ...errorResponses(400, 401, 403) }
     }
   }, async (request, reply) => {
     const { user, session } = authOf(request)
-    const revoked = await app.userService.changePassword(user, session.id, request.body.current_password, request.body.new_password)
+    const revoked = await app.userService.changePassword(user, session.id,
+      { current: request.body.current_password, next: request.body.new_password },
+      { ip: request.ip }, (event) => { audit(request, event) })
     audit(request, { event: 'user.password_changed', username: user.username, revoked_sessions: revoked })
     return reply.code(204).send(null)
   })

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js'
 import {
   badCredentials, insufficientScope, insufficientUserAuthentication, invalidGrant, invalidToken,
-  tooManyRequests, ServiceError
+  ServiceError
 } from '../errors.js'
 import type { PasswordHasher } from '../passwords/password-hasher.js'
 import { isSessionActive, type Session } from '../sessions/session.js'
@@ -11,6 +11,7 @@ import { hashRefreshToken, newRefreshToken, newSessionId, REFRESH_TOKEN_PATTERN 
 import { canonicalUsername, isValidUsername } from '../users/username.js'
 import type { User } from '../users/user.js'
 import type { LoginThrottle } from './login-throttle.js'
+import { checkPassword } from './password-check.js'
 import { grantScopes } from './scope-check.js'
 import type { TokenResponse } from './token-response.js'
 
@@ -74,28 +75,11 @@ export function createAuthService (deps: Dependencies): AuthService {
 
     async passwordGrant (input, client, audit) {
       const username = canonicalUsername(input.username)
-      const wellFormed = isValidUsername(username)
-      const verdict = await throttle.beginAttempt(username, client.ip)
-      const user = wellFormed && !verdict.locked ? await store.users.findByUsername(username) : undefined
-      // One bcrypt comparison on every path (unknown user, wrong password,
-      // locked out) so that timing reveals nothing.
-      const matches = await hasher.verify(input.password, user?.passwordHash)
-      if (verdict.locked) {
-        audit({ event: 'login.failed', username, reason: 'locked_out' })
-        throw tooManyRequests(verdict.retryAfterSeconds)
-      }
-      if (user === undefined || !matches) {
-        const after = await throttle.recordFailure(username, client.ip)
-        if (after.overLimit === true) {
-          audit({ event: 'login.failed', username, reason: 'locked_out' })
-          throw tooManyRequests(after.retryAfterSeconds)
-        }
-        audit({ event: 'login.failed', username, reason: 'bad_credentials' })
-        if (after.locked && after.reason !== undefined) audit({ event: 'login.locked_out', username, scope: after.reason })
+      // Read first: the user's lockout generation decides whether old failures still count.
+      const user = isValidUsername(username) ? await store.users.findByUsername(username) : undefined
+      if (!await checkPassword({ throttle, hasher }, { username, ip: client.ip, user, password: input.password }, audit) || user === undefined) {
         throw badCredentials()
       }
-      // The password was right: clear the attempt counted above, whatever happens next.
-      await throttle.recordSuccess(username)
       if (user.disabled) {
         audit({ event: 'login.failed', username, reason: 'inactive' })
         throw invalidGrant('Inactive user')

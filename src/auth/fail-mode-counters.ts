@@ -1,6 +1,6 @@
 import { temporarilyUnavailable } from '../errors.js'
 import { isRedisUnavailable } from '../redis/unavailable.js'
-import type { CounterStore } from './login-throttle.js'
+import type { AttemptCounters } from './login-throttle.js'
 
 export type FailMode = 'open' | 'closed'
 
@@ -13,7 +13,7 @@ export type FailMode = 'open' | 'closed'
  * unreachable Redis counts as an outage: any other error (a script or a data
  * error, a bug) is thrown as it is, so `open` can never quietly stop counting.
  */
-export function withFailMode (counters: CounterStore, mode: FailMode, onFailure: (err: unknown) => void): CounterStore {
+export function withFailMode (counters: AttemptCounters, mode: FailMode, onFailure: (err: unknown) => void): AttemptCounters {
   const RETRY_AFTER_SECONDS = 5
   async function guarded<T> (operation: () => Promise<T>, openFallback: T): Promise<T> {
     try {
@@ -26,8 +26,8 @@ export function withFailMode (counters: CounterStore, mode: FailMode, onFailure:
     }
   }
   return {
-    increment: async (key, windowSeconds) => await guarded(async () => await counters.increment(key, windowSeconds), { count: 0, ttlSeconds: 0 }),
-    get: async (key) => await guarded(async () => await counters.get(key), undefined),
-    reset: async (key) => { await guarded(async () => { await counters.reset(key) }, undefined) }
+    reserve: async (subjects, policy) => await guarded(async () => await counters.reserve(subjects, policy), { ok: true }),
+    fail: async (subjects, policy) => await guarded(async () => await counters.fail(subjects, policy), subjects.map(() => false)),
+    release: async (subjects) => { await guarded(async () => { await counters.release(subjects) }, undefined) }
   }
 }

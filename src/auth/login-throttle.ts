@@ -1,94 +1,131 @@
 /**
- * Brute-force protection for the password grant: failures are counted per
- * username and per client IP in a fixed window. Each lockout doubles the next
- * window, up to 16x. Counters live in a CounterStore (in-process or Redis) and
- * are updated with one atomic increment, so parallel guesses cannot slip past
- * the limit.
+ * Brute-force protection for password checks (the password grant and a
+ * password change): attempts are counted per username and per client IP in a
+ * fixed window. An attempt *reserves* its place on both counters before the
+ * password is checked, atomically (both or neither), so however many guesses
+ * arrive in parallel, at most the limit are checked per window, per user and
+ * per IP; the rest are refused. A reservation stays counted only when the
+ * password was wrong (or the user unknown); it is given back when the right
+ * password was found or the attempt ended without an answer (503, an error).
+ * Each lockout doubles the next window, up to the configured longest lockout.
  */
-export interface CounterStore {
-  /** Atomically adds one and returns the new count and the seconds until the window resets. */
-  increment: (key: string, windowSeconds: number) => Promise<{ count: number, ttlSeconds: number }>
-  get: (key: string) => Promise<{ count: number, ttlSeconds: number } | undefined>
-  reset: (key: string) => Promise<void>
+
+/** One counted subject: a username or an IP. */
+export interface Subject {
+  key: string
+  /** Attempts allowed per window. */
+  max: number
+  /**
+   * The user's lockout generation (0 for IPs and unknown users). It is
+   * stored in the database and bumped by an unlock or an admin password
+   * reset; a counter created under an older generation is discarded, with its
+   * escalation level, so that operators in another process can lift a lockout.
+   */
+  generation: number
+}
+
+export interface WindowPolicy {
+  /** The first window. */
+  windowMs: number
+  /** The longest window (and so the longest lockout) after escalation. */
+  maxWindowMs: number
+  /** How long a lockout is remembered for escalation. */
+  levelTtlMs: number
+}
+
+export type Reservation =
+  | { ok: true }
+  /** `blocked` is the index of the first subject at its limit. */
+  | { ok: false, blocked: number, retryAfterSeconds: number }
+  /** The counters cannot take a new key without dropping a live lockout (in-process bound). */
+  | { ok: false, full: true, retryAfterSeconds: number }
+
+/** Where the counts live: in-process (memory-counters.ts) or Redis (redis-counters.ts). */
+export interface AttemptCounters {
+  /** If every subject is below its max, counts one attempt on each; otherwise changes nothing. Atomic. */
+  reserve: (subjects: readonly Subject[], policy: WindowPolicy) => Promise<Reservation>
+  /** The reserved attempt was a wrong password: it stays counted. Per subject: did this failure start a lockout? */
+  fail: (subjects: readonly Subject[], policy: WindowPolicy) => Promise<boolean[]>
+  /** Gives reservations back; `clear` also resets that subject's count (not its escalation level). */
+  release: (subjects: ReadonlyArray<{ key: string, clear: boolean }>) => Promise<void>
 }
 
 export interface ThrottleLimits {
   maxFailuresPerUser: number
   maxFailuresPerIp: number
   windowSeconds: number
+  /** The longest lockout: escalation stops doubling the window here (never below windowSeconds). */
+  maxLockoutSeconds: number
 }
 
-export interface ThrottleVerdict {
-  locked: boolean
-  retryAfterSeconds: number
-  reason?: 'user' | 'ip'
-  /** This failure itself came after the limit was reached. */
-  overLimit?: boolean
+export type LockoutScope = 'user' | 'ip'
+
+export type Refusal =
+  | { reason: LockoutScope, retryAfterSeconds: number }
+  | { reason: 'capacity', retryAfterSeconds: number }
+
+export interface Attempt {
+  /** Set when the attempt may not check a password (nothing was reserved). */
+  refused?: Refusal
+  /** A wrong password or an unknown user: the attempt stays counted. Returns the lockouts this failure started. */
+  failed: () => Promise<LockoutScope[]>
+  /** The right password: clears the user's count and gives the IP's reservation back. */
+  succeeded: () => Promise<void>
+  /** No answer about the password (503, an error): gives both reservations back. */
+  abandoned: () => Promise<void>
 }
+
+/** How long a lockout level is remembered after the longest window. */
+const ESCALATION_MEMORY_MS = 86_400_000
+
+export function windowPolicy (limits: ThrottleLimits): WindowPolicy {
+  const windowMs = limits.windowSeconds * 1000
+  const maxWindowMs = Math.max(windowMs, limits.maxLockoutSeconds * 1000)
+  return { windowMs, maxWindowMs, levelTtlMs: maxWindowMs + ESCALATION_MEMORY_MS }
+}
+
+/** The window that a subject with `level` earlier lockouts gets. */
+export function escalatedWindowMs (policy: WindowPolicy, level: number): number {
+  return Math.min(policy.windowMs * 2 ** Math.min(level, 30), policy.maxWindowMs)
+}
+
+const SCOPES: readonly LockoutScope[] = ['user', 'ip']
 
 export class LoginThrottle {
-  constructor (private readonly counters: CounterStore, private readonly limits: ThrottleLimits) {}
+  private readonly policy: WindowPolicy
 
-  private async lockoutLevel (key: string): Promise<number> {
-    const level = await this.counters.get(`lockouts:${key}`)
-    return level?.count ?? 0
+  constructor (private readonly counters: AttemptCounters, private readonly limits: ThrottleLimits) {
+    this.policy = windowPolicy(limits)
   }
 
-  /**
-   * Counts a password attempt for the username *before* the password is
-   * checked. Guesses sent in parallel all pass `check` (none has failed yet),
-   * so without this a burst would get every password checked, the right one
-   * included; with it, at most maxFailuresPerUser are checked per window.
-   * recordSuccess clears the count.
-   */
-  async beginAttempt (username: string, ip: string): Promise<ThrottleVerdict> {
-    const verdict = await this.check(username, ip)
-    if (verdict.locked) return verdict
-    const window = this.limits.windowSeconds * 2 ** Math.min(await this.lockoutLevel(`user:${username}`), 4)
-    const attempts = await this.counters.increment(`attempts:user:${username}`, window)
-    if (attempts.count > this.limits.maxFailuresPerUser) return { locked: true, retryAfterSeconds: attempts.ttlSeconds, reason: 'user' }
-    return { locked: false, retryAfterSeconds: 0 }
-  }
-
-  async check (username: string, ip: string): Promise<ThrottleVerdict> {
-    const [user, byIp] = await Promise.all([
-      this.counters.get(`user:${username}`),
-      this.counters.get(`ip:${ip}`)
-    ])
-    if (user !== undefined && user.count >= this.limits.maxFailuresPerUser) return { locked: true, retryAfterSeconds: user.ttlSeconds, reason: 'user' }
-    if (byIp !== undefined && byIp.count >= this.limits.maxFailuresPerIp) return { locked: true, retryAfterSeconds: byIp.ttlSeconds, reason: 'ip' }
-    return { locked: false, retryAfterSeconds: 0 }
-  }
-
-  /**
-   * Records one failed attempt; returns a lockout verdict when this failure
-   * reached a limit. The increment is the gate: guesses that all passed
-   * `check` in parallel are numbered by the atomic counter, and those numbered
-   * past the limit come back `overLimit` (answer 429, not 401), so no more
-   * than the limit ever get a 401.
-   */
-  async recordFailure (username: string, ip: string): Promise<ThrottleVerdict> {
-    const userKey = `user:${username}`
-    const ipKey = `ip:${ip}`
-    const { maxFailuresPerUser, maxFailuresPerIp } = this.limits
-    const [userLevel, ipLevel] = await Promise.all([this.lockoutLevel(userKey), this.lockoutLevel(ipKey)])
-    const userWindow = this.limits.windowSeconds * 2 ** Math.min(userLevel, 4)
-    const ipWindow = this.limits.windowSeconds * 2 ** Math.min(ipLevel, 4)
-    const [user, byIp] = await Promise.all([
-      this.counters.increment(userKey, userWindow),
-      this.counters.increment(ipKey, ipWindow)
-    ])
-    // The escalation memory lasts a day longer than the longest window.
-    const escalationWindow = this.limits.windowSeconds * 16 + 86400
-    if (user.count === maxFailuresPerUser) await this.counters.increment(`lockouts:${userKey}`, escalationWindow)
-    if (byIp.count === maxFailuresPerIp) await this.counters.increment(`lockouts:${ipKey}`, escalationWindow)
-    const overLimit = user.count > maxFailuresPerUser || byIp.count > maxFailuresPerIp
-    if (user.count >= maxFailuresPerUser) return { locked: true, retryAfterSeconds: user.ttlSeconds, reason: 'user', overLimit }
-    if (byIp.count >= maxFailuresPerIp) return { locked: true, retryAfterSeconds: byIp.ttlSeconds, reason: 'ip', overLimit }
-    return { locked: false, retryAfterSeconds: 0, overLimit: false }
-  }
-
-  async recordSuccess (username: string): Promise<void> {
-    await Promise.all([this.counters.reset(`user:${username}`), this.counters.reset(`attempts:user:${username}`)])
+  async begin (username: string, ip: string, lockoutGeneration = 0): Promise<Attempt> {
+    const subjects: Subject[] = [
+      { key: `user:${username}`, max: this.limits.maxFailuresPerUser, generation: lockoutGeneration },
+      { key: `ip:${ip}`, max: this.limits.maxFailuresPerIp, generation: 0 }
+    ]
+    const [user, byIp] = subjects as [Subject, Subject]
+    const reservation = await this.counters.reserve(subjects, this.policy)
+    const nothing = async () => {}
+    if (!reservation.ok) {
+      const refused: Refusal = 'full' in reservation
+        ? { reason: 'capacity', retryAfterSeconds: reservation.retryAfterSeconds }
+        : { reason: SCOPES[reservation.blocked] ?? 'user', retryAfterSeconds: reservation.retryAfterSeconds }
+      return { refused, failed: async () => [], succeeded: nothing, abandoned: nothing }
+    }
+    // Each outcome is settled once, whatever the caller does afterwards.
+    let settled = false
+    const once = <T>(fn: () => Promise<T>, otherwise: T) => async () => {
+      if (settled) return otherwise
+      settled = true
+      return await fn()
+    }
+    return {
+      failed: once(async () => {
+        const started = await this.counters.fail(subjects, this.policy)
+        return SCOPES.filter((_, i) => started[i] === true)
+      }, []),
+      succeeded: once(async () => { await this.counters.release([{ key: user.key, clear: true }, { key: byIp.key, clear: false }]) }, undefined),
+      abandoned: once(async () => { await this.counters.release([{ key: user.key, clear: false }, { key: byIp.key, clear: false }]) }, undefined)
+    }
   }
 }

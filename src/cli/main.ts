@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util'
+import { LoginThrottle } from '../auth/login-throttle.js'
+import { createMemoryCounters } from '../auth/memory-counters.js'
 import { ConfigError, loadConfig, readEnvironment } from '../config.js'
 import { ServiceError } from '../errors.js'
 import { createPasswordHasher } from '../passwords/password-hasher.js'
@@ -13,6 +15,8 @@ const USAGE = `usage: npm run cli -- <command>
   user add <username> [--email E] [--full-name F] [--scopes a,b] [--disabled]
                                     password read from standard input (or a prompt)
   user password <username>          set a new password (standard input); revokes every session
+                                    and lifts a login lockout
+  user unlock <username>            lift the user's login lockout (every instance, at once)
   user disable|enable|delete <username>
   user scopes <username> a,b        replace the user's scopes ('' for none)
   secret generate                   print a random JWT_SECRET
@@ -26,7 +30,9 @@ async function withUsers<T> (fn: (users: UserService, store: Store) => Promise<T
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 })
   try {
     const hasher = await createPasswordHasher({ cost: config.passwords.bcryptCost, concurrency: 1, queueMax: 1, queueTimeoutMs: 60_000 })
-    return await fn(createUserService({ store, hasher }), store)
+    // No command here checks a password; the service's own counters are reached through the store (unlock).
+    const throttle = new LoginThrottle(createMemoryCounters(), config.loginLimits)
+    return await fn(createUserService({ store, hasher, throttle }), store)
   } finally {
     await store.close()
   }
@@ -59,7 +65,11 @@ async function userCommand (args: string[]): Promise<string> {
     case 'password': {
       const password = await readPassword(`New password for ${username}: `)
       await withUsers(async users => { await users.setPassword(username, password) })
-      return `password changed for ${canonicalUsername(username)}; every session revoked`
+      return `password changed for ${canonicalUsername(username)}; every session revoked, any lockout lifted`
+    }
+    case 'unlock': {
+      await withUsers(async users => { await users.unlock(username) })
+      return `unlocked ${canonicalUsername(username)}`
     }
     case 'disable':
     case 'enable': {

@@ -68,6 +68,17 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
     async down (db: Kysely<any>) {
       if (dialect === 'postgres') await sql`alter table users alter column username type varchar(64) collate "default"`.execute(db)
     }
+  },
+  '004_lockout_generation': {
+    // Bumped by `user unlock` and admin password resets: login counters made
+    // under an older generation no longer lock (src/auth/login-throttle.ts).
+    // In the database so that the CLI, another process, reaches every instance.
+    async up (db: Kysely<any>) {
+      await db.schema.alterTable('users').addColumn('lockout_generation', 'integer', col => col.notNull().defaultTo(0)).execute()
+    },
+    async down (db: Kysely<any>) {
+      await db.schema.alterTable('users').dropColumn('lockout_generation').execute()
+    }
   }
 })
 

@@ -11,6 +11,7 @@ export interface UsersTable {
   scopes: string
   created_at: number
   updated_at: number
+  lockout_generation: Generated<number>
 }
 
 export interface SessionsTable {

@@ -57,7 +57,7 @@ const sessionColumns = [
 ] as const
 const userColumns = [
   'u.id as u_id', 'u.username', 'u.email', 'u.full_name', 'u.password_hash', 'u.disabled', 'u.scopes',
-  'u.created_at as u_created_at', 'u.updated_at as u_updated_at'
+  'u.created_at as u_created_at', 'u.updated_at as u_updated_at', 'u.lockout_generation'
 ] as const
 
 function splitJoined (row: any): SessionWithUser {
@@ -72,7 +72,8 @@ function splitJoined (row: any): SessionWithUser {
       disabled: row.disabled,
       scopes: row.scopes,
       created_at: row.u_created_at,
-      updated_at: row.u_updated_at
+      updated_at: row.u_updated_at,
+      lockout_generation: row.lockout_generation
     })
   }
 }

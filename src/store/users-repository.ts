@@ -20,15 +20,19 @@ export function toUser (row: Selectable<UsersTable>): User {
     disabled: Number(row.disabled) === 1,
     scopes: row.scopes === '' ? [] : row.scopes.split(' '),
     createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at)
+    updatedAt: Number(row.updated_at),
+    lockoutGeneration: Number(row.lockout_generation)
   }
 }
 
 export interface UsersRepository {
   findByUsername: (username: string) => Promise<User | undefined>
   create: (user: NewUser) => Promise<User>
-  update: (username: string, patch: UserPatch) => Promise<User | undefined>
-  setPasswordHash: (userId: number, passwordHash: string) => Promise<void>
+  update: (username: string, patch: Omit<UserPatch, 'password'>) => Promise<User | undefined>
+  /** `resetLockout` also lifts a login lockout (an admin's reset). */
+  setPasswordHash: (userId: number, passwordHash: string, options?: { resetLockout?: boolean }) => Promise<void>
+  /** Lifts a login lockout; false for an unknown user. */
+  resetLockout: (username: string) => Promise<boolean>
   delete: (username: string) => Promise<boolean>
   /** Keyset pagination by username: stable under concurrent inserts. */
   list: (options: { after?: string, limit: number }) => Promise<User[]>
@@ -72,8 +76,16 @@ export function createUsersRepository (db: Kysely<Database>, now: () => number =
       return row === undefined ? undefined : toUser(row)
     },
 
-    async setPasswordHash (userId, passwordHash) {
-      await db.updateTable('users').set({ password_hash: passwordHash, updated_at: now() }).where('id', '=', userId).execute()
+    async setPasswordHash (userId, passwordHash, options = {}) {
+      let query = db.updateTable('users').set({ password_hash: passwordHash, updated_at: now() })
+      if (options.resetLockout === true) query = query.set(eb => ({ lockout_generation: eb('lockout_generation', '+', 1) }))
+      await query.where('id', '=', userId).execute()
+    },
+
+    async resetLockout (username) {
+      const result = await db.updateTable('users').set(eb => ({ lockout_generation: eb('lockout_generation', '+', 1) }))
+        .where('username', '=', username).executeTakeFirst()
+      return Number(result.numUpdatedRows) > 0
     },
 
     async delete (username) {

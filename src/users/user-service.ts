@@ -1,3 +1,5 @@
+import type { LoginThrottle } from '../auth/login-throttle.js'
+import { checkPassword, type PasswordCheckEvent } from '../auth/password-check.js'
 import { accessDenied, conflict, invalidRequest, notFound } from '../errors.js'
 import type { PasswordHasher } from '../passwords/password-hasher.js'
 import { passwordPolicyViolation } from '../passwords/password-policy.js'
@@ -22,10 +24,20 @@ export interface UserService {
   list: (options: { after?: string, limit: number }) => Promise<{ users: User[], nextCursor: string | null }>
   update: (username: string, patch: UserPatch) => Promise<{ user: User, revokedSessions: number }>
   delete: (username: string) => Promise<void>
-  /** Checks the current password, applies the policy, and revokes every other session. */
-  changePassword: (user: User, currentSessionId: string | undefined, currentPassword: string, newPassword: string) => Promise<number>
-  /** Sets a password without the current one (CLI and admins). */
-  setPassword: (username: string, newPassword: string) => Promise<void>
+  /**
+   * Checks the current password as a login attempt (same counters and
+   * lockout as the password grant: a wrong one is a failed login, and while
+   * locked out even the right one gets 429), applies the policy, and revokes
+   * every other session.
+   */
+  changePassword: (
+    user: User, currentSessionId: string | undefined, passwords: { current: string, next: string },
+    client: { ip: string }, audit: (event: PasswordCheckEvent) => void
+  ) => Promise<number>
+  /** Sets a password without the current one (CLI and admins), revokes every session and lifts a lockout. */
+  setPassword: (username: string, newPassword: string) => Promise<number>
+  /** Lifts the user's login lockout, on every instance (the failures counted so far no longer lock). */
+  unlock: (username: string) => Promise<void>
 }
 
 export function canonicalOrThrow (raw: string): string {
@@ -40,8 +52,8 @@ function checkScopes (scopes: string[]): string[] {
   return normalizeScopes(scopes)
 }
 
-export function createUserService (deps: { store: Store, hasher: PasswordHasher, now?: () => number }): UserService {
-  const { store, hasher } = deps
+export function createUserService (deps: { store: Store, hasher: PasswordHasher, throttle: LoginThrottle, now?: () => number }): UserService {
+  const { store, hasher, throttle } = deps
   const now = deps.now ?? Date.now
 
   async function hashAcceptable (password: string, username: string): Promise<string> {
@@ -88,11 +100,17 @@ export function createUserService (deps: { store: Store, hasher: PasswordHasher,
 
     async update (raw, patch) {
       const username = canonicalUsername(raw)
-      const clean: UserPatch = { ...patch }
+      const { password, ...clean }: UserPatch = { ...patch }
       if (patch.scopes !== undefined) clean.scopes = checkScopes(patch.scopes)
-      const user = await store.users.update(username, clean)
+      // Checked before anything is written, so a refused password changes nothing.
+      const passwordHash = password === undefined ? undefined : await hashAcceptable(password, username)
+      let user = await store.users.update(username, clean)
       if (user === undefined) throw notFound('No such user')
-      const revokedSessions = patch.disabled === true ? await store.sessions.revokeAllForUser(user.id, now()) : 0
+      if (passwordHash !== undefined) {
+        await store.users.setPasswordHash(user.id, passwordHash, { resetLockout: true })
+        user = await get(username)
+      }
+      const revokedSessions = patch.disabled === true || passwordHash !== undefined ? await store.sessions.revokeAllForUser(user.id, now()) : 0
       return { user, revokedSessions }
     },
 
@@ -101,17 +119,26 @@ export function createUserService (deps: { store: Store, hasher: PasswordHasher,
       if (!await store.users.delete(canonicalUsername(raw))) throw notFound('No such user')
     },
 
-    async changePassword (user, currentSessionId, currentPassword, newPassword) {
-      if (!await hasher.verify(currentPassword, user.passwordHash)) throw accessDenied('The current password is wrong')
-      const passwordHash = await hashAcceptable(newPassword, user.username)
-      await store.users.setPasswordHash(user.id, passwordHash)
-      return await store.sessions.revokeAllForUser(user.id, now(), currentSessionId)
+    async changePassword (user, currentSessionId, passwords, client, audit) {
+      // The stored row, not the session's copy: its lockout generation and hash are current.
+      const stored = await store.users.findByUsername(user.username)
+      if (!await checkPassword({ throttle, hasher }, { username: user.username, ip: client.ip, user: stored, password: passwords.current }, audit) ||
+        stored === undefined) {
+        throw accessDenied('The current password is wrong')
+      }
+      const passwordHash = await hashAcceptable(passwords.next, stored.username)
+      await store.users.setPasswordHash(stored.id, passwordHash)
+      return await store.sessions.revokeAllForUser(stored.id, now(), currentSessionId)
     },
 
     async setPassword (raw, newPassword) {
       const user = await get(raw)
-      await store.users.setPasswordHash(user.id, await hashAcceptable(newPassword, user.username))
-      await store.sessions.revokeAllForUser(user.id, now())
+      await store.users.setPasswordHash(user.id, await hashAcceptable(newPassword, user.username), { resetLockout: true })
+      return await store.sessions.revokeAllForUser(user.id, now())
+    },
+
+    async unlock (raw) {
+      if (!await store.users.resetLockout(canonicalUsername(raw))) throw notFound('No such user')
     }
   }
 }

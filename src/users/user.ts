@@ -8,6 +8,8 @@ export interface User {
   scopes: string[]
   createdAt: number
   updatedAt: number
+  /** Bumped to lift a lockout (src/auth/login-throttle.ts). */
+  lockoutGeneration: number
 }
 
 export interface NewUser {
@@ -20,6 +22,8 @@ export interface NewUser {
 }
 
 export interface UserPatch {
+  /** An admin's reset: revokes every session and lifts a login lockout. */
+  password?: string
   email?: string | null
   fullName?: string | null
   disabled?: boolean

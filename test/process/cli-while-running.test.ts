@@ -1,6 +1,7 @@
 import t from 'tap'
 import { PASSWORD, tempDir, TEST_SECRET } from '../helper.js'
 import { baseEnv, freePort, requireBuild, runCli, startServer } from '../child-process.js'
+import { redisForTest } from '../scale/redis-prefix.js'
 
 requireBuild()
 
@@ -53,3 +54,44 @@ t.test('the CLI disables a user, changes scopes or resets a password: the runnin
   await cli(['user', 'password', 'alice'], 'Another-Sturdy-Lamp-77\n')
   t.equal((await me(fresh)).status, 401, 'a password reset by the CLI revokes the session at once')
 })
+
+// The CLI cannot reach the service's in-process counters; `user unlock` and
+// `user password` bump a lockout generation in the database, which every
+// instance reads at the next attempt, with in-process counters and with Redis.
+for (const kind of ['memory', 'redis'] as const) {
+  t.test(`the CLI lifts a login lockout of the running service (\`user unlock\`, \`user password\`) [${kind}]`, async t => {
+    const redis = kind === 'redis' ? await redisForTest(t) : {}
+    if (redis === undefined) return
+    const cwd = tempDir(t)
+    const port = await freePort()
+    const env = baseEnv({
+      HOST: '127.0.0.1', PORT: String(port), DATA_DIR: tempDir(t), JWT_SECRET: TEST_SECRET, BCRYPT_COST: '10', LOG_LEVEL: 'warn',
+      LOGIN_MAX_FAILURES_PER_USER: '3', ...redis
+    })
+    const cli = async (args: string[], stdin?: string) => await runCli(args, { env, cwd, stdin })
+    t.equal((await cli(['user', 'add', 'alice'], `${PASSWORD}\n`)).code, 0)
+    const server = await startServer(t, { env, cwd, port })
+    const login = async (password: string) => (await fetch(`${server.baseUrl}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'alice', password }).toString()
+    })).status
+    const lockOut = async () => {
+      for (let i = 0; i < 3; i++) t.equal(await login('wrong-password'), 401)
+      t.equal(await login(PASSWORD), 429, 'locked out')
+    }
+
+    await lockOut()
+    const unlocked = await cli(['user', 'unlock', 'Alice'])
+    t.same({ code: unlocked.code, stdout: unlocked.stdout.trim() }, { code: 0, stdout: 'unlocked alice' })
+    t.equal(await login(PASSWORD), 200, 'unlocked by the CLI: the right password logs in at once')
+
+    await lockOut()
+    t.equal((await cli(['user', 'password', 'alice'], 'Another-Sturdy-Lamp-77\n')).code, 0)
+    t.equal(await login('Another-Sturdy-Lamp-77'), 200, 'a password reset by the CLI lifts the lockout')
+
+    const unknown = await cli(['user', 'unlock', 'nobody'])
+    t.equal(unknown.code, 1)
+    t.match(unknown.stderr, /No such user/)
+  })
+}

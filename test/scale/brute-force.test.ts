@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify'
+import { temporarilyUnavailable } from '../../src/errors.js'
+import { HashQueueFullError } from '../../src/passwords/hash-limiter.js'
 import { addUser, build, form, PASSWORD } from '../helper.js'
 import { eachCounterStore } from './counter-stores.js'
 
@@ -72,8 +74,45 @@ eachCounterStore('N parallel wrong guesses against limit L: exactly L get a 401,
   const statuses = results.map(r => r.statusCode)
   t.equal(statuses.filter(s => s === 401).length, limit, `${kind}: exactly ${limit} refusals counted as plain failures`)
   t.equal(statuses.filter(s => s === 429).length, guesses - limit)
-  const counted = await app.counters.get('attempts:user:alice')
-  t.equal(counted?.count, guesses, 'every guess was counted atomically (none lost to a race)')
+})
+
+eachCounterStore('200 parallel wrong logins over distinct usernames from one IP: at most the IP limit are password-checked', async (t, env, kind) => {
+  const app = await build(t, { ...env, ...LIMITS, LOGIN_MAX_FAILURES_PER_IP: '10', HASH_QUEUE_MAX: '100000', HASH_QUEUE_TIMEOUT_MS: '60000' })
+  // Every username exists (sharing one stored hash), so each real check is a verify against a stored hash.
+  const passwordHash = await app.passwordHasher.hash(PASSWORD)
+  const usernames = Array.from({ length: 200 }, (_, i) => `user${i}`)
+  for (const username of usernames) await app.store.users.create({ username, email: null, fullName: null, passwordHash, disabled: false, scopes: [] })
+  let checks = 0
+  const verify = app.passwordHasher.verify
+  app.passwordHasher.verify = async (password, hash) => { if (hash !== undefined) checks++; return await verify(password, hash) }
+
+  const RIGHT = 150
+  const results = await Promise.all(usernames.map(async (username, i) => await attempt(app, username, i === RIGHT ? PASSWORD : `wrong-${i}`)))
+  const statuses = results.map(r => r.statusCode)
+  t.equal(checks, 10, `${kind}: exactly the IP limit of passwords were checked`)
+  t.equal(statuses.filter(s => s === 401).length, 10)
+  t.equal(statuses.filter(s => s === 429).length, 190, 'the rest were refused')
+  t.ok(results.filter(r => r.statusCode === 429).every(r => Number(r.headers['retry-after']) >= 1), 'with Retry-After')
+  t.equal(statuses[RIGHT], 429, 'the right password, sent after the limit, does not log in')
+})
+
+eachCounterStore('attempts answered 503 (hashing queue full, store down) are not failures: the right password works afterwards', async (t, env) => {
+  const app = await build(t, { ...env, ...LIMITS })
+  await addUser(app, 'alice')
+  const verify = app.passwordHasher.verify
+  app.passwordHasher.verify = async () => { throw new HashQueueFullError() }
+  for (let i = 0; i < 10; i++) {
+    const res = await attempt(app, 'alice', PASSWORD)
+    t.equal(res.statusCode, 503, `retry ${i} during saturation: 503`)
+  }
+  app.passwordHasher.verify = verify
+  const findByUsername = app.store.users.findByUsername
+  app.store.users.findByUsername = async () => { throw temporarilyUnavailable('The database is unavailable', 2) }
+  for (let i = 0; i < 10; i++) t.equal((await attempt(app, 'alice', PASSWORD)).statusCode, 503, `retry ${i} with the store down: 503`)
+  app.store.users.findByUsername = findByUsername
+  t.equal((await attempt(app, 'alice', PASSWORD)).statusCode, 200, 'not locked out by the outage')
+  for (let i = 1; i <= 3; i++) t.equal((await attempt(app, 'alice', 'wrong')).statusCode, 401, `wrong password ${i} still counts`)
+  t.equal((await attempt(app, 'alice', PASSWORD)).statusCode, 429)
 })
 
 eachCounterStore('TRUST_PROXY=false counts the socket address and ignores X-Forwarded-For', async (t, env) => {

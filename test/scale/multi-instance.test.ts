@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { LoginThrottle } from '../../src/auth/login-throttle.js'
+import { createMemoryCounters } from '../../src/auth/memory-counters.js'
 import { createPasswordHasher } from '../../src/passwords/password-hasher.js'
 import { openStore } from '../../src/store/store.js'
 import { createUserService } from '../../src/users/user-service.js'
@@ -61,7 +63,8 @@ t.test('two service processes on one PostgreSQL and one Redis behave as one serv
   const store = await openStore({ databaseUrl: pg.url, dataDir: tempDir(t), poolSize: 1 })
   t.teardown(store.close)
   const hasher = await createPasswordHasher({ cost: 10, concurrency: 1, queueMax: 10, queueTimeoutMs: 30_000 })
-  await createUserService({ store, hasher }).register({ username: 'alice', password: PASSWORD })
+  const throttle = new LoginThrottle(createMemoryCounters(), { maxFailuresPerUser: 10, maxFailuresPerIp: 100, windowSeconds: 60, maxLockoutSeconds: 60 })
+  await createUserService({ store, hasher, throttle }).register({ username: 'alice', password: PASSWORD })
 
   t.test('a token issued by A is accepted by B', async t => {
     const login = await post(a, '/token', password('alice'))

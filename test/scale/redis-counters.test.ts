@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis'
 import t, { type Test } from 'tap'
 import { withFailMode } from '../../src/auth/fail-mode-counters.js'
-import type { CounterStore } from '../../src/auth/login-throttle.js'
+import { LoginThrottle, type AttemptCounters } from '../../src/auth/login-throttle.js'
 import { createRedisCounters } from '../../src/auth/redis-counters.js'
 import { redisForTest } from './redis-prefix.js'
 
@@ -14,68 +14,89 @@ async function connect (t: Test) {
   return { redis, prefix: env.REDIS_KEY_PREFIX }
 }
 
-t.test('increment starts a window on the first count and keeps it', async t => {
+const LIMITS = { maxFailuresPerUser: 3, maxFailuresPerIp: 100, windowSeconds: 60, maxLockoutSeconds: 600 }
+
+t.test('one hash per subject: the window starts with the first attempt, expires with it, and holds one count', async t => {
   const env = await connect(t)
   if (env === undefined) return
-  const counters = createRedisCounters(env.redis, env.prefix)
-  t.equal(await counters.get('user:alice'), undefined)
-  t.same(await counters.increment('user:alice', 60), { count: 1, ttlSeconds: 60 })
-  t.equal((await counters.increment('user:alice', 9999)).count, 2)
-  const ttl = await env.redis.pttl(`${env.prefix}login:user:alice`)
-  t.ok(ttl > 0 && ttl <= 60_000, 'a later increment with another window does not extend the first one')
-  t.same(await counters.get('user:alice'), { count: 2, ttlSeconds: 60 })
-  await counters.reset('user:alice')
-  t.equal(await counters.get('user:alice'), undefined)
-  t.equal(await env.redis.exists(`${env.prefix}login:user:alice`), 0)
+  const throttle = new LoginThrottle(createRedisCounters(env.redis, env.prefix), LIMITS)
+  const key = `${env.prefix}throttle:user:alice`
+  await (await throttle.begin('alice', '10.0.0.1')).failed()
+  await (await throttle.begin('alice', '10.0.0.1')).failed()
+  t.match(await env.redis.hgetall(key), { n: '2', f: '2', lv: '0', g: '0' }, 'one counter for the user, no second key')
+  const ttl = await env.redis.pttl(key)
+  t.ok(ttl > 58_000 && ttl <= 60_000, `the key expires with the window (${ttl} ms)`)
+  t.same((await env.redis.keys(`${env.prefix}*`)).sort(), [`${env.prefix}throttle:ip:10.0.0.1`, key])
+  await (await throttle.begin('alice', '10.0.0.1')).failed()
+  t.match(await env.redis.hgetall(key), { n: '3', f: '3', lv: '1' }, 'the third failure started a lockout')
+  t.ok(await env.redis.pttl(key) > 86_400_000, 'the escalation level outlives the window')
+  await (await throttle.begin('bob', '10.0.0.1')).succeeded()
+  t.match(await env.redis.hgetall(`${env.prefix}throttle:ip:10.0.0.1`), { n: '3', f: '3' }, 'a success gave its IP reservation back')
+  t.equal(await env.redis.exists(`${env.prefix}throttle:user:bob`), 0, 'and left no key for bob')
 })
 
-t.test('a counter that lost its expiry gets one again', async t => {
+t.test('a failed login costs two round trips (reserve, fail), a success two', async t => {
   const env = await connect(t)
   if (env === undefined) return
-  await env.redis.set(`${env.prefix}login:user:bob`, '5')
-  const counters = createRedisCounters(env.redis, env.prefix)
-  t.same(await counters.increment('user:bob', 30), { count: 6, ttlSeconds: 30 })
+  const throttle = new LoginThrottle(createRedisCounters(env.redis, env.prefix), LIMITS)
+  await (await throttle.begin('warm', '10.0.0.9')).failed() // loads the scripts (EVALSHA falls back to EVAL once)
+  let commands = 0
+  const send = env.redis.sendCommand.bind(env.redis)
+  env.redis.sendCommand = ((...args: Parameters<typeof send>) => { commands++; return send(...args) }) as typeof send
+  await (await throttle.begin('alice', '10.0.0.1')).failed()
+  t.equal(commands, 2, 'a failure')
+  commands = 0
+  await (await throttle.begin('alice', '10.0.0.1')).succeeded()
+  t.equal(commands, 2, 'a success')
+  commands = 0
+  const refused = await new LoginThrottle(createRedisCounters(env.redis, env.prefix), { ...LIMITS, maxFailuresPerIp: 1 }).begin('carol', '10.0.0.1')
+  t.equal(refused.refused?.reason, 'ip')
+  t.equal(commands, 1, 'a refusal')
 })
 
-t.test('200 concurrent increments from two clients lose nothing and number each one once', async t => {
+t.test('a key left over without an expiry is treated by its window end, not kept forever', async t => {
   const env = await connect(t)
   if (env === undefined) return
-  const other = env.redis.duplicate()
-  t.teardown(() => { other.disconnect() })
-  const a = createRedisCounters(env.redis, env.prefix)
-  const b = createRedisCounters(other, env.prefix)
-  const counts = await Promise.all(Array.from({ length: 200 }, async (_, i) => (await (i % 2 === 0 ? a : b).increment('ip:10.0.0.1', 60)).count))
-  t.same([...counts].sort((x, y) => x - y), Array.from({ length: 200 }, (_, i) => i + 1))
+  const key = `${env.prefix}throttle:user:bob`
+  await env.redis.hset(key, { n: 5, f: 5, end: 1, lv: 0, lvend: 0, g: 0 })
+  const throttle = new LoginThrottle(createRedisCounters(env.redis, env.prefix), LIMITS)
+  t.equal((await throttle.begin('bob', '10.0.0.1')).refused, undefined, 'its window has ended')
+  const ttl = await env.redis.pttl(key)
+  t.ok(ttl > 0 && ttl <= 60_000, 'and it has an expiry again')
 })
 
 t.test('fail modes: closed refuses with 503, open lets through uncounted', async t => {
-  const broken: CounterStore = {
-    increment: async () => { throw new Error("Stream isn't writeable and enableOfflineQueue options is false") },
-    get: async () => { throw new Error('Command timed out') },
-    reset: async () => { throw new Error('Connection is closed.') }
+  const broken: AttemptCounters = {
+    reserve: async () => { throw new Error("Stream isn't writeable and enableOfflineQueue options is false") },
+    fail: async () => { throw new Error('Command timed out') },
+    release: async () => { throw new Error('Connection is closed.') }
   }
+  const subjects = [{ key: 'user:alice', max: 3, generation: 0 }]
+  const policy = { windowMs: 60_000, maxWindowMs: 60_000, levelTtlMs: 60_000 }
   const failures: unknown[] = []
   const closed = withFailMode(broken, 'closed', err => failures.push(err))
-  await t.rejects(closed.get('user:alice'), { code: 'temporarily_unavailable', statusCode: 503, headers: { 'retry-after': '5' } })
-  await t.rejects(closed.increment('user:alice', 60), { code: 'temporarily_unavailable' })
+  await t.rejects(closed.reserve(subjects, policy), { code: 'temporarily_unavailable', statusCode: 503, headers: { 'retry-after': '5' } })
+  await t.rejects(closed.fail(subjects, policy), { code: 'temporarily_unavailable' })
   const open = withFailMode(broken, 'open', err => failures.push(err))
-  t.equal(await open.get('user:alice'), undefined)
-  t.same(await open.increment('user:alice', 60), { count: 0, ttlSeconds: 0 })
-  await open.reset('user:alice')
+  t.same(await open.reserve(subjects, policy), { ok: true })
+  t.same(await open.fail(subjects, policy), [false])
+  await open.release([{ key: 'user:alice', clear: false }])
   t.equal(failures.length, 5, 'every failure was reported for logging')
 })
 
 t.test('fail modes: an error that is not an outage is thrown in both modes, never swallowed', async t => {
-  const buggy: CounterStore = {
-    increment: async () => { throw new Error('ERR Error running script: attempt to compare nil with number') },
-    get: async () => { throw new Error('WRONGTYPE Operation against a key holding the wrong kind of value') },
-    reset: async () => {}
+  const buggy: AttemptCounters = {
+    reserve: async () => { throw new Error('ERR Error running script: attempt to compare nil with number') },
+    fail: async () => { throw new Error('WRONGTYPE Operation against a key holding the wrong kind of value') },
+    release: async () => {}
   }
+  const subjects = [{ key: 'user:alice', max: 3, generation: 0 }]
+  const policy = { windowMs: 60_000, maxWindowMs: 60_000, levelTtlMs: 60_000 }
   for (const mode of ['open', 'closed'] as const) {
     const failures: unknown[] = []
     const counters = withFailMode(buggy, mode, err => failures.push(err))
-    await t.rejects(counters.increment('user:alice', 60), /Error running script/, `${mode}: a script error`)
-    await t.rejects(counters.get('user:alice'), /WRONGTYPE/, `${mode}: a data error`)
+    await t.rejects(counters.reserve(subjects, policy), /Error running script/, `${mode}: a script error`)
+    await t.rejects(counters.fail(subjects, policy), /WRONGTYPE/, `${mode}: a data error`)
     t.equal(failures.length, 0, `${mode}: not reported as an outage`)
   }
 })

@@ -37,7 +37,7 @@ t.test('defaults with nothing set', async t => {
   t.equal(config.passwords.bcryptCost, 12)
   t.same(config.cors, { origins: [], credentials: false })
   t.equal(config.signupEnabled, false)
-  t.same(config.loginLimits, { maxFailuresPerUser: 10, maxFailuresPerIp: 100, windowSeconds: 900 })
+  t.same(config.loginLimits, { maxFailuresPerUser: 10, maxFailuresPerIp: 100, windowSeconds: 900, maxLockoutSeconds: 3600, maxCounterEntries: 100000 })
   t.equal(config.tls, undefined)
   t.equal(config.trustProxy, false)
   t.equal(config.logLevel, 'info')

@@ -8,7 +8,7 @@ import { tempDir } from '../helper.js'
 import { postgresSchema, tablesIn } from './postgres-schema.js'
 
 const execFileAsync = promisify(execFile)
-const MIGRATIONS = ['001_users', '002_sessions', '003_username_byte_order']
+const MIGRATIONS = ['001_users', '002_sessions', '003_username_byte_order', '004_lockout_generation']
 const EXPECTED_TABLES = ['kysely_migration', 'kysely_migration_lock', 'refresh_tokens', 'sessions', 'users']
 
 t.test('two instances migrating one fresh PostgreSQL schema at once both succeed, with one set of tables', async t => {

@@ -1,8 +1,12 @@
+import { LoginThrottle } from '../../src/auth/login-throttle.js'
+import { createMemoryCounters } from '../../src/auth/memory-counters.js'
 import { UsernameTakenError } from '../../src/store/users-repository.js'
 import { createUserService } from '../../src/users/user-service.js'
 import type { NewUser } from '../../src/users/user.js'
 import { PASSWORD } from '../helper.js'
 import { cheapHasher, eachDialect } from './dialects.js'
+
+const throttle = () => new LoginThrottle(createMemoryCounters(), { maxFailuresPerUser: 10, maxFailuresPerIp: 100, windowSeconds: 60, maxLockoutSeconds: 60 })
 
 const newUser = (username: string, extra: Partial<NewUser> = {}): NewUser => ({
   username, email: null, fullName: null, passwordHash: '$2b$04$' + 'x'.repeat(53), disabled: false, scopes: [], ...extra
@@ -23,6 +27,14 @@ eachDialect('users: create, find, update, set password, delete', async (t, store
   await store.users.setPasswordHash(created.id, '$2b$04$' + 'y'.repeat(53))
   t.equal((await store.users.findByUsername('alice'))?.passwordHash, '$2b$04$' + 'y'.repeat(53))
 
+  t.equal(created.lockoutGeneration, 0)
+  t.equal(await store.users.resetLockout('alice'), true)
+  t.equal(await store.users.resetLockout('nobody'), false)
+  await store.users.setPasswordHash(created.id, '$2b$04$' + 'z'.repeat(53), { resetLockout: true })
+  t.equal((await store.users.findByUsername('alice'))?.lockoutGeneration, 2, 'an unlock and an admin reset each bump the lockout generation')
+  await store.users.setPasswordHash(created.id, '$2b$04$' + 'y'.repeat(53))
+  t.equal((await store.users.findByUsername('alice'))?.lockoutGeneration, 2, 'a rehash does not')
+
   t.equal(await store.users.delete('alice'), true)
   t.equal(await store.users.delete('alice'), false)
   t.equal(await store.users.findByUsername('alice'), undefined)
@@ -39,7 +51,7 @@ eachDialect('users: a taken username is refused by the database itself', async (
 })
 
 eachDialect('users: usernames are unique case-insensitively (stored canonical)', async (t, store) => {
-  const users = createUserService({ store, hasher: await cheapHasher() })
+  const users = createUserService({ store, hasher: await cheapHasher(), throttle: throttle() })
   const alice = await users.register({ username: 'Alice', password: PASSWORD })
   t.equal(alice.username, 'alice')
   await t.rejects(users.register({ username: 'ALICE', password: PASSWORD }), { code: 'conflict', statusCode: 409 })
@@ -61,7 +73,7 @@ eachDialect('users: keyset pagination visits every user once, in byte order', as
   }
   t.same(seen, [...names].sort(), 'ordered like a byte-wise sort, no gaps or repeats')
 
-  const service = createUserService({ store, hasher: await cheapHasher() })
+  const service = createUserService({ store, hasher: await cheapHasher(), throttle: throttle() })
   const first = await service.list({ limit: 4 })
   t.equal(first.users.length, 4)
   t.equal(first.nextCursor, first.users[3]?.username)

@@ -1,92 +1,155 @@
 import t from 'tap'
-import { LoginThrottle } from '../../../src/auth/login-throttle.js'
+import { LoginThrottle, type Attempt, type ThrottleLimits } from '../../../src/auth/login-throttle.js'
 import { createMemoryCounters } from '../../../src/auth/memory-counters.js'
 
-function setup (limits = { maxFailuresPerUser: 3, maxFailuresPerIp: 5, windowSeconds: 60 }) {
+const LIMITS: ThrottleLimits = { maxFailuresPerUser: 3, maxFailuresPerIp: 5, windowSeconds: 60, maxLockoutSeconds: 600 }
+
+function setup (limits: Partial<ThrottleLimits> = {}, maxEntries?: number) {
   const clock = { now: 1_000_000 }
-  const counters = createMemoryCounters(() => clock.now)
-  return { clock, counters, throttle: new LoginThrottle(counters, limits) }
+  const counters = createMemoryCounters(() => clock.now, maxEntries)
+  return { clock, counters, throttle: new LoginThrottle(counters, { ...LIMITS, ...limits }) }
 }
 
-t.test('memory counters: atomic increments within a window, then expiry', async t => {
-  const { clock, counters } = setup()
-  t.same(await counters.increment('k', 10), { count: 1, ttlSeconds: 10 })
-  clock.now += 4000
-  t.same(await counters.increment('k', 10), { count: 2, ttlSeconds: 6 }, 'the window does not restart')
-  t.same(await counters.get('k'), { count: 2, ttlSeconds: 6 })
-  clock.now += 6000
-  t.equal(await counters.get('k'), undefined, 'expired')
-  t.same(await counters.increment('k', 10), { count: 1, ttlSeconds: 10 }, 'a new window')
-  await counters.reset('k')
-  t.equal(await counters.get('k'), undefined)
-  const parallel = await Promise.all(Array.from({ length: 20 }, async () => await counters.increment('p', 10)))
-  t.same(parallel.map(r => r.count).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1), 'no lost updates')
-})
-
-t.test('memory counters stay bounded', async t => {
-  const clock = { now: 0 }
-  const counters = createMemoryCounters(() => clock.now, 10)
-  for (let i = 0; i < 50; i++) await counters.increment(`k${i}`, 60)
-  let live = 0
-  for (let i = 0; i < 50; i++) if (await counters.get(`k${i}`) !== undefined) live++
-  t.ok(live <= 10, `${live} entries kept`)
-  t.ok(await counters.get('k49'), 'the newest is kept')
-})
-
-/** One failed password attempt, the way the auth service makes it. */
-async function fail (throttle: LoginThrottle, username: string, ip: string) {
-  const attempt = await throttle.beginAttempt(username, ip)
-  if (attempt.locked) return attempt
-  return await throttle.recordFailure(username, ip)
+/** One wrong password, the way the password check makes it: the attempt, or its refusal. */
+async function fail (throttle: LoginThrottle, username: string, ip: string, generation = 0) {
+  const attempt = await throttle.begin(username, ip, generation)
+  if (attempt.refused !== undefined) return { refused: attempt.refused, lockouts: [] }
+  return { refused: undefined, lockouts: await attempt.failed() }
 }
 
-t.test('locks a username after maxFailuresPerUser, with Retry-After', async t => {
-  const { clock, throttle } = setup()
-  t.same(await throttle.check('alice', '10.0.0.1'), { locked: false, retryAfterSeconds: 0 })
-  t.equal((await fail(throttle, 'alice', '10.0.0.1')).locked, false)
-  t.equal((await fail(throttle, 'alice', '10.0.0.2')).locked, false)
-  const third = await fail(throttle, 'alice', '10.0.0.3')
-  t.match(third, { locked: true, retryAfterSeconds: 60, reason: 'user' }, 'the failure that crosses the limit says so')
-  const fourth = await throttle.beginAttempt('alice', '10.9.9.9')
-  t.equal(fourth.locked, true, 'the next attempt is refused, from any IP')
-  t.equal(fourth.reason, 'user')
-  t.equal((await throttle.check('alice', '10.9.9.9')).locked, true)
-  t.equal((await throttle.beginAttempt('bob', '10.0.0.1')).locked, false, 'other users are not affected')
-  clock.now += 60_000
-  t.equal((await throttle.beginAttempt('alice', '10.0.0.1')).locked, false, 'unlocked after the window')
-})
+async function refusal (throttle: LoginThrottle, username: string, ip: string, generation = 0) {
+  const attempt = await throttle.begin(username, ip, generation)
+  await attempt.abandoned()
+  return attempt.refused
+}
 
-t.test('parallel attempts cannot slip past the limit', async t => {
-  const { throttle } = setup()
-  const attempts = await Promise.all(Array.from({ length: 20 }, async (_, i) => await throttle.beginAttempt('alice', `10.0.0.${i}`)))
-  t.equal(attempts.filter(a => !a.locked).length, 3, 'only three may check a password')
-})
-
-t.test('each lockout doubles the next window', async t => {
+t.test('locks a username after maxFailuresPerUser, from any IP, with Retry-After, until the window ends', async t => {
   const { clock, throttle } = setup()
-  for (let i = 0; i < 3; i++) await fail(throttle, 'alice', `10.0.0.${i}`)
+  t.same(await fail(throttle, 'alice', '10.0.0.1'), { refused: undefined, lockouts: [] })
+  t.same(await fail(throttle, 'alice', '10.0.0.2'), { refused: undefined, lockouts: [] })
+  t.same(await fail(throttle, 'alice', '10.0.0.3'), { refused: undefined, lockouts: ['user'] }, 'the failure that reaches the limit starts the lockout')
+  t.same(await refusal(throttle, 'alice', '10.9.9.9'), { reason: 'user', retryAfterSeconds: 60 })
+  t.equal(await refusal(throttle, 'bob', '10.0.0.1'), undefined, 'other users are not affected')
   clock.now += 60_000
-  let last
-  for (let i = 0; i < 3; i++) last = await fail(throttle, 'alice', `10.0.1.${i}`)
-  t.match(last, { locked: true, retryAfterSeconds: 120, reason: 'user' })
+  t.equal(await refusal(throttle, 'alice', '10.0.0.1'), undefined, 'unlocked after the window')
 })
 
 t.test('locks an IP after maxFailuresPerIp across usernames', async t => {
   const { throttle } = setup()
   for (let i = 0; i < 4; i++) await fail(throttle, `user${i}`, '10.0.0.1')
-  const fifth = await fail(throttle, 'user4', '10.0.0.1')
-  t.match(fifth, { locked: true, retryAfterSeconds: 60, reason: 'ip' })
-  t.equal((await throttle.beginAttempt('someone-else', '10.0.0.1')).reason, 'ip')
-  t.equal((await throttle.beginAttempt('someone-else', '10.0.0.2')).locked, false)
+  t.same((await fail(throttle, 'user4', '10.0.0.1')).lockouts, ['ip'])
+  t.equal((await refusal(throttle, 'someone-else', '10.0.0.1'))?.reason, 'ip')
+  t.equal(await refusal(throttle, 'someone-else', '10.0.0.2'), undefined)
 })
 
-t.test('a success clears the username count, including the attempt in flight', async t => {
+t.test('parallel attempts for one user: at most the limit may check a password', async t => {
   const { throttle } = setup()
+  const attempts = await Promise.all(Array.from({ length: 20 }, async (_, i) => await throttle.begin('alice', `10.0.0.${i}`)))
+  t.equal(attempts.filter(a => a.refused === undefined).length, 3)
+})
+
+t.test('parallel attempts over distinct usernames from one IP: at most the IP limit may check a password', async t => {
+  const { throttle } = setup({ maxFailuresPerIp: 10 })
+  const attempts = await Promise.all(Array.from({ length: 200 }, async (_, i) => await throttle.begin(`user${i}`, '10.0.0.1')))
+  const allowed = attempts.filter(a => a.refused === undefined)
+  t.equal(allowed.length, 10, 'the per-IP limit is reserved before the check, like the per-user one')
+  t.ok(attempts.slice(10).every(a => a.refused?.reason === 'ip'), 'the rest are refused for the IP')
+  const refusedUsers = await Promise.all(Array.from({ length: 190 }, async (_, i) => await refusal(throttle, `user${i + 10}`, `10.1.${i}.1`)))
+  t.ok(refusedUsers.every(r => r === undefined), 'a refused attempt reserved nothing on its username')
+})
+
+t.test('a right password clears the user count and gives the IP reservation back', async t => {
+  const { throttle } = setup({ maxFailuresPerIp: 3 })
   await fail(throttle, 'alice', '10.0.0.1')
-  await fail(throttle, 'alice', '10.0.0.1')
-  await throttle.beginAttempt('alice', '10.0.0.1')
-  await throttle.recordSuccess('alice')
-  t.equal((await fail(throttle, 'alice', '10.0.0.1')).locked, false)
-  t.equal((await fail(throttle, 'alice', '10.0.0.1')).locked, false)
-  t.equal((await fail(throttle, 'alice', '10.0.0.1')).locked, true)
+  await fail(throttle, 'alice', '10.0.0.2')
+  await (await throttle.begin('alice', '10.0.0.3')).succeeded()
+  for (let i = 0; i < 2; i++) t.equal((await fail(throttle, 'alice', '10.0.0.3')).refused, undefined)
+  t.same((await fail(throttle, 'alice', '10.0.0.3')).lockouts, ['user', 'ip'], 'three failures after the success lock the user, and the IP (whose success was not counted)')
+})
+
+t.test('attempts that end without an answer (503) are given back and never lock anyone out', async t => {
+  const { throttle } = setup()
+  for (let i = 0; i < 50; i++) {
+    const attempt = await throttle.begin('alice', '10.0.0.1')
+    t.equal(attempt.refused, undefined)
+    await attempt.abandoned()
+    await attempt.abandoned()
+    await attempt.failed()
+  }
+  t.equal(await refusal(throttle, 'alice', '10.0.0.1'), undefined, 'fifty 503s later, neither the user nor the IP is locked')
+  const inFlight: Attempt[] = []
+  for (let i = 0; i < 3; i++) inFlight.push(await throttle.begin('alice', '10.0.0.1'))
+  t.equal((await refusal(throttle, 'alice', '10.0.0.1'))?.reason, 'user', 'reservations in flight hold their places')
+  await inFlight[0]?.abandoned()
+  t.equal(await refusal(throttle, 'alice', '10.0.0.1'), undefined, 'and give them back')
+})
+
+t.test('refused attempts (429) are not counted', async t => {
+  const { clock, throttle } = setup({ maxFailuresPerIp: 100 })
+  for (let i = 0; i < 3; i++) await fail(throttle, 'alice', '10.0.0.1')
+  for (let i = 0; i < 100; i++) t.equal((await refusal(throttle, 'alice', '10.0.0.1'))?.reason, 'user')
+  clock.now += 60_000
+  t.equal(await refusal(throttle, 'alice', '10.0.0.2'), undefined)
+  t.equal(await refusal(throttle, 'bob', '10.0.0.1'), undefined, 'the IP counted only its 3 failures, not the 100 refusals')
+})
+
+t.test('each lockout doubles the next window, up to maxLockoutSeconds', async t => {
+  const { clock, throttle } = setup({ maxFailuresPerUser: 2, maxFailuresPerIp: 1000, windowSeconds: 60, maxLockoutSeconds: 500 })
+  const lockouts: number[] = []
+  for (let round = 0; round < 6; round++) {
+    await fail(throttle, 'alice', '10.0.0.1')
+    t.same((await fail(throttle, 'alice', '10.0.0.1')).lockouts, ['user'], `round ${round}: the failure reaching the limit locks`)
+    const refused = await refusal(throttle, 'alice', '10.0.0.1')
+    lockouts.push(refused?.retryAfterSeconds ?? 0)
+    clock.now += (refused?.retryAfterSeconds ?? 0) * 1000
+    t.equal(await refusal(throttle, 'alice', '10.0.0.1'), undefined, `round ${round}: the lockout ends with its window`)
+  }
+  t.same(lockouts, [60, 120, 240, 480, 500, 500])
+})
+
+t.test('a newer lockout generation (unlock, admin reset) discards the count and the escalation', async t => {
+  const { throttle } = setup({ maxFailuresPerUser: 2 })
+  for (let i = 0; i < 2; i++) await fail(throttle, 'alice', '10.0.0.1')
+  t.equal((await refusal(throttle, 'alice', '10.0.0.1'))?.reason, 'user')
+  t.equal(await refusal(throttle, 'alice', '10.0.0.1', 1), undefined, 'generation 1: unlocked')
+  await fail(throttle, 'alice', '10.0.0.1', 1)
+  t.same((await fail(throttle, 'alice', '10.0.0.1', 1)).lockouts, ['user'])
+  t.same(await refusal(throttle, 'alice', '10.0.0.1', 1), { reason: 'user', retryAfterSeconds: 60 }, 'the first window again: the escalation went too')
+  t.equal((await refusal(throttle, 'alice', '10.0.0.1', 0))?.reason, 'user', 'a stale read of the generation does not unlock')
+})
+
+t.test('bounded memory: a flood of fresh usernames never drops a live lockout', async t => {
+  const { clock, throttle } = setup({ maxFailuresPerUser: 3, maxFailuresPerIp: 3 }, 20)
+  for (let i = 0; i < 3; i++) await fail(throttle, 'victim', `10.0.0.${i}`)
+  for (let i = 0; i < 3; i++) await fail(throttle, `someone${i}`, '10.6.6.6')
+  t.equal((await refusal(throttle, 'victim', '10.1.1.1'))?.reason, 'user')
+  t.equal((await refusal(throttle, 'x', '10.6.6.6'))?.reason, 'ip')
+
+  let full = 0
+  for (let i = 0; i < 500; i++) {
+    const attempt = await throttle.begin(`fresh${i}`, `10.2.${i >> 8}.${i & 255}`)
+    if (attempt.refused?.reason === 'capacity') full++
+    await attempt.failed()
+  }
+  t.equal(full, 0, 'counters below the limit made room for new ones')
+  t.same(await refusal(throttle, 'victim', '10.1.1.1'), { reason: 'user', retryAfterSeconds: 60 }, 'the user lockout held')
+  t.equal((await refusal(throttle, 'x', '10.6.6.6'))?.reason, 'ip', 'the IP lockout held')
+
+  // Fill the table with live lockouts: a new key is then refused, not made by evicting one.
+  for (let i = 0; i < 30; i++) for (let j = 0; j < 3; j++) await fail(throttle, `locked${i}`, `10.3.${i}.${j}`)
+  const refused = await refusal(throttle, 'newcomer', '10.4.4.4')
+  t.equal(refused?.reason, 'capacity', 'no room without dropping a lockout: refused')
+  t.ok((refused?.retryAfterSeconds ?? 0) >= 1, 'with a Retry-After')
+  t.equal((await refusal(throttle, 'victim', '10.1.1.1'))?.reason, 'user', 'the victim is still locked out')
+  clock.now += 60_000
+  t.equal(await refusal(throttle, 'newcomer', '10.4.4.4'), undefined, 'room again once the lockouts end')
+})
+
+t.test('bounded memory: the escalation level is kept after the lockout window', async t => {
+  const { clock, throttle } = setup({ maxFailuresPerUser: 2, maxFailuresPerIp: 1000 }, 10)
+  for (let i = 0; i < 2; i++) await fail(throttle, 'victim', '10.0.0.1')
+  clock.now += 60_000
+  for (let i = 0; i < 200; i++) await fail(throttle, `fresh${i}`, `10.2.0.${i}`)
+  for (let i = 0; i < 2; i++) await fail(throttle, 'victim', '10.0.0.1')
+  t.same(await refusal(throttle, 'victim', '10.0.0.1'), { reason: 'user', retryAfterSeconds: 120 }, 'the second lockout is twice as long')
 })

@@ -1,4 +1,7 @@
 import t from 'tap'
+import { LoginThrottle } from '../../../src/auth/login-throttle.js'
+import { createMemoryCounters } from '../../../src/auth/memory-counters.js'
+import type { PasswordCheckEvent } from '../../../src/auth/password-check.js'
 import { createPasswordHasher } from '../../../src/passwords/password-hasher.js'
 import { openStore } from '../../../src/store/store.js'
 import { createUserService } from '../../../src/users/user-service.js'
@@ -8,7 +11,8 @@ async function setup (t: Parameters<typeof tempDir>[0]) {
   const store = await openStore({ databaseUrl: undefined, dataDir: tempDir(t), poolSize: 1 })
   t.teardown(async () => { await store.close() })
   const hasher = await createPasswordHasher({ cost: 4, concurrency: 2, queueMax: 16, queueTimeoutMs: 10_000 })
-  return { store, hasher, users: createUserService({ store, hasher }) }
+  const throttle = new LoginThrottle(createMemoryCounters(), { maxFailuresPerUser: 3, maxFailuresPerIp: 100, windowSeconds: 60, maxLockoutSeconds: 600 })
+  return { store, hasher, throttle, users: createUserService({ store, hasher, throttle }) }
 }
 
 async function sessionFor (store: Awaited<ReturnType<typeof setup>>['store'], userId: number, id: string) {
@@ -86,9 +90,10 @@ t.test('changePassword checks the current one, applies the policy, keeps only th
   const user = await users.register({ username: 'alice', password: PASSWORD })
   await sessionFor(store, user.id, 'current')
   await sessionFor(store, user.id, 'other')
-  await t.rejects(users.changePassword(user, 'current', 'wrong-password-1', 'New-Orbit-Lamp-77'), { code: 'access_denied', statusCode: 403 })
-  await t.rejects(users.changePassword(user, 'current', PASSWORD, 'password1'), { code: 'invalid_request', statusCode: 400, message: /too common/ })
-  t.equal(await users.changePassword(user, 'current', PASSWORD, 'New-Orbit-Lamp-77'), 1)
+  const change = async (current: string, next: string) => await users.changePassword(user, 'current', { current, next }, { ip: '10.0.0.1' }, () => {})
+  await t.rejects(change('wrong-password-1', 'New-Orbit-Lamp-77'), { code: 'access_denied', statusCode: 403 })
+  await t.rejects(change(PASSWORD, 'password1'), { code: 'invalid_request', statusCode: 400, message: /too common/ })
+  t.equal(await change(PASSWORD, 'New-Orbit-Lamp-77'), 1)
   t.same((await store.sessions.listForUser(user.id)).map(s => s.id), ['current'])
   const stored = await users.get('alice')
   t.equal(await hasher.verify('New-Orbit-Lamp-77', stored.passwordHash), true)
@@ -103,4 +108,48 @@ t.test('setPassword (CLI) applies the policy and revokes every session', async t
   await users.setPassword('alice', 'New-Orbit-Lamp-77')
   t.same(await store.sessions.listForUser(user.id), [])
   t.equal(await hasher.verify('New-Orbit-Lamp-77', (await users.get('alice')).passwordHash), true)
+})
+
+t.test('changePassword: a wrong current password is a failed login; once locked out, even the right one gets 429', async t => {
+  const { users, store, throttle } = await setup(t)
+  const user = await users.register({ username: 'alice', password: PASSWORD })
+  await sessionFor(store, user.id, 'current')
+  const events: PasswordCheckEvent[] = []
+  const change = async (current: string) =>
+    await users.changePassword(user, 'current', { current, next: 'New-Orbit-Lamp-77' }, { ip: '10.0.0.1' }, e => events.push(e))
+  for (let i = 0; i < 3; i++) await t.rejects(change(`wrong-${i}`), { code: 'access_denied', statusCode: 403 })
+  t.same(events.slice(-2), [
+    { event: 'login.failed', username: 'alice', reason: 'bad_credentials' },
+    { event: 'login.locked_out', username: 'alice', scope: 'user' }
+  ], 'the third wrong password locked the user out, as three failed logins would')
+  await t.rejects(change(PASSWORD), { code: 'too_many_requests', statusCode: 429, headers: { 'retry-after': '60' } })
+  t.equal((await throttle.begin('alice', '10.9.9.9')).refused?.reason, 'user', 'logins are locked out too, from any IP')
+
+  await users.unlock('ALICE')
+  t.equal(await change(PASSWORD), 0, 'after an unlock the right password changes it')
+  await t.rejects(users.unlock('nobody'), { code: 'not_found', statusCode: 404 })
+})
+
+t.test('an admin password reset (setPassword, update with a password) lifts a lockout', async t => {
+  const { users, throttle } = await setup(t)
+  await users.register({ username: 'alice', password: PASSWORD })
+  const generation = async () => (await users.get('alice')).lockoutGeneration
+  const canAttempt = async () => {
+    const attempt = await throttle.begin('alice', '10.0.1.1', await generation())
+    await attempt.abandoned()
+    return attempt.refused === undefined
+  }
+  const lockOut = async () => {
+    for (let i = 0; i < 3; i++) await (await throttle.begin('alice', `10.0.0.${i}`, await generation())).failed()
+    t.equal(await canAttempt(), false, 'locked out')
+  }
+  await lockOut()
+  await users.setPassword('alice', 'New-Orbit-Lamp-77')
+  t.equal(await canAttempt(), true, 'setPassword lifted it')
+  await lockOut()
+  const { revokedSessions } = await users.update('alice', { password: 'Other-Orbit-Lamp-88', fullName: 'Alice' })
+  t.equal(revokedSessions, 0)
+  t.equal((await users.get('alice')).fullName, 'Alice')
+  t.equal(await canAttempt(), true, 'update with a password lifted it')
+  await t.rejects(users.update('alice', { password: 'alice' }), { code: 'invalid_request' }, 'the policy applies')
 })
