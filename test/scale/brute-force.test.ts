@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import t from 'tap'
 import { temporarilyUnavailable } from '../../src/errors.js'
 import { HashQueueFullError } from '../../src/passwords/hash-limiter.js'
 import { addUser, build, form, PASSWORD } from '../helper.js'
@@ -130,4 +131,14 @@ eachCounterStore('TRUST_PROXY=true counts the client address from X-Forwarded-Fo
   }
   t.equal((await attempt(app, 'user9', 'wrong', { 'x-forwarded-for': '203.0.113.5' })).statusCode, 429, 'that client is locked out')
   t.equal((await attempt(app, 'user9', 'wrong', { 'x-forwarded-for': '198.51.100.7' })).statusCode, 401, 'another client behind the same proxy is not')
+})
+
+t.test('in-process counters full of live lockouts (LOGIN_COUNTERS_MAX_ENTRIES): a new username gets 503, no lockout is dropped', async t => {
+  const app = await build(t, { ...LIMITS, LOGIN_MAX_FAILURES_PER_USER: '1', LOGIN_MAX_FAILURES_PER_IP: '1000', LOGIN_COUNTERS_MAX_ENTRIES: '10' })
+  for (let i = 0; i < 9; i++) t.equal((await attempt(app, `user${i}`, 'wrong')).statusCode, 401, `user${i} locked out`)
+  const refused = await attempt(app, 'newcomer', 'wrong')
+  t.equal(refused.statusCode, 503, 'the counters cannot take another username without dropping a lockout')
+  t.equal(refused.json().error, 'temporarily_unavailable')
+  t.ok(Number(refused.headers['retry-after']) >= 1, 'Retry-After: until the first lockout ends')
+  for (let i = 0; i < 9; i++) t.equal((await attempt(app, `user${i}`, PASSWORD)).statusCode, 429, `user${i} is still locked out`)
 })
