@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { parseEnv } from 'node:util'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.js'
 
 const Bool = Type.Boolean()
 const Int = (minimum: number, maximum: number, def: number) => Type.Integer({ minimum, maximum, default: def })
@@ -46,7 +47,7 @@ export const EnvSchema = Type.Object({
   REAUTH_MAX_AGE_MINUTES: Int(1, 1440, 15),
   TLS_CERT_FILE: Str(),
   TLS_KEY_FILE: Str(),
-  TRUST_PROXY: Type.Boolean({ default: false }),
+  TRUST_PROXY: Type.String({ default: 'false' }),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' })
 })
@@ -90,7 +91,8 @@ export interface Config {
   loginLimits: { maxFailuresPerUser: number, maxFailuresPerIp: number, windowSeconds: number }
   rateLimit: { max: number, windowSeconds: number }
   tls: { certFile: string, keyFile: string } | undefined
-  trustProxy: boolean
+  /** Fastify's trustProxy: false, a hop count, proxy addresses/CIDRs, or true (every hop: warned about at start). */
+  trustProxy: TrustProxy
   /** Port of the separate Prometheus listener on `host`; undefined turns it off. */
   metricsPort: number | undefined
   logLevel: string
@@ -161,6 +163,10 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
   if (env.METRICS_PORT !== undefined && env.METRICS_PORT === env.PORT) {
     extra.push('METRICS_PORT: must differ from PORT (metrics are served on their own listener)')
   }
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY)
+  for (const problem of trustProxy.problems) {
+    extra.push(`TRUST_PROXY: ${problem}; use false, a hop count (1), or a comma list of proxy addresses/CIDRs`)
+  }
   if (extra.length > 0) throw new ConfigError(extra)
 
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '')
@@ -209,7 +215,7 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
     tls: env.TLS_CERT_FILE !== undefined && env.TLS_KEY_FILE !== undefined
       ? { certFile: env.TLS_CERT_FILE, keyFile: env.TLS_KEY_FILE }
       : undefined,
-    trustProxy: env.TRUST_PROXY,
+    trustProxy: trustProxy.value,
     metricsPort: env.METRICS_PORT,
     logLevel: env.LOG_LEVEL,
     authCacheSize: env.AUTH_CACHE_SIZE
