@@ -4,6 +4,7 @@ import { ServiceError, temporarilyUnavailable, type ErrorCode } from '../src/err
 import { HashQueueFullError } from '../src/passwords/hash-limiter.js'
 import { isRedisUnavailable } from '../src/redis/unavailable.js'
 import { isStoreUnavailable } from '../src/store/unavailable.js'
+import { createLogThrottle, type LogThrottle } from './log-throttle.js'
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'invalid_request',
@@ -60,6 +61,29 @@ export function sendError (reply: FastifyReply, error: ServiceError): FastifyRep
     .send({ error: error.code, error_description: error.message })
 }
 
+/**
+ * Only an unexpected error (500) is logged at error level with its stack.
+ * Refusals are expected: 4xx and 429 at info; a 503 (hashing saturated, store
+ * or Redis unreachable) at info too, plus one warn line per cause every 10 s
+ * with the number left out, so an outage stays visible at LOG_LEVEL=warn
+ * without a login flood writing a stack per request.
+ */
+function logError (request: FastifyRequest, err: Error, error: ServiceError, throttle: LogThrottle): void {
+  if (error.statusCode >= 500 && error.statusCode !== 503) {
+    request.log.error({ err }, 'request failed')
+    return
+  }
+  if (error.statusCode !== 503) {
+    request.log.info({ error: error.code, status: error.statusCode }, error.message)
+    return
+  }
+  const fields = { error: error.code, status: 503, ...(err === error ? {} : { cause: `${err.name}: ${err.message}` }) }
+  request.log.info(fields, error.message)
+  const skipped = throttle.take(`${err.name}:${String((err as { code?: unknown }).code)}:${err.message}`)
+  // skipped: how many such 503s went unlogged at warn since the previous warn line (at most WARN_INTERVAL_MS ago).
+  if (skipped !== undefined) request.log.warn({ ...fields, skipped }, error.message)
+}
+
 interface KnownRoute { method: string, pattern: RegExp }
 
 function routePattern (url: string): RegExp {
@@ -85,10 +109,10 @@ export default fp(async (app: FastifyInstance) => {
     for (const method of methods) if (method !== 'HEAD') routes.push({ method, pattern: routePattern(route.url) })
   })
 
+  const unavailable = createLogThrottle()
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const error = toServiceError(err)
-    if (error.statusCode >= 500) request.log.error({ err }, 'request failed')
-    else request.log.info({ error: error.code, status: error.statusCode }, error.message)
+    logError(request, err, error, unavailable)
     return sendError(reply, error)
   })
 
