@@ -24,7 +24,9 @@ const DESCRIPTION_BY_FASTIFY_CODE: Record<string, string> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'This content type is not accepted here',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'The JSON body is empty',
   FST_ERR_CTP_INVALID_JSON_BODY: 'The JSON body is malformed',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length does not match the body'
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length does not match the body',
+  // Fastify's own message echoes the whole URL, query string (and any token in it) included.
+  FST_ERR_BAD_URL: 'The URL has malformed percent-encoding'
 }
 
 /** Renders any error as `{ error, error_description }` with the right status and headers. */
@@ -96,7 +98,9 @@ function routePattern (url: string): RegExp {
 function notFoundOrNotAllowed (routes: KnownRoute[], request: FastifyRequest): ServiceError {
   const path = request.url.split('?')[0] ?? '/'
   const allowed = [...new Set(routes.filter(r => r.pattern.test(path)).map(r => r.method))]
-  if (allowed.length > 0) {
+  // A route of this very method sent us here (a missing file under the /docs/static/* wildcard): 404, not 405.
+  const method = request.method === 'HEAD' ? 'GET' : request.method
+  if (allowed.length > 0 && !allowed.includes(method)) {
     return new ServiceError('method_not_allowed', 405, `Method ${request.method} is not allowed here`, { allow: allowed.join(', ') })
   }
   return new ServiceError('not_found', 404, `No route for ${request.method} ${path}`)

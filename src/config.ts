@@ -37,6 +37,7 @@ export const EnvSchema = Type.Object({
   CORS_ORIGINS: Type.String({ default: '' }),
   CORS_CREDENTIALS: Type.Boolean({ default: false }),
   SIGNUP_ENABLED: Type.Boolean({ default: false }),
+  DOCS_ENABLED: Type.Boolean({ default: true }),
   LOGIN_MAX_FAILURES_PER_USER: Int(1, 100000, 10),
   LOGIN_MAX_FAILURES_PER_IP: Int(1, 1000000, 100),
   LOGIN_FAILURE_WINDOW_SECONDS: Int(1, 86400, 900),
@@ -88,6 +89,8 @@ export interface Config {
   }
   cors: { origins: string[], credentials: boolean }
   signupEnabled: boolean
+  /** Swagger UI at /docs and the OpenAPI document at /docs/json (404 when off). */
+  docsEnabled: boolean
   loginLimits: { maxFailuresPerUser: number, maxFailuresPerIp: number, windowSeconds: number }
   rateLimit: { max: number, windowSeconds: number }
   tls: { certFile: string, keyFile: string } | undefined
@@ -206,6 +209,7 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
     },
     cors: { origins: corsOrigins, credentials: env.CORS_CREDENTIALS },
     signupEnabled: env.SIGNUP_ENABLED,
+    docsEnabled: env.DOCS_ENABLED,
     loginLimits: {
       maxFailuresPerUser: env.LOGIN_MAX_FAILURES_PER_USER,
       maxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,
