@@ -51,7 +51,7 @@ export function refreshCookie (app: FastifyInstance): RefreshCookie {
       return token
     },
     set (request, reply, token) {
-      if (!fromScript(request) || crossSite(request)) return
+      if (!fromScript(request)) return
       for (const path of COOKIE_PATHS) {
         reply.setCookie(REFRESH_COOKIE, token, {
           path, httpOnly: true, secure: true, sameSite: 'strict', maxAge: config.sessions.absoluteTtlSeconds
@@ -59,7 +59,7 @@ export function refreshCookie (app: FastifyInstance): RefreshCookie {
       }
     },
     clear (request, reply) {
-      if (!fromScript(request) || crossSite(request)) return
+      if (!fromScript(request)) return
       for (const path of COOKIE_PATHS) reply.clearCookie(REFRESH_COOKIE, { path, httpOnly: true, secure: true, sameSite: 'strict' })
     }
   }
