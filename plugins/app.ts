@@ -3,6 +3,7 @@ import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from '../src/config.js'
 import type { KeySet } from '../src/tokens/keys.js'
+import { fastifyTrustProxy } from '../src/trust-proxy.js'
 import type { LogStream } from './logger.js'
 import logoutRoutes from '../routes/logout.js'
 import healthRoutes from '../routes/health.js'
@@ -53,7 +54,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
     logger: options.logger === false ? false : loggerOptions(config.logLevel, options.logStream),
     https: options.https ?? null,
     bodyLimit: BODY_LIMIT,
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     requestIdHeader: false,
     // Headers and keep-alive sized for a service behind a load balancer.

@@ -4,6 +4,7 @@ import { ServiceError, temporarilyUnavailable, type ErrorCode } from '../src/err
 import { HashQueueFullError } from '../src/passwords/hash-limiter.js'
 import { isRedisUnavailable } from '../src/redis/unavailable.js'
 import { isStoreUnavailable } from '../src/store/unavailable.js'
+import { createLogThrottle, type LogThrottle } from './log-throttle.js'
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'invalid_request',
@@ -23,7 +24,9 @@ const DESCRIPTION_BY_FASTIFY_CODE: Record<string, string> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'This content type is not accepted here',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'The JSON body is empty',
   FST_ERR_CTP_INVALID_JSON_BODY: 'The JSON body is malformed',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length does not match the body'
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length does not match the body',
+  // Fastify's own message echoes the whole URL, query string (and any token in it) included.
+  FST_ERR_BAD_URL: 'The URL has malformed percent-encoding'
 }
 
 /** Renders any error as `{ error, error_description }` with the right status and headers. */
@@ -60,6 +63,29 @@ export function sendError (reply: FastifyReply, error: ServiceError): FastifyRep
     .send({ error: error.code, error_description: error.message })
 }
 
+/**
+ * Only an unexpected error (500) is logged at error level with its stack.
+ * Refusals are expected: 4xx and 429 at info; a 503 (hashing saturated, store
+ * or Redis unreachable) at info too, plus one warn line per cause every 10 s
+ * with the number left out, so an outage stays visible at LOG_LEVEL=warn
+ * without a login flood writing a stack per request.
+ */
+function logError (request: FastifyRequest, err: Error, error: ServiceError, throttle: LogThrottle): void {
+  if (error.statusCode >= 500 && error.statusCode !== 503) {
+    request.log.error({ err }, 'request failed')
+    return
+  }
+  if (error.statusCode !== 503) {
+    request.log.info({ error: error.code, status: error.statusCode }, error.message)
+    return
+  }
+  const fields = { error: error.code, status: 503, ...(err === error ? {} : { cause: `${err.name}: ${err.message}` }) }
+  request.log.info(fields, error.message)
+  const skipped = throttle.take(`${err.name}:${String((err as { code?: unknown }).code)}:${err.message}`)
+  // skipped: how many such 503s went unlogged at warn since the previous warn line (at most WARN_INTERVAL_MS ago).
+  if (skipped !== undefined) request.log.warn({ ...fields, skipped }, error.message)
+}
+
 interface KnownRoute { method: string, pattern: RegExp }
 
 function routePattern (url: string): RegExp {
@@ -72,7 +98,9 @@ function routePattern (url: string): RegExp {
 function notFoundOrNotAllowed (routes: KnownRoute[], request: FastifyRequest): ServiceError {
   const path = request.url.split('?')[0] ?? '/'
   const allowed = [...new Set(routes.filter(r => r.pattern.test(path)).map(r => r.method))]
-  if (allowed.length > 0) {
+  // A route of this very method sent us here (a missing file under the /docs/static/* wildcard): 404, not 405.
+  const method = request.method === 'HEAD' ? 'GET' : request.method
+  if (allowed.length > 0 && !allowed.includes(method)) {
     return new ServiceError('method_not_allowed', 405, `Method ${request.method} is not allowed here`, { allow: allowed.join(', ') })
   }
   return new ServiceError('not_found', 404, `No route for ${request.method} ${path}`)
@@ -85,10 +113,10 @@ export default fp(async (app: FastifyInstance) => {
     for (const method of methods) if (method !== 'HEAD') routes.push({ method, pattern: routePattern(route.url) })
   })
 
+  const unavailable = createLogThrottle()
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const error = toServiceError(err)
-    if (error.statusCode >= 500) request.log.error({ err }, 'request failed')
-    else request.log.info({ error: error.code, status: error.statusCode }, error.message)
+    logError(request, err, error, unavailable)
     return sendError(reply, error)
   })
 

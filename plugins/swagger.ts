@@ -6,13 +6,16 @@ import { UserSchema } from '../schemas/users.js'
 import { KNOWN_SCOPES } from '../src/users/scopes.js'
 
 /**
- * OpenAPI 3 document at /docs/json and Swagger UI at /docs. The OAuth2
- * password flow points at /token, so the Authorize button logs in.
+ * OpenAPI 3 document at /docs/json and Swagger UI at /docs (unless
+ * DOCS_ENABLED=false). The OAuth2 password flow points at /token, so the
+ * Authorize button logs in.
  * @see https://github.com/fastify/fastify-swagger
  */
 export default fp(async (app) => {
   app.addSchema(ErrorResponseSchema)
   app.addSchema(UserSchema)
+  // The shared schemas above are referenced by the routes; only the documentation itself is optional.
+  if (!app.config.docsEnabled) return
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

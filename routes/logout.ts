@@ -8,18 +8,19 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const cookie = refreshCookie(app)
 
   app.post('/logout', {
+    onRequest: cookie.refuseCrossSite,
     preHandler: [app.authenticate],
     schema: {
       tags: ['auth'],
       summary: 'Log out: revoke the current session, its refresh token and, immediately, its access tokens',
       security: [{ OAuth2PasswordBearer: [] }],
-      response: { 204: NoContent, ...errorResponses(401) }
+      response: { 204: NoContent, ...errorResponses(401, 403) }
     }
   }, async (request, reply) => {
     const { session, user } = authOf(request)
     await app.store.sessions.revoke(session.id, Date.now())
     audit(request, { event: 'session.revoked', via: 'logout', username: user.username, session_id: session.id })
-    cookie.clear(reply)
+    cookie.clear(request, reply)
     return reply.code(204).send(null)
   })
 }

@@ -11,13 +11,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const cookie = refreshCookie(app)
 
   app.post('/token', {
+    onRequest: cookie.refuseCrossSite,
     schema: {
       tags: ['auth'],
       summary: 'Get tokens: password grant or refresh grant (RFC 6749 §4.3, §6)',
       description: 'Form-encoded. A missing grant_type means `password`. Every refresh returns a new refresh token; presenting a used one revokes the whole session.',
       consumes: ['application/x-www-form-urlencoded'],
       body: TokenRequestSchema,
-      response: { 200: TokenResponseSchema, ...errorResponses(400, 401, 415) }
+      response: { 200: TokenResponseSchema, ...errorResponses(400, 401, 403, 415) }
     }
   }, async (request, reply) => {
     const body = request.body
@@ -39,25 +40,26 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     } else {
       throw new ServiceError('unsupported_grant_type', 400, `Unsupported grant_type: use password or refresh_token`)
     }
-    cookie.set(reply, tokens.refresh_token)
+    cookie.set(request, reply, tokens.refresh_token)
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(tokens)
   })
 
   app.post('/revoke', {
+    onRequest: cookie.refuseCrossSite,
     schema: {
       tags: ['auth'],
       summary: 'Revoke a refresh or access token and its session (RFC 7009)',
       description: 'Answers 200 with an empty JSON object for any well-formed request, whether or not the token was known.',
       consumes: ['application/x-www-form-urlencoded'],
       body: RevokeRequestSchema,
-      response: { 200: RevokeResponseSchema, ...errorResponses(400, 415) }
+      response: { 200: RevokeResponseSchema, ...errorResponses(400, 403, 415) }
     }
   }, async (request, reply) => {
     const token = request.body.token
     if (token === undefined || token === '') throw invalidRequest('Missing parameter: token')
     const revoked = await app.authService.revokeToken(token, request.body.token_type_hint)
     if (revoked !== undefined) audit(request, { event: 'session.revoked', via: 'revoke', username: revoked.username, session_id: revoked.sessionId })
-    cookie.clear(reply)
+    cookie.clear(request, reply)
     // RFC 7009 §2.2: clients ignore the body; an empty JSON object (rather than
     // no body) suits clients that send Accept: application/json and insist on it (simple-oauth2).
     return reply.header('cache-control', 'no-store').code(200).send({})

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { parseEnv } from 'node:util'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.js'
 
 const Bool = Type.Boolean()
 const Int = (minimum: number, maximum: number, def: number) => Type.Integer({ minimum, maximum, default: def })
@@ -36,6 +37,7 @@ export const EnvSchema = Type.Object({
   CORS_ORIGINS: Type.String({ default: '' }),
   CORS_CREDENTIALS: Type.Boolean({ default: false }),
   SIGNUP_ENABLED: Type.Boolean({ default: false }),
+  DOCS_ENABLED: Type.Boolean({ default: true }),
   LOGIN_MAX_FAILURES_PER_USER: Int(1, 100000, 10),
   LOGIN_MAX_FAILURES_PER_IP: Int(1, 1000000, 100),
   LOGIN_FAILURE_WINDOW_SECONDS: Int(1, 86400, 900),
@@ -48,7 +50,7 @@ export const EnvSchema = Type.Object({
   REAUTH_MAX_AGE_MINUTES: Int(1, 1440, 15),
   TLS_CERT_FILE: Str(),
   TLS_KEY_FILE: Str(),
-  TRUST_PROXY: Type.Boolean({ default: false }),
+  TRUST_PROXY: Type.String({ default: 'false' }),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' })
 })
@@ -89,6 +91,8 @@ export interface Config {
   }
   cors: { origins: string[], credentials: boolean }
   signupEnabled: boolean
+  /** Swagger UI at /docs and the OpenAPI document at /docs/json (404 when off). */
+  docsEnabled: boolean
   loginLimits: {
     maxFailuresPerUser: number
     maxFailuresPerIp: number
@@ -100,7 +104,8 @@ export interface Config {
   }
   rateLimit: { max: number, windowSeconds: number }
   tls: { certFile: string, keyFile: string } | undefined
-  trustProxy: boolean
+  /** Fastify's trustProxy: false, a hop count, proxy addresses/CIDRs, or true (every hop: warned about at start). */
+  trustProxy: TrustProxy
   /** Port of the separate Prometheus listener on `host`; undefined turns it off. */
   metricsPort: number | undefined
   logLevel: string
@@ -171,6 +176,10 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
   if (env.METRICS_PORT !== undefined && env.METRICS_PORT === env.PORT) {
     extra.push('METRICS_PORT: must differ from PORT (metrics are served on their own listener)')
   }
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY)
+  for (const problem of trustProxy.problems) {
+    extra.push(`TRUST_PROXY: ${problem}; use false, a hop count (1), or a comma list of proxy addresses/CIDRs`)
+  }
   if (extra.length > 0) throw new ConfigError(extra)
 
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '')
@@ -210,6 +219,7 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
     },
     cors: { origins: corsOrigins, credentials: env.CORS_CREDENTIALS },
     signupEnabled: env.SIGNUP_ENABLED,
+    docsEnabled: env.DOCS_ENABLED,
     loginLimits: {
       maxFailuresPerUser: env.LOGIN_MAX_FAILURES_PER_USER,
       maxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,
@@ -221,7 +231,7 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
     tls: env.TLS_CERT_FILE !== undefined && env.TLS_KEY_FILE !== undefined
       ? { certFile: env.TLS_CERT_FILE, keyFile: env.TLS_KEY_FILE }
       : undefined,
-    trustProxy: env.TRUST_PROXY,
+    trustProxy: trustProxy.value,
     metricsPort: env.METRICS_PORT,
     logLevel: env.LOG_LEVEL,
     authCacheSize: env.AUTH_CACHE_SIZE

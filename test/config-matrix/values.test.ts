@@ -16,6 +16,7 @@ t.test('PORT=abc', async t => { await expectRefusal(t, { ...good, PORT: 'abc' },
 t.test('BCRYPT_COST=9', async t => { await expectRefusal(t, { ...good, BCRYPT_COST: '9' }, 'BCRYPT_COST') })
 t.test('JWT_ALGORITHM=none', async t => { await expectRefusal(t, { ...good, JWT_ALGORITHM: 'none' }, 'JWT_ALGORITHM') })
 t.test('ACCESS_TOKEN_EXPIRE_MINUTES=0', async t => { await expectRefusal(t, { ...good, ACCESS_TOKEN_EXPIRE_MINUTES: '0' }, 'ACCESS_TOKEN_EXPIRE_MINUTES') })
+t.test('TRUST_PROXY with a bad CIDR', async t => { await expectRefusal(t, { ...good, TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY') })
 
 t.test('control: the same harness sees a good production configuration start and stop cleanly', async t => {
   const dataDir = tempDir(t)

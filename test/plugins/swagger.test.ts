@@ -38,3 +38,29 @@ t.test('/docs serves Swagger UI', async t => {
   t.match(res.headers['content-type'], /text\/html/)
   t.match(res.body, /swagger/i)
 })
+
+t.test('a missing file under /docs/static/ is 404, not 405', async t => {
+  const app = await build(t)
+  for (const url of ['/docs/static/nope.js', '/docs/static/', '/docs/static/a/b.css']) {
+    const res = await app.inject({ method: 'GET', url })
+    t.equal(res.statusCode, 404, url)
+    t.equal(res.json().error, 'not_found', url)
+    t.equal(res.headers.allow, undefined, `${url}: no Allow header`)
+  }
+  t.equal((await app.inject({ method: 'HEAD', url: '/docs/static/nope.js' })).statusCode, 404, 'HEAD too')
+  const wrongMethod = await app.inject({ method: 'POST', url: '/docs/static/nope.js' })
+  t.equal(wrongMethod.statusCode, 405, 'another method is still 405')
+  t.equal(wrongMethod.headers.allow, 'GET')
+  t.equal((await app.inject({ method: 'GET', url: '/docs/static/swagger-ui.css' })).statusCode, 200, 'a real file is served')
+})
+
+t.test('DOCS_ENABLED=false: /docs and /docs/json are 404, the API is unchanged', async t => {
+  const app = await build(t, { DOCS_ENABLED: 'false' })
+  for (const url of ['/docs', '/docs/json', '/docs/yaml', '/docs/static/swagger-ui.css', '/docs/static/index.html']) {
+    const res = await app.inject({ method: 'GET', url })
+    t.equal(res.statusCode, 404, url)
+    t.equal(res.json().error, 'not_found', url)
+  }
+  t.equal((await app.inject({ method: 'GET', url: '/users/me' })).statusCode, 401, 'routes still work (their shared error schema is registered)')
+  t.equal((await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).statusCode, 200)
+})

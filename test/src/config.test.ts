@@ -130,3 +130,19 @@ t.test('a bad connection URL is named but never echoed (it may carry a password)
   t.notMatch(err.message, /hunter2/)
   t.match(err.message, /value hidden/)
 })
+
+t.test('TRUST_PROXY: false, a hop count, a list of proxy addresses/CIDRs, or true', async t => {
+  t.equal(loadConfig({}).trustProxy, false)
+  t.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false)
+  t.equal(loadConfig({ TRUST_PROXY: '0' }).trustProxy, false)
+  t.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1, 'a hop count, not true')
+  t.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2)
+  t.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true)
+  t.same(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,fd00::/8, ::1, loopback' }).trustProxy,
+    ['10.0.0.0/8', '127.0.0.1', 'fd00::/8', '::1', 'loopback'])
+  for (const bad of ['10.0.0.0/33', '10.0.0.0/8,proxy.internal', '300.1.1.1', 'fd00::/129', '10.0.0.0/x', 'yes', '1000']) {
+    const err = configError(() => loadConfig({ TRUST_PROXY: bad }))
+    t.match(err.message, /^ {2}- TRUST_PROXY: .*use false, a hop count \(1\), or a comma list of proxy addresses\/CIDRs/m, `${bad} is refused`)
+  }
+  t.match(configError(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33' })).message, /"10\.0\.0\.0\/33" has a bad prefix length/)
+})
