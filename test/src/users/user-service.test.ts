@@ -104,3 +104,13 @@ t.test('setPassword (CLI) applies the policy and revokes every session', async t
   t.same(await store.sessions.listForUser(user.id), [])
   t.equal(await hasher.verify('New-Orbit-Lamp-77', (await users.get('alice')).passwordHash), true)
 })
+
+t.test('every way of setting a password refuses one that contains the username', async t => {
+  const { users } = await setup(t)
+  const refusal = { code: 'invalid_request', statusCode: 400, message: 'Password must not contain the username' }
+  await t.rejects(users.register({ username: 'Marguerite', password: 'xMarguerite-42' }), refusal, 'register (POST /users, CLI user add)')
+  const user = await users.register({ username: 'marguerite', password: PASSWORD })
+  await t.rejects(users.changePassword(user, undefined, PASSWORD, 'Orbit-MARGUERITE-7'), refusal, 'changePassword (PUT /users/me/password)')
+  await t.rejects(users.setPassword('MARGUERITE', 'new-marguerite-pass'), refusal, 'setPassword (CLI user password)')
+  t.ok(await users.register({ username: 'amy', password: 'Amy-Lamp-Orbit-42' }), 'a 3-character username may appear inside a password')
+})
