@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import { BCRYPT_MAX_BYTES, normalizePassword } from './password-hasher.js'
 
 export const MIN_PASSWORD_BYTES = 8
-/** Shorter usernames ("bob", "ann") are refused only as the whole password: inside one they are too common to mean anything. */
+/** A shorter username ("bob", "ann") inside a password is too common to refuse. */
 const MIN_CONTAINED_USERNAME_CHARS = 4
 
 let commonPasswords: Set<string> | undefined
