@@ -1,9 +1,13 @@
-// Enumeration check (issue 7 item 8): login latency for an unknown user, a
-// wrong password and a locked-out user must not tell them apart. Runs the
-// compiled service (`npm run build` first) at the default BCRYPT_COST=12,
-// sends the three kinds of failed login one at a time, interleaved in a
-// shuffled order each round, and compares the medians. Prints a table and
-// writes bench/enumeration.json. Usage: node bench/enumeration.mjs [--samples N]
+// Enumeration check (issue 7 item 8, issue 11 item 5): the latency of a failed
+// login must not tell its kind apart: an unknown user, a wrong password for a
+// user whose hash has the configured cost, for one whose hash has a lower cost
+// (created before BCRYPT_COST was raised) and for one whose hash is of another
+// scheme, a disabled user, a locked-out user and a malformed username. Runs
+// the compiled service (`npm run build` first) at the default BCRYPT_COST=12,
+// sends the kinds one at a time, interleaved in a shuffled order each round,
+// and requires every median within 10 % of every other (largest / smallest).
+// Prints a table and writes bench/enumeration.json.
+// Usage: node bench/enumeration.mjs [--samples N] [--warmup N]
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
@@ -17,6 +21,9 @@ const SERVER = join(ROOT, 'dist', 'gatehouse.mjs')
 const PASSWORD = 'Sturdy-Lamp-Orbit-42'
 const MAX_FAILURES_PER_USER = 10
 const TOLERANCE = 0.10
+const LOWER_COST_BY = 2
+// Not bcrypt: the hasher checks the password against its dummy hash instead.
+const OTHER_SCHEME_HASH = '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA'
 
 const { values } = parseArgs({ options: { samples: { type: 'string', default: '60' }, warmup: { type: 'string', default: '5' } } })
 const samples = Number(values.samples)
@@ -55,8 +62,10 @@ const env = {
   LOGIN_MAX_FAILURES_PER_USER: String(MAX_FAILURES_PER_USER)
 }
 
-/** Users for the wrong-password kind, each kept below the lockout, and one user to lock out. */
-const wrongPasswordUsers = Array.from({ length: Math.ceil((samples + warmup) / (MAX_FAILURES_PER_USER - 2)) }, (_, i) => `member${i}`)
+/** Users for each wrong-password kind, each kept below the lockout, and one user to lock out. */
+const usersPerKind = Math.ceil((samples + warmup) / (MAX_FAILURES_PER_USER - 2))
+const pool = prefix => Array.from({ length: usersPerKind }, (_, i) => `${prefix}${i}`)
+const pools = { wrong_password: pool('member'), lower_cost: pool('veteran'), other_scheme: pool('legacy'), disabled: pool('former') }
 async function seedUsers () {
   const { loadConfig } = await import(join(ROOT, 'dist/src/config.js'))
   const { openStore } = await import(join(ROOT, 'dist/src/store/store.js'))
@@ -66,9 +75,16 @@ async function seedUsers () {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 })
   const hasher = await createPasswordHasher({ cost: config.passwords.bcryptCost, concurrency: 2, queueMax: 100, queueTimeoutMs: 60_000 })
   const users = createUserService({ store, hasher })
-  await Promise.all([...wrongPasswordUsers, 'locked'].map(username => users.register({ username, password: PASSWORD })))
+  const lowerCost = config.passwords.bcryptCost - LOWER_COST_BY
+  const lowerCostUsers = createUserService({ store, hasher: await createPasswordHasher({ cost: lowerCost, concurrency: 2, queueMax: 100, queueTimeoutMs: 60_000 }) })
+  await Promise.all([
+    ...[...pools.wrong_password, ...pools.other_scheme, 'locked'].map(username => users.register({ username, password: PASSWORD })),
+    ...pools.disabled.map(username => users.register({ username, password: PASSWORD, disabled: true })),
+    ...pools.lower_cost.map(username => lowerCostUsers.register({ username, password: PASSWORD }))
+  ])
+  for (const username of pools.other_scheme) await store.users.setPasswordHash((await store.users.findByUsername(username)).id, OTHER_SCHEME_HASH)
   await store.close()
-  return config.passwords.bcryptCost
+  return { cost: config.passwords.bcryptCost, lowerCost }
 }
 
 async function waitUntilReady (baseUrl) {
@@ -105,7 +121,7 @@ const shuffle = items => {
 }
 
 try {
-  const cost = await seedUsers()
+  const { cost, lowerCost } = await seedUsers()
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
   server = spawn(process.execPath, [SERVER], { cwd: dataDir, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] })
@@ -114,45 +130,63 @@ try {
   // Lock out one user: MAX_FAILURES_PER_USER wrong passwords.
   for (let i = 0; i < MAX_FAILURES_PER_USER; i++) await login(baseUrl, 'locked', 'wrong-password')
 
-  let unknownCounter = 0
-  let memberAttempts = 0
+  let fresh = 0
+  const attempts = Object.fromEntries(Object.keys(pools).map(kind => [kind, 0]))
+  const nextOf = kind => pools[kind][Math.floor(attempts[kind]++ / (MAX_FAILURES_PER_USER - 2))]
   const kinds = {
-    unknown: () => login(baseUrl, `nobody${unknownCounter++}`, PASSWORD),
-    wrong_password: () => login(baseUrl, wrongPasswordUsers[Math.floor(memberAttempts++ / (MAX_FAILURES_PER_USER - 2))], 'wrong-password'),
-    locked_out: () => login(baseUrl, 'locked', PASSWORD)
+    unknown: () => login(baseUrl, `nobody${fresh++}`, PASSWORD),
+    wrong_password: () => login(baseUrl, nextOf('wrong_password'), 'wrong-password'),
+    lower_cost: () => login(baseUrl, nextOf('lower_cost'), 'wrong-password'),
+    other_scheme: () => login(baseUrl, nextOf('other_scheme'), 'wrong-password'),
+    disabled: () => login(baseUrl, nextOf('disabled'), 'wrong-password'),
+    locked_out: () => login(baseUrl, 'locked', PASSWORD),
+    malformed_username: () => login(baseUrl, `no such name ${fresh++}!`, PASSWORD)
   }
-  const expected = { unknown: 401, wrong_password: 401, locked_out: 429 }
-  const times = { unknown: [], wrong_password: [], locked_out: [] }
-  const bodies = { unknown: new Set(), wrong_password: new Set(), locked_out: new Set() }
+  const labels = {
+    unknown: 'unknown user',
+    wrong_password: `wrong password, cost ${cost}`,
+    lower_cost: `wrong password, cost ${lowerCost}`,
+    other_scheme: 'wrong password, not bcrypt',
+    disabled: 'disabled, wrong password',
+    locked_out: 'locked out',
+    malformed_username: 'malformed username'
+  }
+  const expected = Object.fromEntries(Object.keys(kinds).map(kind => [kind, kind === 'locked_out' ? 429 : 401]))
+  const times = Object.fromEntries(Object.keys(kinds).map(kind => [kind, []]))
+  const bodies401 = new Set()
   for (let round = 0; round < warmup + samples; round++) {
     for (const kind of shuffle(Object.keys(kinds))) {
       const result = await kinds[kind]()
       if (result.status !== expected[kind]) throw new Error(`${kind}: expected ${expected[kind]}, got ${result.status} ${result.body}`)
-      if (round >= warmup) { times[kind].push(result.ms); bodies[kind].add(result.body) }
+      if (round >= warmup) {
+        times[kind].push(result.ms)
+        if (result.status === 401) bodies401.add(result.body)
+      }
     }
   }
 
   const medians = Object.fromEntries(Object.entries(times).map(([kind, list]) => [kind, median(list)]))
-  const pairs = [['wrong_password', 'unknown'], ['locked_out', 'unknown'], ['locked_out', 'wrong_password']]
-  const ratios = Object.fromEntries(pairs.map(([a, b]) => [`${a}/${b}`, medians[a] / medians[b]]))
-  const pass = Object.values(ratios).every(r => Math.abs(r - 1) <= TOLERANCE)
-  const sameBody = bodies.unknown.size === 1 && bodies.wrong_password.size === 1 && [...bodies.unknown][0] === [...bodies.wrong_password][0]
+  const ratios = Object.fromEntries(Object.keys(kinds).map(kind => [kind, medians[kind] / medians.unknown]))
+  const maxSpreadVsUnknown = Math.max(...Object.values(ratios).map(r => Math.abs(r - 1)))
+  const largestOverSmallest = Math.max(...Object.values(medians)) / Math.min(...Object.values(medians))
+  const pass = largestOverSmallest - 1 <= TOLERANCE
+  const sameBody = bodies401.size === 1
 
   console.log(`\nLogin latency by kind of failure (BCRYPT_COST=${cost}, ${samples} samples each after ${warmup} warm-up rounds, interleaved)\n`)
-  console.log('kind             status  median ms   p10 ms   p90 ms')
+  console.log('kind                          status  median ms   p10 ms   p90 ms   ÷ unknown')
   for (const kind of Object.keys(times)) {
     const sorted = [...times[kind]].sort((a, b) => a - b)
     const pct = p => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
-    console.log(`${kind.padEnd(16)} ${String(expected[kind]).padEnd(7)} ${medians[kind].toFixed(1).padStart(9)} ${pct(0.1).toFixed(1).padStart(8)} ${pct(0.9).toFixed(1).padStart(8)}`)
+    console.log(`${labels[kind].padEnd(29)} ${String(expected[kind]).padEnd(7)} ${medians[kind].toFixed(1).padStart(9)} ${pct(0.1).toFixed(1).padStart(8)} ${pct(0.9).toFixed(1).padStart(8)} ${ratios[kind].toFixed(3).padStart(11)}`)
   }
-  console.log('\nratio of medians                  value   budget')
-  for (const [name, ratio] of Object.entries(ratios)) console.log(`${name.padEnd(32)} ${ratio.toFixed(3).padStart(6)}   1 ± ${TOLERANCE}`)
-  console.log(`\nunknown user and wrong password answer the same body: ${sameBody ? 'yes' : 'NO'}`)
-  console.log(`${pass && sameBody ? 'PASS' : 'FAIL'}: medians within ${TOLERANCE * 100}% of each other\n`)
+  console.log(`\nlargest spread from the unknown-user median: ${(maxSpreadVsUnknown * 100).toFixed(1)} %`)
+  console.log(`largest median ÷ smallest median: ${largestOverSmallest.toFixed(3)} (budget 1 + ${TOLERANCE})`)
+  console.log(`every 401 answers the same body: ${sameBody ? 'yes' : 'NO'}`)
+  console.log(`${pass && sameBody ? 'PASS' : 'FAIL'}: every median within ${TOLERANCE * 100} % of every other\n`)
 
   writeFileSync(join(ROOT, 'bench', 'enumeration.json'), JSON.stringify({
-    date: new Date().toISOString(), node: process.version, bcryptCost: cost, samples, warmup,
-    medianMs: medians, ratios, tolerance: TOLERANCE, sameBody, pass: pass && sameBody
+    date: new Date().toISOString(), node: process.version, bcryptCost: cost, lowerBcryptCost: lowerCost, samples, warmup,
+    medianMs: medians, ratiosToUnknown: ratios, maxSpreadVsUnknown, largestOverSmallest, tolerance: TOLERANCE, sameBody, pass: pass && sameBody
   }, null, 2) + '\n')
   process.exitCode = pass && sameBody ? 0 : 1
 } finally {

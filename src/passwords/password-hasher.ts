@@ -1,4 +1,4 @@
-import { compare, hash } from '@node-rs/bcrypt'
+import { compare as bcryptCompare, hash } from '@node-rs/bcrypt'
 import { HashLimiter } from './hash-limiter.js'
 
 /** bcrypt reads at most 72 bytes; longer passwords are refused rather than truncated. */
@@ -12,18 +12,38 @@ export function passwordTooLong (password: string): boolean {
   return Buffer.byteLength(normalizePassword(password), 'utf8') > BCRYPT_MAX_BYTES
 }
 
-const BCRYPT_HASH = /^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}$/
+// The last character of the 22-character salt carries 2 bits and that of the
+// 31-character digest 4: @node-rs/bcrypt answers `false` at once, with no
+// work, for any other character there (or a cost outside 4-31), so such a
+// hash would answer faster than every other refusal. It is unusable instead.
+const BCRYPT_HASH = /^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{21}[.Oeu][./A-Za-z0-9]{30}[.CGKOSWaeimquy26]$/
+const MIN_COST = 4
+const MAX_COST = 31
 
+/** The cost of a bcrypt hash that @node-rs/bcrypt can verify, else undefined. */
 export function hashCost (passwordHash: string): number | undefined {
   const match = BCRYPT_HASH.exec(passwordHash)
-  return match === null ? undefined : Number(match[1])
+  if (match === null) return undefined
+  const cost = Number(match[1])
+  return cost >= MIN_COST && cost <= MAX_COST ? cost : undefined
 }
+
+/** The same salt and digest at another cost: comparing against it does that cost's work. */
+function atCost (passwordHash: string, cost: number): string {
+  return `${passwordHash.slice(0, 4)}${String(cost).padStart(2, '0')}${passwordHash.slice(6)}`
+}
+
+export type CompareFunction = (password: string, passwordHash: string) => Promise<boolean>
 
 export interface PasswordHasher {
   readonly cost: number
   readonly limiter: HashLimiter
   hash: (password: string) => Promise<string>
-  /** Compares in constant work: an unknown user is checked against a dummy hash of the same cost. */
+  /**
+   * Every refusal does the work of one comparison at the configured cost: an
+   * unknown user or unusable hash is checked against a dummy hash of that
+   * cost, and a wrong password for a hash of a lower cost is padded (see below).
+   */
   verify: (password: string, passwordHash: string | undefined) => Promise<boolean>
   needsRehash: (passwordHash: string) => boolean
 }
@@ -33,11 +53,14 @@ export interface HasherOptions {
   concurrency: number
   queueMax: number
   queueTimeoutMs: number
+  /** bcrypt's compare; tests pass a wrapper that counts the work done. */
+  compare?: CompareFunction
 }
 
 /** All hashing is async on @node-rs/bcrypt's worker threads, never on the event loop. */
 export async function createPasswordHasher (options: HasherOptions): Promise<PasswordHasher> {
   const { cost } = options
+  const compare = options.compare ?? bcryptCompare
   const limiter = new HashLimiter(options.concurrency, options.queueMax, options.queueTimeoutMs)
   // Computed in the background so that it does not delay start-up; the first
   // verification that needs it waits for it. A failure surfaces there, not as
@@ -55,13 +78,30 @@ export async function createPasswordHasher (options: HasherOptions): Promise<Pas
     },
     verify: async (password, passwordHash) => {
       const normalized = normalizePassword(password)
-      const usable = passwordHash !== undefined && hashCost(passwordHash) !== undefined
       const tooLong = Buffer.byteLength(normalized, 'utf8') > BCRYPT_MAX_BYTES
-      // Always do one bcrypt comparison so that every refusal costs the same time.
-      const target = usable && !tooLong ? passwordHash : await dummyHash
+      const storedCost = passwordHash === undefined || tooLong ? undefined : hashCost(passwordHash)
+      const usable = storedCost !== undefined
+      const target = passwordHash !== undefined && usable ? passwordHash : await dummyHash
       const candidate = tooLong ? normalized.slice(0, 8) : normalized
-      const matches = await limiter.run(async () => await compare(candidate, target))
-      return matches && usable && !tooLong
+      return await limiter.run(async () => {
+        if (await compare(candidate, target) && usable) return true
+        // bcrypt's work is proportional to 2^cost, so a refusal for a stored
+        // hash of cost c < C (made before BCRYPT_COST was raised) would take
+        // 2^c/2^C of the time of every other refusal and tell such accounts
+        // apart. It also compares at costs c, c+1, ..., C-1 (2^C - 2^c): the
+        // same work as one cost-C comparison, on the same worker threads,
+        // inside the same limiter slot so that it queues like one too. A timer
+        // that sleeps up to a measured cost-C time would spare the CPU but is
+        // not exact: under load the real comparisons of the other refusals
+        // slow down (CPU and thread-pool contention) and a sleep does not, so
+        // the gap would reappear exactly when an attacker loads the service.
+        // A hash of a higher cost cannot be sped up; needsRehash replaces it
+        // at the next successful login.
+        for (let padCost = storedCost ?? cost; padCost < cost; padCost++) {
+          await compare(candidate, atCost(target, padCost))
+        }
+        return false
+      })
     },
     needsRehash: (passwordHash) => hashCost(passwordHash) !== cost || !passwordHash.startsWith('$2b$')
   }

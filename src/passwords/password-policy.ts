@@ -2,6 +2,8 @@ import { createRequire } from 'node:module'
 import { BCRYPT_MAX_BYTES, normalizePassword } from './password-hasher.js'
 
 export const MIN_PASSWORD_BYTES = 8
+/** A shorter username ("bob", "ann") inside a password is too common to refuse. */
+const MIN_CONTAINED_USERNAME_CHARS = 4
 
 let commonPasswords: Set<string> | undefined
 
@@ -28,7 +30,12 @@ export function passwordPolicyViolation (password: string, username: string): st
   const bytes = Buffer.byteLength(normalized, 'utf8')
   if (bytes < MIN_PASSWORD_BYTES) return `Password must be at least ${MIN_PASSWORD_BYTES} bytes long`
   if (bytes > BCRYPT_MAX_BYTES) return `Password must be at most ${BCRYPT_MAX_BYTES} bytes long (bcrypt ignores the rest)`
-  if (normalized.toLowerCase() === username.normalize('NFKC').toLowerCase()) return 'Password must not be the username'
-  if (commonPasswordSet().has(normalized.toLowerCase())) return 'Password is too common: it appears in a list of commonly used passwords'
+  const lowerPassword = normalized.toLowerCase()
+  const lowerUsername = username.normalize('NFKC').toLowerCase()
+  if (lowerPassword === lowerUsername) return 'Password must not be the username'
+  if ([...lowerUsername].length >= MIN_CONTAINED_USERNAME_CHARS && lowerPassword.includes(lowerUsername)) {
+    return 'Password must not contain the username'
+  }
+  if (commonPasswordSet().has(lowerPassword)) return 'Password is too common: it appears in a list of commonly used passwords'
   return undefined
 }

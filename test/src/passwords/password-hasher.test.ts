@@ -1,5 +1,6 @@
 import t from 'tap'
-import { createPasswordHasher, hashCost, passwordTooLong } from '../../../src/passwords/password-hasher.js'
+import { compare, hash } from '@node-rs/bcrypt'
+import { createPasswordHasher, hashCost, passwordTooLong, type CompareFunction } from '../../../src/passwords/password-hasher.js'
 
 const hasherAt = async (cost: number) => await createPasswordHasher({ cost, concurrency: 2, queueMax: 16, queueTimeoutMs: 10_000 })
 
@@ -62,7 +63,75 @@ t.test('needsRehash when the cost or scheme differs', async t => {
 })
 
 t.test('hashCost', async t => {
-  t.equal(hashCost('$2b$12$' + 'a'.repeat(53)), 12)
+  const saltAndDigest = 'a'.repeat(21) + 'e' + 'a'.repeat(30) + 'e'
+  t.equal(hashCost('$2b$12$' + saltAndDigest), 12)
+  t.equal(hashCost('$2b$04$' + saltAndDigest), 4)
+  t.equal(hashCost('$2b$03$' + saltAndDigest), undefined, 'below bcrypt\'s minimum cost')
+  t.equal(hashCost('$2b$32$' + saltAndDigest), undefined, 'above its maximum')
+  t.equal(hashCost('$2b$12$' + 'a'.repeat(53)), undefined, 'a salt whose last character has bits bcrypt refuses')
+  t.equal(hashCost('$2b$12$' + 'a'.repeat(21) + 'e' + 'a'.repeat(30) + 'b'), undefined, 'likewise the digest')
   t.equal(hashCost('$argon2id$v=19$m=65536,t=3,p=4$abc'), undefined)
   t.equal(hashCost(''), undefined)
+})
+
+/** The real bcrypt compare, recording the cost of every call: bcrypt's work is 2^cost. */
+function countingCompare () {
+  const calls: Array<{ password: string, cost: number | undefined }> = []
+  const counted: CompareFunction = async (password, passwordHash) => {
+    calls.push({ password, cost: hashCost(passwordHash) })
+    return await compare(password, passwordHash)
+  }
+  const work = () => calls.reduce((sum, call) => sum + 2 ** (call.cost ?? 0), 0)
+  return { calls, counted, work, reset: () => { calls.length = 0 } }
+}
+
+t.test('every refusal does the work of one comparison at the configured cost, whatever the stored hash', async t => {
+  const counter = countingCompare()
+  const hasher = await createPasswordHasher({ cost: 6, concurrency: 2, queueMax: 16, queueTimeoutMs: 10_000, compare: counter.counted })
+  const stored = async (cost: number) => await hash('Sturdy-Lamp-Orbit-42', cost)
+  const refusals: Array<[string, string | undefined, string?]> = [
+    ['unknown user', undefined],
+    ['wrong password, cost 6 (the configured one)', await stored(6)],
+    ['wrong password, cost 5', await stored(5)],
+    ['wrong password, cost 4', await stored(4)],
+    ['wrong password, cost 4, $2a$', (await stored(4)).replace(/^\$2b\$/, '$2a$')],
+    ['wrong password, cost 4, $2y$', (await stored(4)).replace(/^\$2b\$/, '$2y$')],
+    ['another scheme', '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'],
+    ['cost 03 (bcrypt refuses it at once)', (await stored(4)).replace(/^\$2b\$04\$/, '$2b$03$')],
+    ['a salt bcrypt refuses at once', (await stored(4)).replace(/^(.{28})./, '$1P')],
+    ['right password over 72 bytes', await stored(4), 'a'.repeat(80)]
+  ]
+  for (const [name, passwordHash, password] of refusals) {
+    counter.reset()
+    t.equal(await hasher.verify(password ?? 'wrong-password-42', passwordHash), false, `${name}: refused`)
+    t.equal(counter.work(), 2 ** 6, `${name}: work 2^6`)
+    t.ok(counter.calls.every(call => call.cost !== undefined && call.cost >= 4 && call.cost <= 6), `${name}: every comparison is real bcrypt work`)
+  }
+
+  counter.reset()
+  t.equal(await hasher.verify('wrong-password-42', await stored(4)), false)
+  t.same(counter.calls.map(call => call.cost), [4, 4, 5], 'cost 4 is padded with 4 and 5: 16 + 16 + 32 = 64')
+
+  counter.reset()
+  t.equal(await hasher.verify('Sturdy-Lamp-Orbit-42', await stored(4)), true, 'the right password still verifies')
+  t.same(counter.calls.map(call => call.cost), [4], 'a success is not padded')
+
+  counter.reset()
+  t.equal(await hasher.verify('wrong-password-42', await stored(7)), false)
+  t.same(counter.calls.map(call => call.cost), [7], 'a higher cost cannot be padded down: one comparison at 7')
+})
+
+t.test('the padding holds the one limiter slot of the verification', async t => {
+  const counter = countingCompare()
+  const hasher = await createPasswordHasher({ cost: 6, concurrency: 1, queueMax: 16, queueTimeoutMs: 10_000, compare: counter.counted })
+  const stored = await hash('Sturdy-Lamp-Orbit-42', 4)
+  const results = await Promise.all([
+    hasher.verify('first-wrong-password', stored),
+    hasher.verify('second-wrong-password', stored)
+  ])
+  t.same(results, [false, false])
+  t.same(counter.calls.map(call => `${call.password} ${call.cost}`), [
+    'first-wrong-password 4', 'first-wrong-password 4', 'first-wrong-password 5',
+    'second-wrong-password 4', 'second-wrong-password 4', 'second-wrong-password 5'
+  ], 'the second verification waits for the whole first one, padding included')
 })

@@ -20,6 +20,17 @@ t.test('each refusal names its rule', async t => {
   t.match(passwordPolicyViolation('12345678', 'alice'), /too common/)
 })
 
+t.test('a password must not contain the username (4+ characters), case-insensitively', async t => {
+  const contains = 'Password must not contain the username'
+  t.equal(passwordPolicyViolation('alice-Orbit-42', 'alice'), contains, 'at the start')
+  t.equal(passwordPolicyViolation('Orbit-ALICE-42', 'alice'), contains, 'in the middle, another case')
+  t.equal(passwordPolicyViolation('Orbit-42-Alice', 'alice'), contains, 'at the end')
+  t.equal(passwordPolicyViolation('Lamp-Orbit-dave', 'dave'), contains, 'exactly 4 characters')
+  t.equal(passwordPolicyViolation('Lamp-Orbit-\uFF24ave', 'dave'), contains, 'after NFKC (fullwidth "Ｄ")')
+  t.equal(passwordPolicyViolation('Lamp-Orbit-Bob-42', 'bob'), undefined, 'a 3-character username may appear')
+  t.equal(passwordPolicyViolation('Al-ice-Orbit-42', 'alice'), undefined, 'only the whole username counts')
+})
+
 t.test('lengths are measured after NFKC', async t => {
   // "ﬀ" (U+FB00) is 3 bytes raw and "ff" (2 bytes) after NFKC: "ﬀﬀﬀq" is 10 bytes raw, 7 normalised.
   t.equal(passwordPolicyViolation('\uFB00'.repeat(3) + 'q', 'alice'), 'Password must be at least 8 bytes long', '"ﬀﬀﬀq" is 7 bytes after NFKC')

@@ -153,3 +153,13 @@ t.test('an admin password reset (setPassword, update with a password) lifts a lo
   t.equal(await canAttempt(), true, 'update with a password lifted it')
   await t.rejects(users.update('alice', { password: 'alice' }), { code: 'invalid_request' }, 'the policy applies')
 })
+
+t.test('every way of setting a password refuses one that contains the username', async t => {
+  const { users } = await setup(t)
+  const refusal = { code: 'invalid_request', statusCode: 400, message: 'Password must not contain the username' }
+  await t.rejects(users.register({ username: 'Marguerite', password: 'xMarguerite-42' }), refusal, 'register (POST /users, CLI user add)')
+  const user = await users.register({ username: 'marguerite', password: PASSWORD })
+  await t.rejects(users.changePassword(user, undefined, { current: PASSWORD, next: 'Orbit-MARGUERITE-7' }, { ip: '10.0.0.1' }, () => {}), refusal, 'changePassword (PUT /users/me/password)')
+  await t.rejects(users.setPassword('MARGUERITE', 'new-marguerite-pass'), refusal, 'setPassword (CLI user password)')
+  t.ok(await users.register({ username: 'amy', password: 'Amy-Lamp-Orbit-42' }), 'a 3-character username may appear inside a password')
+})
