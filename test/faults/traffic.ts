@@ -5,15 +5,18 @@ import { sleep } from './service-process.js'
 
 /**
  * Concurrent clients for fault tests: each keeps its own keep-alive
- * connection and, one request after another, rotates its refresh token and
- * reads /users/me, so that the service always has queries in flight when a
- * fault is injected. Every answer is recorded with the phase (set by the
- * test) in which it was sent.
+ * connection and, one request after another, goes through its steps (by
+ * default: rotate its refresh token, read /users/me; `login` is a password
+ * grant), so that the service always has work in flight when a fault is
+ * injected. Every answer is recorded with the phase (set by the test) in
+ * which it was sent.
  */
+
+export type Step = 'refresh' | 'me' | 'login'
 
 export interface Outcome {
   client: number
-  kind: 'refresh' | 'me' | 'login'
+  kind: Step
   /** The phase when the request was sent (the test's label, e.g. `up 1`, `down 1`). */
   phase: string
   status?: number
@@ -37,7 +40,7 @@ export class Traffic {
   private stopped = false
   private running: Promise<void[]> | undefined
 
-  constructor (private readonly baseUrl: string, private readonly password: string, private readonly timeoutMs = 10_000) {}
+  constructor (private readonly baseUrl: string, private readonly password: string, private readonly steps: Step[] = ['refresh', 'me'], private readonly timeoutMs = 10_000) {}
 
   /** Logs each user in (one client per entry) and starts their loops. */
   async start (usernames: string[]): Promise<void> {
@@ -100,17 +103,22 @@ export class Traffic {
     let unsettled = false
     try {
       for (let i = 0; !this.stopped; i++) {
-        const kind = i % 2 === 0 ? 'refresh' : 'me'
+        const kind = this.steps[i % this.steps.length] ?? 'me'
         const outcome: Outcome = { client: state.client, kind, phase: this.phase }
         this.outcomes.push(outcome)
         const storeMayWrite = !this.phase.startsWith('down')
         try {
           const res = kind === 'refresh'
             ? await request(`${this.baseUrl}/token`, { method: 'POST', agent: state.agent, timeoutMs: this.timeoutMs, ...formBody({ grant_type: 'refresh_token', refresh_token: state.tokens.refresh_token }) })
-            : await request(`${this.baseUrl}/users/me`, { agent: state.agent, timeoutMs: this.timeoutMs, headers: { authorization: `Bearer ${state.tokens.access_token}` } })
+            : kind === 'login'
+              ? await this.login(state.username, state.agent)
+              : await request(`${this.baseUrl}/users/me`, { agent: state.agent, timeoutMs: this.timeoutMs, headers: { authorization: `Bearer ${state.tokens.access_token}` } })
           outcome.status = res.status
           outcome.response = res
-          if (kind === 'refresh' && res.status === 200) {
+          if (kind === 'login' && res.status === 200) {
+            state.tokens = res.json<Tokens>()
+            unsettled = false
+          } else if (kind === 'refresh' && res.status === 200) {
             state.tokens = res.json<Tokens>()
             unsettled = false
           } else if (kind === 'refresh' && res.status === 400 && res.json().error === 'invalid_grant' && unsettled) {
