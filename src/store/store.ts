@@ -44,8 +44,11 @@ export async function openStore (options: DatabaseOptions): Promise<Store> {
       : { sqlite: handle.sqlite, changes: handle.changes, cacheSize: options.sessionCacheSize ?? 0 }),
     handle,
     ping: async () => {
-      await sql`select 1`.execute(handle.db)
-      if (handle.sqlite !== undefined) probeSqliteWrite(handle.sqlite)
+      // One connection held throughout: on SQLite no other request's transaction can be open around the probe.
+      await handle.db.connection().execute(async (connection) => {
+        await sql`select 1`.execute(connection)
+        if (handle.sqlite !== undefined) probeSqliteWrite(handle.sqlite)
+      })
     },
     close: handle.close
   }
