@@ -9,14 +9,14 @@
  *   busy or locked, the disk full, the file or its filesystem read-only, an I/O
  *   error, a file that cannot be opened (its directory gone or unwritable).
  */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', '58030', '25006'])
-const POSTGRES_CLASSES = /^(57P|08|53)/
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'])
+const POSTGRES_CODES = /^(57P|08|53)|^(58030|25006)$/
 const SQLITE_CODES = /^SQLITE_(BUSY|LOCKED|FULL|READONLY|IOERR|CANTOPEN|PROTOCOL)(_|$)/
 const MESSAGES = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|the database system is (starting up|shutting down)|terminating connection|Connection is closed/i
 
 export function isStoreUnavailable (err: unknown): boolean {
   if (err === null || typeof err !== 'object') return false
   const { code, message } = err as { code?: unknown, message?: unknown }
-  if (typeof code === 'string' && (NETWORK_CODES.has(code) || POSTGRES_CLASSES.test(code) || SQLITE_CODES.test(code))) return true
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || POSTGRES_CODES.test(code) || SQLITE_CODES.test(code))) return true
   return typeof message === 'string' && MESSAGES.test(message)
 }
