@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
+import { isReadOnlyReplica } from '../src/redis/unavailable.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -22,7 +23,10 @@ export default fp(async (app) => {
     commandTimeout: 1000,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000)
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    // After a failover the old primary answers READONLY: reconnect (the name may now
+    // resolve to the new primary); the command itself fails (503 or uncounted).
+    reconnectOnError: (err) => isReadOnlyReplica(err) ? 1 : false
   })
   redis.on('error', (err) => { app.log.warn({ err: { message: err.message } }, 'redis error') })
   await redis.connect()

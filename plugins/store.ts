@@ -13,7 +13,8 @@ export default fp(async (app) => {
     databaseUrl: app.config.databaseUrl,
     dataDir: app.config.dataDir,
     poolSize: app.config.databasePoolSize,
-    sessionCacheSize: app.config.authCacheSize
+    sessionCacheSize: app.config.authCacheSize,
+    onConnectionError: (err) => { app.log.warn({ err: { message: err.message } }, 'database connection lost') }
   })
   app.decorate('store', store)
   app.addHook('onClose', async () => { await store.close() })

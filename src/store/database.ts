@@ -27,6 +27,8 @@ export interface DatabaseOptions {
   poolSize: number
   /** Sessions (with their user) remembered on the Bearer path; embedded store only (default 0: none). */
   sessionCacheSize?: number
+  /** Told when a PostgreSQL connection breaks (server stopped, network cut); the query on it fails on its own. */
+  onConnectionError?: (err: Error) => void
 }
 
 const INT8_OID = 20
@@ -45,7 +47,7 @@ function openSqlite (file: string): DatabaseHandle {
   return { db, dialect: 'sqlite', location: file, pool: undefined, sqlite, changes, close: async () => { await db.destroy() } }
 }
 
-async function openPostgres (url: string, poolSize: number): Promise<DatabaseHandle> {
+async function openPostgres (url: string, poolSize: number, onConnectionError: (err: Error) => void): Promise<DatabaseHandle> {
   // Loaded only for PostgreSQL: the embedded store's start-up does not pay for it.
   const { default: pg } = await import('pg')
   const pool = new pg.Pool({
@@ -60,8 +62,14 @@ async function openPostgres (url: string, poolSize: number): Promise<DatabaseHan
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)
     } as any
   })
-  // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => {})
+  // A pg client whose connection breaks emits 'error', and an 'error' event
+  // nobody listens to kills the process. The pool listens only while a client
+  // is idle (then it emits the pool's 'error'); a client checked out for a
+  // query or a transaction has no listener of its own. So every client gets
+  // one for its whole life: the query on it fails by itself (a 503), and the
+  // pool drops the broken client when it is released.
+  pool.on('connect', (client) => { client.on('error', onConnectionError) })
+  pool.on('error', () => {}) // an idle client's error: already told by its own listener
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   const parsed = new URL(url)
   return { db, dialect: 'postgres', location: `${parsed.host}${parsed.pathname}`, pool, sqlite: undefined, changes: undefined, close: async () => { await db.destroy() } }
@@ -71,7 +79,7 @@ export async function openDatabase (options: DatabaseOptions): Promise<DatabaseH
   const url = options.databaseUrl
   if (url === undefined) return openSqlite(resolve(join(options.dataDir, 'gatehouse.sqlite')))
   if (url.startsWith('sqlite://')) return openSqlite(resolve(url.slice('sqlite://'.length)))
-  return await openPostgres(url, options.poolSize)
+  return await openPostgres(url, options.poolSize, options.onConnectionError ?? (() => {}))
 }
 
 export async function migrateToLatest (handle: DatabaseHandle): Promise<string[]> {

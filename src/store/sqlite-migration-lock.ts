@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { sql, SqliteAdapter, SqliteDialect, type DialectAdapter, type Kysely } from 'kysely'
+import { sql, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type DialectAdapter, type Driver, type Kysely, type SqliteDialectConfig } from 'kysely'
 
 const MAX_WAIT_MS = 30_000
 const POLL_MS = 25
@@ -44,8 +44,31 @@ class LockingSqliteAdapter extends SqliteAdapter {
   }
 }
 
+/**
+ * When a COMMIT (or a statement) fails because the disk is full or the file
+ * became read-only, SQLite rolls the transaction back by itself. Kysely then
+ * sends its own ROLLBACK, which fails with "no transaction is active" and
+ * replaces the real error: a disk-full 503 would become a 500. A rollback with
+ * nothing left to roll back is done, not an error.
+ */
+class RollbackSafeSqliteDriver extends SqliteDriver {
+  override async rollbackTransaction (connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.rollbackTransaction(connection)
+    } catch (err) {
+      if (!/no transaction is active/.test((err as Error).message)) throw err
+    }
+  }
+}
+
 export class LockingSqliteDialect extends SqliteDialect {
+  constructor (private readonly config: SqliteDialectConfig) { super(config) }
+
   override createAdapter (): DialectAdapter {
     return new LockingSqliteAdapter()
+  }
+
+  override createDriver (): Driver {
+    return new RollbackSafeSqliteDriver(this.config)
   }
 }

@@ -1,3 +1,4 @@
+import type SQLite from 'better-sqlite3'
 import { sql } from 'kysely'
 import { migrateToLatest, openDatabase, type DatabaseHandle, type DatabaseOptions } from './database.js'
 import { createSessionsRepository, type SessionsRepository } from './sessions-repository.js'
@@ -12,6 +13,18 @@ export interface Store {
   handle: DatabaseHandle
   ping: () => Promise<void>
   close: () => Promise<void>
+}
+
+/**
+ * An embedded database that can still be read may be unable to write (disk
+ * full, file or filesystem read-only), and then no login or refresh can
+ * succeed: readiness commits one tiny write that changes no data (the header's
+ * user_version, set to what it is) and fails with SQLITE_FULL, SQLITE_READONLY
+ * or SQLITE_IOERR while that lasts.
+ */
+function probeSqliteWrite (sqlite: SQLite.Database): void {
+  const version = Number(sqlite.pragma('user_version', { simple: true }))
+  sqlite.pragma(`user_version = ${version}`)
 }
 
 export async function openStore (options: DatabaseOptions): Promise<Store> {
@@ -30,7 +43,13 @@ export async function openStore (options: DatabaseOptions): Promise<Store> {
       ? undefined
       : { sqlite: handle.sqlite, changes: handle.changes, cacheSize: options.sessionCacheSize ?? 0 }),
     handle,
-    ping: async () => { await sql`select 1`.execute(handle.db) },
+    ping: async () => {
+      // One connection held throughout: on SQLite no other request's transaction can be open around the probe.
+      await handle.db.connection().execute(async (connection) => {
+        await sql`select 1`.execute(connection)
+        if (handle.sqlite !== undefined) probeSqliteWrite(handle.sqlite)
+      })
+    },
     close: handle.close
   }
 }

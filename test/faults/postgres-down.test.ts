@@ -1,24 +1,15 @@
-import type { Test } from 'tap'
 import t from 'tap'
 import { PASSWORD, tempDir } from '../helper.js'
-import { formBody, jsonBody, request, type HttpResponse } from './http-client.js'
+import { assertUnavailable, pollStatus } from './expect.js'
+import { formBody, jsonBody, request } from './http-client.js'
 import { startPostgres } from './postgres-process.js'
-import { freePort, serviceEnv, sleep, startService } from './service-process.js'
+import { freePort, serviceEnv, startService } from './service-process.js'
 
 // Real processes on a shared 2-core machine: allow more than the default per-file budget.
 t.setTimeout(300_000)
 
 /** A client timeout, not a speed assertion: beyond it the service is considered hung. */
 const HANG = 10_000
-
-function assertUnavailable (t: Test, res: HttpResponse, what: string): void {
-  t.equal(res.status, 503, `${what}: 503`)
-  t.match(res.headers['content-type'], /^application\/json/, `${what}: JSON body`)
-  t.same(Object.keys(res.json()).sort(), ['error', 'error_description'], `${what}: the standard error body only`)
-  t.equal(res.json().error, 'temporarily_unavailable', `${what}: temporarily_unavailable`)
-  t.match(res.headers['retry-after'], /^\d+$/, `${what}: Retry-After`)
-  t.notMatch(res.body, /ECONN|postgres|pg-pool|terminat|\bat \w+ \(|node_modules/i, `${what}: no internals`)
-}
 
 t.test('PostgreSQL stopped while serving: fast 503s, ready 503, live 200, then recovery without restart and without lost rows', async t => {
   const postgres = await startPostgres(t)
@@ -41,7 +32,7 @@ t.test('PostgreSQL stopped while serving: fast 503s, ready 503, live 200, then r
   t.equal((await me(alice.access_token)).status, 200)
   t.equal((await call('/health/ready')).status, 200)
 
-  postgres.stop('fast')
+  await postgres.stop('fast')
 
   for (const round of [1, 2]) {
     assertUnavailable(t, await me(alice.access_token), `round ${round}: GET /users/me`)
@@ -52,13 +43,8 @@ t.test('PostgreSQL stopped while serving: fast 503s, ready 503, live 200, then r
   }
   t.equal(service.child.exitCode, null, 'the service is still running')
 
-  postgres.start()
-  let ready = 0
-  for (let i = 0; i < 60 && ready !== 200; i++) {
-    ready = (await call('/health/ready')).status
-    if (ready !== 200) await sleep(500)
-  }
-  t.equal(ready, 200, '/health/ready recovers by itself')
+  await postgres.start()
+  t.equal(await pollStatus(async () => await call('/health/ready'), 200), 200, '/health/ready recovers by itself')
 
   t.equal((await me(alice.access_token)).status, 200, 'the access token from before the outage works again')
   const rotated = await call('/token', { method: 'POST', ...formBody({ grant_type: 'refresh_token', refresh_token: alice.refresh_token }) })

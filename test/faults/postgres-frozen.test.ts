@@ -1,21 +1,15 @@
-import type { Test } from 'tap'
 import t from 'tap'
 import { PASSWORD, tempDir } from '../helper.js'
-import { formBody, jsonBody, request, type HttpResponse } from './http-client.js'
+import { assertUnavailable, pollStatus } from './expect.js'
+import { formBody, jsonBody, request } from './http-client.js'
 import { startPostgres } from './postgres-process.js'
-import { freePort, serviceEnv, sleep, startService } from './service-process.js'
+import { freePort, serviceEnv, startService } from './service-process.js'
 
 // Real processes on a shared 2-core machine: allow more than the default per-file budget.
 t.setTimeout(300_000)
 
 /** A client timeout, not a speed assertion: beyond it the service is considered hung. */
 const HANG = 10_000
-
-function assertUnavailable (t: Test, res: HttpResponse, what: string): void {
-  t.equal(res.status, 503, `${what}: 503`)
-  t.equal(res.json().error, 'temporarily_unavailable', `${what}: temporarily_unavailable`)
-  t.match(res.headers['retry-after'], /^\d+$/, `${what}: Retry-After`)
-}
 
 t.test('PostgreSQL hanging (SIGSTOP) instead of refusing: bounded 503s, then recovery', async t => {
   const postgres = await startPostgres(t)
@@ -44,12 +38,7 @@ t.test('PostgreSQL hanging (SIGSTOP) instead of refusing: bounded 503s, then rec
     postgres.signalAll('SIGCONT')
   }
 
-  let ready = 0
-  for (let i = 0; i < 60 && ready !== 200; i++) {
-    ready = (await call('/health/ready')).status
-    if (ready !== 200) await sleep(500)
-  }
-  t.equal(ready, 200, '/health/ready recovers by itself')
+  t.equal(await pollStatus(async () => await call('/health/ready'), 200), 200, '/health/ready recovers by itself')
   t.equal((await me()).status, 200, 'the token works again')
   t.equal((await refresh()).status, 200, 'the refresh token was not consumed by the rotation that failed')
 })

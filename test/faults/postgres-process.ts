@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
+import { promisify } from 'node:util'
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import type { Test } from 'tap'
@@ -15,9 +16,10 @@ import { freePort } from './service-process.js'
 export interface PostgresProcess {
   port: number
   url: string
-  start: () => void
-  /** `fast` disconnects clients and shuts down cleanly; `immediate` is a crash. */
-  stop: (mode: 'fast' | 'immediate') => void
+  /** Resolves once the server accepts connections (the test's own event loop keeps running meanwhile). */
+  start: () => Promise<void>
+  /** `fast` disconnects clients and shuts down cleanly; `immediate` is a crash. Resolves once it is down. */
+  stop: (mode: 'fast' | 'immediate') => Promise<void>
   /** SIGSTOP (or SIGCONT) this cluster's postmaster and its backends: a database that hangs instead of refusing. */
   signalAll: (signal: 'SIGSTOP' | 'SIGCONT') => void
 }
@@ -39,9 +41,17 @@ function findBinDir (): string | undefined {
 
 const RUN_AS = userInfo().uid === 0 ? 'postgres' : undefined
 
+function command (binary: string, args: string[]): [string, string[]] {
+  return RUN_AS === undefined ? [binary, args] : ['runuser', ['-u', RUN_AS, '--', binary, ...args]]
+}
+
 function run (binary: string, args: string[]): void {
-  const [file, argv] = RUN_AS === undefined ? [binary, args] : ['runuser', ['-u', RUN_AS, '--', binary, ...args]]
-  execFileSync(file, argv, { stdio: 'pipe', timeout: 60_000 })
+  execFileSync(...command(binary, args), { stdio: 'pipe', timeout: 60_000 })
+}
+
+/** Asynchronous, so that a test's clients keep sending requests while the server starts or stops. */
+async function runAsync (binary: string, args: string[]): Promise<void> {
+  await promisify(execFile)(...command(binary, args), { timeout: 60_000 })
 }
 
 /** Starts a fresh cluster, or skips (fails under GATEHOUSE_REQUIRE_SERVICES=1) when PostgreSQL is not installed. */
@@ -67,12 +77,12 @@ export async function startPostgres (t: Test): Promise<PostgresProcess | undefin
   const postgres: PostgresProcess = {
     port,
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    start () {
-      run(pgCtl, ['-D', dataDir, '-o', options, '-l', join(dir, 'postgres.log'), '-w', '-t', '60', 'start'])
+    async start () {
       running = true
+      await runAsync(pgCtl, ['-D', dataDir, '-o', options, '-l', join(dir, 'postgres.log'), '-w', '-t', '60', 'start'])
     },
-    stop (mode) {
-      run(pgCtl, ['-D', dataDir, '-m', mode, '-w', '-t', '60', 'stop'])
+    async stop (mode) {
+      await runAsync(pgCtl, ['-D', dataDir, '-m', mode, '-w', '-t', '60', 'stop'])
       running = false
     },
     signalAll (signal) {
@@ -84,11 +94,11 @@ export async function startPostgres (t: Test): Promise<PostgresProcess | undefin
   t.teardown(() => {
     if (running) {
       try { postgres.signalAll('SIGCONT') } catch { /* not stopped */ }
-      try { postgres.stop('immediate') } catch { /* already gone */ }
+      try { run(pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', '-t', '60', 'stop']) } catch { /* already gone */ }
     }
     rmSync(dir, { recursive: true, force: true })
   })
   run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync'])
-  postgres.start()
+  await postgres.start()
   return postgres
 }
