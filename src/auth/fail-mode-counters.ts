@@ -10,8 +10,10 @@ export type FailMode = 'open' | 'closed'
  * guessing is worse than a short outage; `open` lets logins through uncounted
  * (every failure is reported to `onFailure` so it gets logged). Nothing is
  * cached, so the first call after Redis returns is counted again. Only an
- * unreachable Redis counts as an outage: any other error (a script or a data
- * error, a bug) is thrown as it is, so `open` can never quietly stop counting.
+ * unreachable Redis, or one that refuses writes for a while (a read-only
+ * replica after a failover, out of memory, loading), counts as an outage: any
+ * other error (a script or a data error, a bug) is thrown as it is, so `open`
+ * can never quietly stop counting.
  */
 export function withFailMode (counters: AttemptCounters, mode: FailMode, onFailure: (err: unknown) => void): AttemptCounters {
   const RETRY_AFTER_SECONDS = 5
