@@ -5,6 +5,10 @@ import { redisForTest } from '../scale/redis-prefix.js'
 
 requireBuild()
 
+// Each CLI call is a new Node process that hashes at BCRYPT_COST 10: on a busy
+// 2-core machine the file needs more than the default per-file budget.
+t.setTimeout(300_000)
+
 // The running service caches its Bearer lookup on the embedded store; an
 // operator's CLI, another process on the same SQLite file, must still cut a
 // user off on the very next request.

@@ -3,6 +3,10 @@ import { PASSWORD, tempDir, TEST_SECRET } from '../helper.js'
 import { baseEnv, requireBuild, runCli } from '../child-process.js'
 import { openStore } from '../../src/store/store.js'
 
+// Each CLI call is a new Node process that hashes at BCRYPT_COST 10: on a busy
+// 2-core machine the file needs more than the default per-file budget.
+t.setTimeout(300_000)
+
 requireBuild()
 
 async function readUser (dataDir: string, username: string) {
