@@ -40,6 +40,7 @@ export interface AccessTokens extends AccessTokenIssuer {
 }
 
 const BEARER = /^Bearer +([^\s]*) *$/i
+const MAX_KID_LENGTH = 128
 
 /** The token of `Authorization: Bearer …`; @fastify/jwt's extractToken, so both read the header the same way. */
 export function bearerToken (request: FastifyRequest): string {
@@ -63,6 +64,7 @@ export function jwtRefusal (err: unknown): ServiceError | undefined {
   if (typeof code !== 'string') return undefined
   if (code === 'FST_JWT_NO_AUTHORIZATION_IN_HEADER' || code === 'FST_JWT_BAD_REQUEST') return missingCredentials()
   if (code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED' || code === 'FAST_JWT_EXPIRED') return invalidToken('The access token expired')
+  if (code === 'FAST_JWT_INVALID_ALGORITHM') return invalidToken('The access token is signed with an algorithm this service does not accept')
   // Not a refused token but our own mistake (a bad option, a failed signature): left to be a 500.
   if (code === 'FAST_JWT_INVALID_OPTION' || code === 'FAST_JWT_SIGN_ERROR') return undefined
   if (code.startsWith('FST_JWT_') || code.startsWith('FAST_JWT_')) return invalidToken('The access token is invalid')
@@ -92,9 +94,16 @@ export default fp<{ now?: () => number }>(async (app, options) => {
   const audience = config.jwt.audience
   const ttlSeconds = config.jwt.accessTokenTtlSeconds
 
-  /** The verify key of exactly this kid: an unknown kid fails without trying other keys. */
-  function verifyKeyOf (kid: unknown): string {
-    const key = typeof kid === 'string' ? keys.byKid.get(kid) : undefined
+  /**
+   * The verify key of exactly the header's kid: an unknown kid fails without
+   * trying other keys. The algorithm is checked first (fast-jwt checks it again,
+   * `verify.algorithms`) so that a token of another algorithm is refused as such.
+   */
+  function verifyKeyOf (header: { alg?: unknown, kid?: unknown } | undefined): string {
+    if (header?.alg !== algorithm) throw new AccessTokenError('The access token is signed with an algorithm this service does not accept')
+    const kid = header.kid
+    if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH) throw new AccessTokenError('The access token has no valid key id')
+    const key = keys.byKid.get(kid)
     if (key === undefined) throw new AccessTokenError('The access token was signed with an unknown key')
     return key.verifyKey
   }
@@ -106,7 +115,7 @@ export default fp<{ now?: () => number }>(async (app, options) => {
       public: (_request: FastifyRequest, token: TokenOrHeader, callback: (err: Error | null, key: string | undefined) => void) => {
         let key: string
         try {
-          key = verifyKeyOf((token as { header?: { kid?: unknown } }).header?.kid)
+          key = verifyKeyOf((token as { header?: { alg?: unknown, kid?: unknown } }).header)
         } catch (err) {
           callback(err as Error, undefined)
           return
@@ -172,7 +181,7 @@ export default fp<{ now?: () => number }>(async (app, options) => {
       // With a key option app.jwt.verify builds a fast-jwt verifier per call: fine for
       // /revoke, which is rare and not on the Bearer path. Without one it would hand our
       // secret callback to fast-jwt, which calls it with other arguments.
-      return Object.freeze(checkVerifiedClaims(app.jwt.verify<Record<string, unknown>>(token, { key: verifyKeyOf(header.kid) }), now()))
+      return Object.freeze(checkVerifiedClaims(app.jwt.verify<Record<string, unknown>>(token, { key: verifyKeyOf(header) }), now()))
     } catch (err) {
       throw asAccessTokenError(err)
     }
