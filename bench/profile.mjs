@@ -18,7 +18,7 @@ try {
   const env = serviceEnvironment({ BCRYPT_COST: '10' })
   const { sessions } = await seedStore({ dataDir: join(tmp, 'store'), userCount: 1000, passwordHash: await passwordHashAtCost(10) })
   const service = await startGatehouse({ name: 'gatehouse', env, dataDir: join(tmp, 'store'), nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`], script: UNBUNDLED_SERVER })
-  const result = await loadMe({ url: service.url, connections: 50, seconds, tokens: mintTokens(env, sessions) })
+  const result = await loadMe({ url: service.url, connections: 50, seconds, tokens: await mintTokens(env, sessions) })
   process.stdout.write(`${Math.round(result.rps)} req/s, p99 ${result.p99} ms under the profiler\n`)
   await stop(service.handle)
   const file = join(profileDir, readdirSync(profileDir)[0])

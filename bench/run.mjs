@@ -72,8 +72,8 @@ async function main () {
   const sampler = setInterval(() => { for (const s of services) if (!s.exited) memoryOf(s) }, 250)
 
   // 1 + 2: GET /users/me, 50 connections, four targets interleaved.
-  const smallTokens = mintTokens(env, small.sessions)
-  const bigTokens = mintTokens(env, spread(big.sessions, TOKEN_USERS))
+  const smallTokens = await mintTokens(env, small.sessions)
+  const bigTokens = await mintTokens(env, spread(big.sessions, TOKEN_USERS))
   const meTargets = [
     { target: floor, tokens: smallTokens },
     { target: authFloor, tokens: smallTokens },
@@ -114,7 +114,7 @@ async function main () {
 
   // 4: login flood isolation, idle and flooded rounds interleaved.
   log(`\n[4] login flood: GET /users/me (${ME_CONNECTIONS} connections) idle vs while ${FLOOD_CONNECTIONS} connections hammer POST /token`)
-  const floodTokens = mintTokens(env, small.sessions)
+  const floodTokens = await mintTokens(env, small.sessions)
   const idleRuns = []
   const floodRuns = []
   for (let r = 1; r <= ROUNDS; r++) {
@@ -134,7 +134,7 @@ async function main () {
 
   // 5: soak on the 100k store; RSS sampled every second.
   log(`\n[5] soak: GET /users/me on the 100k store for ${SOAK_SECONDS} s`)
-  const soakTokens = mintTokens(env, spread(big.sessions, TOKEN_USERS))
+  const soakTokens = await mintTokens(env, spread(big.sessions, TOKEN_USERS))
   const soakRss = []
   const soakStarted = performance.now()
   const soakSampler = setInterval(() => { soakRss.push({ t: (performance.now() - soakStarted) / 1000, mb: memoryOf(gatehouseBig.handle).rssMb }) }, 1000)

@@ -4,6 +4,7 @@ import { ServiceError, temporarilyUnavailable, type ErrorCode } from '../src/err
 import { HashQueueFullError } from '../src/passwords/hash-limiter.js'
 import { isRedisUnavailable } from '../src/redis/unavailable.js'
 import { isStoreUnavailable } from '../src/store/unavailable.js'
+import { jwtRefusal } from './jwt.js'
 import { createLogThrottle, type LogThrottle } from './log-throttle.js'
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
@@ -32,6 +33,9 @@ const DESCRIPTION_BY_FASTIFY_CODE: Record<string, string> = {
 /** Renders any error as `{ error, error_description }` with the right status and headers. */
 export function toServiceError (err: FastifyError | Error): ServiceError {
   if (err instanceof ServiceError) return err
+  // A refused token (ours or @fastify/jwt's FST_JWT_* errors): the one RFC 6750 invalid_token answer.
+  const refusal = jwtRefusal(err)
+  if (refusal !== undefined) return refusal
   if (err instanceof HashQueueFullError) {
     return temporarilyUnavailable('The service is busy; try again shortly', 1)
   }

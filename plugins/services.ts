@@ -11,7 +11,7 @@ declare module 'fastify' {
   }
 }
 
-/** Builds the domain services from the store, hasher, tokens and counters. */
+/** Builds the domain services from the store, hasher, token issuer (plugins/jwt.ts) and counters. */
 export default fp(async (app) => {
   const throttle = new LoginThrottle(app.counters, app.config.loginLimits)
   app.decorate('loginThrottle', throttle)

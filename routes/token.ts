@@ -3,8 +3,19 @@ import { audit } from '../plugins/audit.js'
 import { errorResponses } from '../schemas/error.js'
 import { RevokeRequestSchema, RevokeResponseSchema, TokenRequestSchema, TokenResponseSchema } from '../schemas/token.js'
 import { invalidRequest, ServiceError } from '../src/errors.js'
+import { AccessTokenError, type AccessTokenClaims } from '../src/tokens/access-tokens.js'
 import { acceptFormOnly } from './form-only.js'
 import { refreshCookie } from './refresh-cookie.js'
+
+/** The claims of `token` when it is a valid access token of ours; RFC 7009 answers the same either way. */
+function accessClaimsOf (verify: (token: string) => Readonly<AccessTokenClaims>, token: string): Readonly<AccessTokenClaims> | undefined {
+  try {
+    return verify(token)
+  } catch (err) {
+    if (err instanceof AccessTokenError) return undefined
+    throw err
+  }
+}
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   await acceptFormOnly(app)
@@ -57,7 +68,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const token = request.body.token
     if (token === undefined || token === '') throw invalidRequest('Missing parameter: token')
-    const revoked = await app.authService.revokeToken(token, request.body.token_type_hint)
+    const revoked = await app.authService.revokeToken(token, request.body.token_type_hint, accessClaimsOf(app.accessTokens.verify, token))
     if (revoked !== undefined) audit(request, { event: 'session.revoked', via: 'revoke', username: revoked.username, session_id: revoked.sessionId })
     cookie.clear(request, reply)
     // RFC 7009 §2.2: clients ignore the body; an empty JSON object (rather than

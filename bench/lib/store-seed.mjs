@@ -4,7 +4,9 @@ import SQLite from 'better-sqlite3'
 import { openStore } from '../../dist/src/store/store.js'
 import { loadConfig } from '../../dist/src/config.js'
 import { loadKeySet } from '../../dist/src/tokens/keys.js'
-import { createAccessTokenService } from '../../dist/src/tokens/access-tokens.js'
+import Fastify from 'fastify'
+import configPlugin from '../../dist/plugins/config.js'
+import jwtPlugin from '../../dist/plugins/jwt.js'
 
 export const BENCH_PASSWORD = 'bench-password-Kq7!vX2p'
 export const username = n => `user${String(n).padStart(6, '0')}`
@@ -50,18 +52,21 @@ export async function seedStore ({ dataDir, userCount, passwordHash }) {
 }
 
 /**
- * Signs access tokens exactly as the service does (its compiled token module,
- * same config, secret, issuer and audience) for the given sessions.
+ * Signs access tokens exactly as the service does (its compiled JWT plugin,
+ * @fastify/jwt's app.jwt.sign, same config, secret, issuer and audience) for
+ * the given sessions.
  */
-export function mintTokens (env, sessions) {
+export async function mintTokens (env, sessions) {
   const config = loadConfig(env)
-  const tokens = createAccessTokenService({
-    keys: loadKeySet(config),
-    issuer: config.publicUrl,
-    audience: config.jwt.audience,
-    ttlSeconds: config.jwt.accessTokenTtlSeconds
-  })
-  return sessions.map(s => tokens.issue({ username: s.username, scopes: [], sessionId: s.sessionId, authTime: s.authTime }).token)
+  const app = Fastify({ logger: false })
+  await app.register(configPlugin, { config, keys: loadKeySet(config) })
+  await app.register(jwtPlugin)
+  await app.ready()
+  try {
+    return sessions.map(s => app.accessTokens.issue({ username: s.username, scopes: [], sessionId: s.sessionId, authTime: s.authTime }).token)
+  } finally {
+    await app.close()
+  }
 }
 
 /** Picks `count` sessions spread evenly over all of them (one per user). */

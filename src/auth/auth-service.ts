@@ -6,7 +6,7 @@ import {
 import type { PasswordHasher } from '../passwords/password-hasher.js'
 import { isSessionActive, type Session } from '../sessions/session.js'
 import type { Store } from '../store/store.js'
-import { AccessTokenError, type AccessTokenClaims, type AccessTokenService } from '../tokens/access-tokens.js'
+import type { AccessTokenClaims, AccessTokenIssuer } from '../tokens/access-tokens.js'
 import { hashRefreshToken, newRefreshToken, newSessionId, REFRESH_TOKEN_PATTERN } from '../tokens/refresh-tokens.js'
 import { canonicalUsername, isValidUsername } from '../users/username.js'
 import type { User } from '../users/user.js'
@@ -23,7 +23,7 @@ export interface ClientInfo {
 export interface AuthContext {
   user: User
   session: Session
-  claims: AccessTokenClaims
+  claims: Readonly<AccessTokenClaims>
   /** Scopes of the token that the user still holds now. */
   scopes: string[]
 }
@@ -41,12 +41,15 @@ export type Audit = (event: AuditEvent) => void
 export interface AuthService {
   passwordGrant: (input: { username: string, password: string, scope?: string }, client: ClientInfo, audit: Audit) => Promise<TokenResponse>
   refreshGrant: (input: { refreshToken: string, scope?: string }, audit: Audit) => Promise<TokenResponse>
-  /** The Bearer path: verify the JWT, then one query for the session and its user. */
-  authenticate: (token: string) => Promise<AuthContext>
+  /** The Bearer path, once the JWT is verified (plugins/jwt.ts): one query for the session and its user. */
+  authorize: (claims: Readonly<AccessTokenClaims>) => Promise<AuthContext>
   requireScopes: (context: AuthContext, required: readonly string[]) => void
   requireRecentLogin: (context: AuthContext) => void
-  /** RFC 7009: revokes the session behind a refresh or access token; silent for unknown tokens. */
-  revokeToken: (token: string, hint: string | undefined) => Promise<{ sessionId: string, username: string } | undefined>
+  /**
+   * RFC 7009: revokes the session behind a refresh or access token; silent for unknown tokens.
+   * `accessClaims` are the token's claims when it verified as an access token (plugins/jwt.ts).
+   */
+  revokeToken: (token: string, hint: string | undefined, accessClaims: Readonly<AccessTokenClaims> | undefined) => Promise<{ sessionId: string, username: string } | undefined>
   isUsable: (session: Session) => boolean
 }
 
@@ -54,7 +57,7 @@ interface Dependencies {
   config: Config
   store: Store
   hasher: PasswordHasher
-  tokens: AccessTokenService
+  tokens: AccessTokenIssuer
   throttle: LoginThrottle
   now?: () => number
 }
@@ -131,14 +134,7 @@ export function createAuthService (deps: Dependencies): AuthService {
       return respond(result.user, result.session, scopes, next.token)
     },
 
-    async authenticate (token) {
-      let claims: AccessTokenClaims
-      try {
-        claims = tokens.verify(token)
-      } catch (err) {
-        if (err instanceof AccessTokenError) throw invalidToken(err.message)
-        throw err
-      }
+    async authorize (claims) {
       const found = await store.sessions.findWithUser(claims.sid)
       if (found === undefined || found.user.username !== claims.sub) throw invalidToken('The session of this token has ended')
       if (!isUsable(found.session)) throw invalidToken('The session of this token was revoked or has ended')
@@ -156,7 +152,7 @@ export function createAuthService (deps: Dependencies): AuthService {
       if (now() / 1000 - context.claims.auth_time > maxAge) throw insufficientUserAuthentication(maxAge)
     },
 
-    async revokeToken (token, hint) {
+    async revokeToken (token, hint, accessClaims) {
       const asRefresh = async () => {
         if (!REFRESH_TOKEN_PATTERN.test(token)) return undefined
         const found = await store.sessions.findByRefreshHash(hashRefreshToken(token))
@@ -165,12 +161,11 @@ export function createAuthService (deps: Dependencies): AuthService {
         return { sessionId: found.session.id, username: found.user.username }
       }
       const asAccess = async () => {
-        let claims: AccessTokenClaims
-        try { claims = tokens.verify(token) } catch { return undefined }
-        const found = await store.sessions.findWithUser(claims.sid)
+        if (accessClaims === undefined) return undefined
+        const found = await store.sessions.findWithUser(accessClaims.sid)
         if (found === undefined) return undefined
-        await store.sessions.revoke(claims.sid, now())
-        return { sessionId: claims.sid, username: found.user.username }
+        await store.sessions.revoke(accessClaims.sid, now())
+        return { sessionId: accessClaims.sid, username: found.user.username }
       }
       return hint === 'access_token'
         ? (await asAccess()) ?? (await asRefresh())

@@ -1,8 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { createSigner, createVerifier, TokenError } from 'fast-jwt'
-import { LRUCache } from 'lru-cache'
 import { hasDuplicateKeys } from './duplicate-keys.js'
-import type { Algorithm, KeySet } from './keys.js'
 
 export interface AccessTokenClaims {
   iss: string
@@ -15,6 +12,9 @@ export interface AccessTokenClaims {
   sid: string
   auth_time: number
 }
+
+/** What the service puts in a token; the signer adds iss, aud and exp (plugins/jwt.ts). */
+export type AccessTokenPayload = Omit<AccessTokenClaims, 'iss' | 'aud' | 'exp'>
 
 export interface IssueInput {
   username: string
@@ -29,6 +29,11 @@ export interface IssuedAccessToken {
   claims: AccessTokenClaims
 }
 
+/** Signs access tokens; the domain services get this, plugins/jwt.ts implements it with @fastify/jwt. */
+export interface AccessTokenIssuer {
+  issue: (input: IssueInput) => IssuedAccessToken
+}
+
 /** Why a token was refused; the message is safe to show to the client. */
 export class AccessTokenError extends Error {
   constructor (message: string) {
@@ -40,6 +45,7 @@ export class AccessTokenError extends Error {
 /** Tokens longer than this are refused before any parsing (a JWT of ours is well under 1 KB). */
 export const MAX_TOKEN_LENGTH = 4096
 export const CLOCK_SKEW_SECONDS = 30
+export const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'sid', 'scope', 'auth_time']
 const BASE64URL = /^[A-Za-z0-9_-]+$/
 const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
@@ -56,153 +62,66 @@ export function isCanonicalBase64url (segment: string): boolean {
   const last = BASE64URL_ALPHABET.indexOf(segment[segment.length - 1] as string)
   return (last & (rest === 2 ? 0b1111 : 0b11)) === 0
 }
-const MAX_KID_LENGTH = 128
 
-export interface AccessTokenService {
-  algorithm: Algorithm
-  issue: (input: IssueInput) => IssuedAccessToken
-  verify: (token: string) => AccessTokenClaims
+export function accessTokenPayload (input: IssueInput, nowMs: number): AccessTokenPayload {
+  return {
+    sub: input.username,
+    iat: Math.floor(nowMs / 1000),
+    jti: randomUUID(),
+    scope: input.scopes.join(' '),
+    sid: input.sessionId,
+    auth_time: input.authTime
+  }
 }
 
-interface Options {
-  keys: KeySet
-  issuer: string
-  audience: string
-  ttlSeconds: number
-  /** How many verified tokens to remember (0: verify every time); see verify(). */
-  cacheSize?: number
-  now?: () => number
-}
+const malformed = () => new AccessTokenError('The access token is malformed')
 
-function parseHeader (segment: string): Record<string, unknown> {
-  if (!BASE64URL.test(segment)) throw new AccessTokenError('The access token is malformed')
-  let header: unknown
+function jsonObjectWithoutDuplicates (segment: string): Record<string, unknown> {
   const json = Buffer.from(segment, 'base64url').toString('utf8')
+  let value: unknown
   try {
-    header = JSON.parse(json)
+    value = JSON.parse(json)
   } catch {
-    throw new AccessTokenError('The access token is malformed')
+    throw malformed()
   }
-  if (hasDuplicateKeys(json)) throw new AccessTokenError('The access token is malformed')
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw new AccessTokenError('The access token is malformed')
-  return header as Record<string, unknown>
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || hasDuplicateKeys(json)) throw malformed()
+  return value as Record<string, unknown>
 }
 
-export function createAccessTokenService (options: Options): AccessTokenService {
-  const { keys, issuer, audience, ttlSeconds } = options
-  const now = options.now ?? Date.now
-  const algorithm = keys.algorithm
+/**
+ * The checks fast-jwt (and so @fastify/jwt) does not make, run on the raw
+ * token before it is handed to them: a size limit before any parsing, strict
+ * base64url segments with the one canonical signature spelling (fast-jwt
+ * decodes leniently, so unused bits would give one signature several
+ * spellings), and no duplicate JSON member names in the header or the payload
+ * (fast-jwt uses JSON.parse, which silently keeps the last one).
+ */
+export function precheckAccessToken (token: string): { header: Record<string, unknown> } {
+  if (token.length > MAX_TOKEN_LENGTH) throw new AccessTokenError('The access token is too large')
+  const parts = token.split('.')
+  if (parts.length !== 3) throw malformed()
+  const [header, payload, signature] = parts as [string, string, string]
+  if (!BASE64URL.test(header) || !BASE64URL.test(payload) || !BASE64URL.test(signature) || !isCanonicalBase64url(signature)) throw malformed()
+  const decodedHeader = jsonObjectWithoutDuplicates(header)
+  jsonObjectWithoutDuplicates(payload)
+  return { header: decodedHeader }
+}
 
-  const signer = createSigner({
-    key: keys.current.signKey,
-    algorithm,
-    kid: keys.current.kid,
-    header: { alg: algorithm, typ: 'at+jwt', kid: keys.current.kid }
-  })
+/** exp plus the clock skew, the rule fast-jwt applies, on our clock (which tests can move). */
+export const hasExpired = (exp: number, nowMs: number): boolean => nowMs > (exp + CLOCK_SKEW_SECONDS) * 1000
 
-  // One verifier per key, each pinned to the one configured algorithm.
-  const verifiers = new Map<string, (token: string) => Record<string, unknown>>()
-  for (const [kid, key] of keys.byKid) {
-    verifiers.set(kid, createVerifier({
-      key: key.verifyKey,
-      algorithms: [algorithm],
-      allowedIss: issuer,
-      allowedAud: audience,
-      checkTyp: 'at+jwt',
-      clockTolerance: CLOCK_SKEW_SECONDS * 1000,
-      requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'sid', 'scope', 'auth_time']
-    }) as (token: string) => Record<string, unknown>)
+/**
+ * The checks on a payload whose signature and registered claims fast-jwt
+ * accepted that it does not make itself: an `iat` in the future (beyond the
+ * skew) and the types of our own claims.
+ */
+export function checkVerifiedClaims (payload: Record<string, unknown>, nowMs: number): AccessTokenClaims {
+  if (typeof payload.exp !== 'number') throw new AccessTokenError('The access token is invalid')
+  if (hasExpired(payload.exp, nowMs)) throw new AccessTokenError('The access token expired')
+  if (typeof payload.iat !== 'number' || payload.iat > nowMs / 1000 + CLOCK_SKEW_SECONDS) throw new AccessTokenError('The access token was issued in the future')
+  if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.scope !== 'string' ||
+      typeof payload.auth_time !== 'number' || typeof payload.jti !== 'string') {
+    throw new AccessTokenError('The access token is invalid')
   }
-
-  function issue (input: IssueInput): IssuedAccessToken {
-    const iat = Math.floor(now() / 1000)
-    const claims: AccessTokenClaims = {
-      iss: issuer,
-      aud: audience,
-      sub: input.username,
-      iat,
-      exp: iat + ttlSeconds,
-      jti: randomUUID(),
-      scope: input.scopes.join(' '),
-      sid: input.sessionId,
-      auth_time: input.authTime
-    }
-    return { token: signer(claims), expiresIn: ttlSeconds, claims }
-  }
-
-  function verifierFor (headerSegment: string): (token: string) => Record<string, unknown> {
-    const header = parseHeader(headerSegment)
-    if (header.alg !== algorithm) throw new AccessTokenError('The access token is signed with an algorithm this service does not accept')
-    const kid = header.kid
-    if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH) throw new AccessTokenError('The access token has no valid key id')
-    const verifier = verifiers.get(kid)
-    if (verifier === undefined) throw new AccessTokenError('The access token was signed with an unknown key')
-    return verifier
-  }
-
-  // Our tokens carry one header per key, so the header checks above are
-  // remembered per header segment (accepted ones only, a handful at most).
-  const verifierByHeader = new Map<string, (token: string) => Record<string, unknown>>()
-  const MAX_REMEMBERED_HEADERS = 16
-
-  // Everything verifyUncached checks depends only on the token's bytes and the
-  // keys, except expiry: so an accepted token is remembered (frozen, by its exact
-  // string) and only its expiry is checked again. Revocation is not decided
-  // here: the caller checks the session on every request.
-  const verified = (options.cacheSize ?? 0) > 0
-    ? new LRUCache<string, Readonly<AccessTokenClaims>>({ max: options.cacheSize as number })
-    : undefined
-
-  /** fast-jwt's rule (`exp` plus the clock skew), on our clock, which tests can move. */
-  const hasExpired = (exp: number): boolean => now() > (exp + CLOCK_SKEW_SECONDS) * 1000
-
-  function verify (token: string): AccessTokenClaims {
-    if (token.length > MAX_TOKEN_LENGTH) throw new AccessTokenError('The access token is too large')
-    const remembered = verified?.get(token)
-    if (remembered !== undefined) {
-      if (hasExpired(remembered.exp)) {
-        verified?.delete(token)
-        throw new AccessTokenError('The access token expired')
-      }
-      return remembered
-    }
-    const claims = Object.freeze(verifyUncached(token))
-    verified?.set(token, claims)
-    return claims
-  }
-
-  function verifyUncached (token: string): AccessTokenClaims {
-    const firstDot = token.indexOf('.')
-    const parts = token.split('.')
-    if (parts.length !== 3 || firstDot <= 0 || parts[1] === '' || parts[2] === '') throw new AccessTokenError('The access token is malformed')
-    const headerSegment = parts[0] as string
-    let verifier = verifierByHeader.get(headerSegment)
-    if (verifier === undefined) {
-      verifier = verifierFor(headerSegment)
-      if (verifierByHeader.size >= MAX_REMEMBERED_HEADERS) verifierByHeader.clear()
-      verifierByHeader.set(headerSegment, verifier)
-    }
-    if (!BASE64URL.test(parts[1] as string) || !BASE64URL.test(parts[2] as string) || !isCanonicalBase64url(parts[2] as string)) {
-      throw new AccessTokenError('The access token is malformed')
-    }
-
-    let payload: Record<string, unknown>
-    try {
-      payload = verifier(token)
-    } catch (err) {
-      if (err instanceof TokenError && err.code === TokenError.codes.expired) throw new AccessTokenError('The access token expired')
-      throw new AccessTokenError('The access token is invalid')
-    }
-    if (hasDuplicateKeys(Buffer.from(parts[1] as string, 'base64url').toString('utf8'))) throw new AccessTokenError('The access token is malformed')
-    const nowSeconds = now() / 1000
-    if (typeof payload.exp === 'number' && hasExpired(payload.exp)) throw new AccessTokenError('The access token expired')
-    if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + CLOCK_SKEW_SECONDS) throw new AccessTokenError('The access token was issued in the future')
-    if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.scope !== 'string' ||
-        typeof payload.auth_time !== 'number' || typeof payload.exp !== 'number') {
-      throw new AccessTokenError('The access token is invalid')
-    }
-    return payload as unknown as AccessTokenClaims
-  }
-
-  return { algorithm, issue, verify }
+  return payload as unknown as AccessTokenClaims
 }

@@ -8,7 +8,7 @@ export type Algorithm = Config['jwt']['algorithm']
 
 export interface VerificationKey {
   kid: string
-  /** fast-jwt key material: the secret for HS256, a public PEM otherwise. */
+  /** Verify key material for @fastify/jwt: the secret for HS256, a public PEM otherwise. */
   verifyKey: string
   /** The public JWK published in the JWKS document (asymmetric algorithms only). */
   publicJwk: JsonWebKey | undefined

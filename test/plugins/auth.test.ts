@@ -1,6 +1,5 @@
 import { decodeJwt } from 'jose'
 import t from 'tap'
-import { createAccessTokenService } from '../../src/tokens/access-tokens.js'
 import { addUser, bearer, build, login, me, PASSWORD } from '../helper.js'
 
 const INVALID_TOKEN = /^Bearer error="invalid_token", error_description="[^"]+"$/
@@ -22,9 +21,10 @@ t.test('garbage, empty, expired and tampered tokens: 401 invalid_token with a de
   await addUser(app, 'alice', { scopes: ['users:admin'] })
   const { access_token: good } = await login(app, 'alice')
   const claims = decodeJwt(good)
-  const expired = createAccessTokenService({
-    keys: app.keys, issuer: app.config.publicUrl, audience: app.config.jwt.audience, ttlSeconds: 900, now: () => Date.now() - 3600_000
-  }).issue({ username: 'alice', scopes: ['users:admin'], sessionId: claims.sid as string, authTime: claims.auth_time as number }).token
+  const expired = app.accessTokens.issue(
+    { username: 'alice', scopes: ['users:admin'], sessionId: claims.sid as string, authTime: claims.auth_time as number },
+    Date.now() - 3600_000
+  ).token
   const [h, p, s] = good.split('.') as [string, string, string]
   const forged = Buffer.from(JSON.stringify({ ...claims, scope: 'users:admin everything' })).toString('base64url')
   const cases: Record<string, string> = {
