@@ -1,14 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { audit } from '../plugins/audit.js'
+import formOnly from '../plugins/form-only.js'
 import { errorResponses } from '../schemas/error.js'
 import { RevokeRequestSchema, RevokeResponseSchema, TokenRequestSchema, TokenResponseSchema } from '../schemas/token.js'
 import { invalidRequest, ServiceError } from '../src/errors.js'
-import { acceptFormOnly } from './form-only.js'
-import { refreshCookie } from './refresh-cookie.js'
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  await acceptFormOnly(app)
-  const cookie = refreshCookie(app)
+  await app.register(formOnly)
+  const cookie = app.refreshCookie
 
   app.post('/token', {
     onRequest: cookie.refuseCrossSite,

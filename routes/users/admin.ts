@@ -6,7 +6,7 @@ import {
   RegistrationSchema, UserListQuerySchema, UserListSchema, UsernameParamsSchema, UserPatchSchema, UserRef
 } from '../../schemas/users.js'
 import { ADMIN_SCOPE } from '../../src/users/scopes.js'
-import { toUserView } from '../../src/users/user.js'
+import { toUserView } from '../../src/users/user-view.js'
 
 const adminSecurity = [{ OAuth2PasswordBearer: [ADMIN_SCOPE] }]
 

@@ -1,7 +1,7 @@
 import type SQLite from 'better-sqlite3'
 import { CompiledQuery, type Kysely, type Selectable } from 'kysely'
 import type { Session } from '../sessions/session.js'
-import type { User } from '../users/user.js'
+import type { User } from './user.js'
 import { createGenerationCache } from './generation-cache.js'
 import type { Database, SessionsTable } from './schema.js'
 import type { SqliteChanges } from './sqlite-changes.js'
