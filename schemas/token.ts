@@ -24,6 +24,8 @@ export const TokenResponseSchema = Type.Object({
   refresh_token: Type.String({ description: 'Opaque, single use: every refresh returns a new one' }),
   scope: Type.String({ description: 'The granted scopes, space-separated' })
 }, { additionalProperties: false, description: 'Tokens issued' })
+/** RFC 6749 §5.1 successful token response. */
+export type TokenResponse = Static<typeof TokenResponseSchema>
 
 export const RevokeRequestSchema = Type.Object({
   token: Type.Optional(Type.String({ maxLength: 4096 })),

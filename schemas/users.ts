@@ -15,8 +15,9 @@ export const UserSchema = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' })
 }, { $id: 'User', additionalProperties: false, description: 'A user' })
+export type UserView = Static<typeof UserSchema>
 
-export const UserRef = (description: string) => Type.Unsafe<Static<typeof UserSchema>>({ $ref: 'User#', description })
+export const UserRef = (description: string) => Type.Unsafe<UserView>({ $ref: 'User#', description })
 
 export const RegistrationSchema = Type.Object({
   username: Username,

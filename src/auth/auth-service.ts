@@ -13,7 +13,7 @@ import type { User } from '../store/user.js'
 import type { LoginThrottle } from './login-throttle.js'
 import { checkPassword } from './password-check.js'
 import { grantScopes } from './scope-check.js'
-import type { TokenResponse } from './token-response.js'
+import type { TokenResponse } from '../../schemas/token.js'
 
 export interface ClientInfo {
   ip: string

@@ -1,16 +1,7 @@
+import type { UserView } from '../../schemas/users.js'
 import type { User } from '../store/user.js'
 
-/** The public view of a user: never the password hash. */
-export interface UserView {
-  username: string
-  email: string | null
-  full_name: string | null
-  disabled: boolean
-  scopes: string[]
-  created_at: string
-  updated_at: string
-}
-
+/** The public view of a user (schemas/users.ts): never the password hash. */
 export function toUserView (user: User): UserView {
   return {
     username: user.username,
