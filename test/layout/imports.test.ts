@@ -79,3 +79,12 @@ t.test('src/users and src/store do not depend on each other both ways', async t 
   t.ok(usersToStore.length === 0 || storeToUsers.length === 0,
     `a cycle: src/users → src/store in ${usersToStore.join(', ')}; src/store → src/users in ${storeToUsers.join(', ')}`)
 })
+
+t.test('routes/ needs no casts: hooks and handlers are typed by Fastify and the schemas', async t => {
+  for (const file of sources('routes')) {
+    const casts = readFileSync(join(ROOT, file), 'utf8').split('\n')
+      .map((line, i) => ({ line: line.trim(), number: i + 1 }))
+      .filter(({ line }) => /\bas (any|never|unknown)\b/.test(line))
+    t.same(casts, [], `${file}: ${casts.map(c => `line ${c.number}: ${c.line}`).join('; ')}`)
+  }
+})
