@@ -108,6 +108,7 @@ t.test('CORS: listed origins only; credentials only when configured', async t =>
   const unlisted = await app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://evil.example' } })
   t.notOk(unlisted.headers['access-control-allow-origin'])
   t.notOk(unlisted.headers['access-control-allow-credentials'])
+  t.notOk(unlisted.headers['access-control-expose-headers'], 'no CORS header at all for an unlisted origin')
 
   const preflight = await app.inject({
     method: 'OPTIONS',
@@ -124,6 +125,7 @@ t.test('CORS: listed origins only; credentials only when configured', async t =>
     headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' }
   })
   t.notOk(evilPreflight.headers['access-control-allow-origin'], 'an unlisted preflight gets no CORS headers')
+  t.notOk(evilPreflight.headers['access-control-allow-methods'])
 
   const withCredentials = await build(t, { CORS_ORIGINS: 'https://app.example', CORS_CREDENTIALS: 'true' })
   const credentialed = await withCredentials.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://app.example' } })
