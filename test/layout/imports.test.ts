@@ -88,3 +88,12 @@ t.test('routes/ needs no casts: hooks and handlers are typed by Fastify and the 
     t.same(casts, [], `${file}: ${casts.map(c => `line ${c.number}: ${c.line}`).join('; ')}`)
   }
 })
+
+t.test('every production dependency is imported by the service', async t => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
+  const files = ['src', 'schemas', 'plugins', 'routes'].flatMap(sources).concat(['app.ts', 'logger.ts', 'server.ts'])
+  const imported = new Set(files.flatMap(file => importsOf(file).packages)
+    .map(name => name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]))
+  const unused = Object.keys(pkg.dependencies).filter(name => !imported.has(name))
+  t.same(unused, [], `not imported: ${unused.join(', ')}`)
+})
