@@ -33,6 +33,5 @@ export const RevokeRequestSchema = Type.Object({
   client_id: Type.Optional(Type.String({ maxLength: 256 })),
   client_secret: Type.Optional(Type.String({ maxLength: 256, format: 'password' }))
 }, { additionalProperties: false })
-export type RevokeRequest = Static<typeof RevokeRequestSchema>
 
 export const RevokeResponseSchema = Type.Object({}, { additionalProperties: false, description: 'Revoked, or nothing to revoke (RFC 7009: the body carries nothing)' })

@@ -7,7 +7,7 @@ import type { Database, SessionsTable } from './schema.js'
 import type { SqliteChanges } from './sqlite-changes.js'
 import { toUser } from './users-repository.js'
 
-export function toSession (row: Selectable<SessionsTable>): Session {
+function toSession (row: Selectable<SessionsTable>): Session {
   return {
     id: row.id,
     userId: Number(row.user_id),

@@ -45,7 +45,7 @@ export interface UserService {
   unlock: (username: string) => Promise<void>
 }
 
-export function canonicalOrThrow (raw: string): string {
+function canonicalOrThrow (raw: string): string {
   const username = canonicalUsername(raw)
   if (!isValidUsername(username)) throw invalidRequest(`Invalid username: use ${USERNAME_RULE}`)
   return username
