@@ -8,7 +8,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json server.ts ./
+COPY tsconfig.json tsconfig.build.json app.ts logger.ts server.ts ./
 COPY scripts/bundle.mjs ./scripts/bundle.mjs
 COPY src ./src
 COPY schemas ./schemas

@@ -1,5 +1,5 @@
 import closeWithGrace from 'close-with-grace'
-import { buildApp } from './plugins/app.js'
+import { buildApp } from './app.js'
 import { listenForMetrics } from './plugins/metrics.js'
 import { ConfigError, loadConfig, readEnvironment } from './src/config.js'
 import { loadTlsMaterial } from './src/tls-files.js'

@@ -5,6 +5,10 @@ import fp from 'fastify-plugin'
  * CORS from an explicit allow-list: a listed origin is echoed back, any other
  * origin gets no CORS headers at all; credentials only ever go to listed
  * origins (the config refuses credentials with "*").
+ * Why a function and not `origin: origins`: given a list, @fastify/cors leaves
+ * out only Access-Control-Allow-Origin for an unlisted origin and still sends
+ * it Allow-Credentials, Expose-Headers and the preflight headers. Answering
+ * false turns CORS off for that request (test/plugins/error-handler.test.ts).
  * @see https://github.com/fastify/fastify-cors
  */
 export default fp(async (app) => {

@@ -14,7 +14,7 @@ declare module 'fastify' {
 const listeners = new WeakMap<FastifyInstance, Set<Server>>()
 
 /** Routes not matched (404s, scans) share one label value, so random URLs cannot grow the series count. */
-export const UNMATCHED_ROUTE = 'unmatched'
+const UNMATCHED_ROUTE = 'unmatched'
 
 /** Maps audit events onto the login counters; called by plugins/audit.ts. */
 export function countAuditEvent (metrics: ServiceMetrics, fields: { event: string } & Record<string, unknown>): void {

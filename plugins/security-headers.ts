@@ -10,7 +10,7 @@ const HSTS = 'max-age=31536000; includeSubDomains'
  * whole middleware chain again for every request: ~7 % of the CPU of a
  * GET /users/me in the benchmark profile).
  */
-export function helmetHeaders (options: HelmetOptions): Record<string, string> {
+function helmetHeaders (options: HelmetOptions): Record<string, string> {
   const headers: Record<string, string> = {}
   const response = {
     setHeader: (name: string, value: unknown) => { headers[name.toLowerCase()] = String(value) },

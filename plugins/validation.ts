@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type { FastifySchemaCompiler } from 'fastify'
+import fp from 'fastify-plugin'
 
 // ajv-formats is CommonJS: its module.exports is the plugin function itself.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default
@@ -69,8 +70,13 @@ function refusingNul (validate: ValidateFunction): ValidateFunction {
  * `{"disabled": "true"}` or a number for a password is a 400, not silently
  * converted.
  */
-export function createValidatorCompiler (): FastifySchemaCompiler<unknown> {
+function createValidatorCompiler (): FastifySchemaCompiler<unknown> {
   const coercing = createAjv(true)
   const strict = createAjv(false)
   return ({ schema, httpPart }) => refusingNul((httpPart === 'body' ? strict : coercing).compile(schema as object))
 }
+
+/** Sets the validator compiler for every route registered after it (fp: on the instance that registers it). */
+export default fp(async (app) => {
+  app.setValidatorCompiler(createValidatorCompiler())
+}, { name: 'validation', fastify: '5.x' })

@@ -2,10 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { audit } from '../plugins/audit.js'
 import { authOf } from '../plugins/auth.js'
 import { errorResponses, NoContent } from '../schemas/error.js'
-import { refreshCookie } from './refresh-cookie.js'
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const cookie = refreshCookie(app)
+  const cookie = app.refreshCookie
 
   app.post('/logout', {
     onRequest: cookie.refuseCrossSite,

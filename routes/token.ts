@@ -1,11 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { audit } from '../plugins/audit.js'
+import formOnly from '../plugins/form-only.js'
 import { errorResponses } from '../schemas/error.js'
 import { RevokeRequestSchema, RevokeResponseSchema, TokenRequestSchema, TokenResponseSchema } from '../schemas/token.js'
 import { invalidRequest, ServiceError } from '../src/errors.js'
 import { AccessTokenError, type AccessTokenClaims } from '../src/tokens/access-tokens.js'
-import { acceptFormOnly } from './form-only.js'
-import { refreshCookie } from './refresh-cookie.js'
 
 /** The claims of `token` when it is a valid access token of ours; RFC 7009 answers the same either way. */
 function accessClaimsOf (verify: (token: string) => Readonly<AccessTokenClaims>, token: string): Readonly<AccessTokenClaims> | undefined {
@@ -18,8 +17,8 @@ function accessClaimsOf (verify: (token: string) => Readonly<AccessTokenClaims>,
 }
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  await acceptFormOnly(app)
-  const cookie = refreshCookie(app)
+  await app.register(formOnly)
+  const cookie = app.refreshCookie
 
   app.post('/token', {
     onRequest: cookie.refuseCrossSite,

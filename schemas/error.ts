@@ -5,7 +5,7 @@ export const ErrorResponseSchema = Type.Object({
   error: Type.String({ description: 'A stable error code (RFC 6749 / RFC 6750 codes, plus not_found, conflict, …)', examples: ['invalid_grant'] }),
   error_description: Type.String({ description: 'A human-readable explanation', examples: ['Incorrect username or password'] })
 }, { $id: 'ErrorResponse', additionalProperties: false, description: 'Error' })
-export type ErrorResponse = Static<typeof ErrorResponseSchema>
+type ErrorResponse = Static<typeof ErrorResponseSchema>
 
 const errorRef = (description: string) => Type.Unsafe<ErrorResponse>({ $ref: 'ErrorResponse#', description })
 

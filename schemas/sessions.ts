@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 
 export const SessionSchema = Type.Object({
   id: Type.String(),
@@ -9,6 +9,7 @@ export const SessionSchema = Type.Object({
   ip: Type.Union([Type.String(), Type.Null()]),
   current: Type.Boolean({ description: 'True for the session of the token making this request' })
 }, { additionalProperties: false })
+export type SessionView = Static<typeof SessionSchema>
 
 export const SessionListSchema = Type.Array(SessionSchema, { description: 'Active sessions, newest first' })
 

@@ -24,6 +24,8 @@ export const TokenResponseSchema = Type.Object({
   refresh_token: Type.String({ description: 'Opaque, single use: every refresh returns a new one' }),
   scope: Type.String({ description: 'The granted scopes, space-separated' })
 }, { additionalProperties: false, description: 'Tokens issued' })
+/** RFC 6749 §5.1 successful token response. */
+export type TokenResponse = Static<typeof TokenResponseSchema>
 
 export const RevokeRequestSchema = Type.Object({
   token: Type.Optional(Type.String({ maxLength: 4096 })),
@@ -31,6 +33,5 @@ export const RevokeRequestSchema = Type.Object({
   client_id: Type.Optional(Type.String({ maxLength: 256 })),
   client_secret: Type.Optional(Type.String({ maxLength: 256, format: 'password' }))
 }, { additionalProperties: false })
-export type RevokeRequest = Static<typeof RevokeRequestSchema>
 
 export const RevokeResponseSchema = Type.Object({}, { additionalProperties: false, description: 'Revoked, or nothing to revoke (RFC 7009: the body carries nothing)' })

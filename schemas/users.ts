@@ -15,8 +15,9 @@ export const UserSchema = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' })
 }, { $id: 'User', additionalProperties: false, description: 'A user' })
+export type UserView = Static<typeof UserSchema>
 
-export const UserRef = (description: string) => Type.Unsafe<Static<typeof UserSchema>>({ $ref: 'User#', description })
+export const UserRef = (description: string) => Type.Unsafe<UserView>({ $ref: 'User#', description })
 
 export const RegistrationSchema = Type.Object({
   username: Username,
@@ -24,7 +25,6 @@ export const RegistrationSchema = Type.Object({
   email: Type.Optional(Email),
   full_name: Type.Optional(FullName)
 }, { additionalProperties: false })
-export type Registration = Static<typeof RegistrationSchema>
 
 export const UserPatchSchema = Type.Object({
   password: Type.Optional({ ...Password, description: 'An admin reset: revokes every session and lifts a login lockout' }),
@@ -33,13 +33,11 @@ export const UserPatchSchema = Type.Object({
   email: Type.Optional(Type.Union([Email, Type.Null()])),
   full_name: Type.Optional(Type.Union([FullName, Type.Null()]))
 }, { additionalProperties: false, minProperties: 1 })
-export type UserPatchBody = Static<typeof UserPatchSchema>
 
 export const PasswordChangeSchema = Type.Object({
   current_password: Password,
   new_password: Password
 }, { additionalProperties: false })
-export type PasswordChange = Static<typeof PasswordChangeSchema>
 
 export const UsernameParamsSchema = Type.Object({ username: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false })
 
@@ -47,7 +45,6 @@ export const UserListQuerySchema = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
   after: Type.Optional(Type.String({ maxLength: 256, description: 'The `next_cursor` of the previous page' }))
 }, { additionalProperties: false })
-export type UserListQuery = Static<typeof UserListQuerySchema>
 
 export const UserListSchema = Type.Object({
   users: Type.Array(UserRef('A user')),

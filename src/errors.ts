@@ -37,7 +37,7 @@ export class ServiceError extends Error {
 }
 
 /** Quote a value for an RFC 7235 auth-param (quoted-string). */
-export function quoteParam (value: string): string {
+function quoteParam (value: string): string {
   return '"' + value.replace(/[\\"]/g, '\\$&').replace(/[\r\n]/g, ' ') + '"'
 }
 

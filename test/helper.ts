@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../plugins/app.js'
+import { buildApp } from '../app.js'
 import { loadConfig, type Config } from '../src/config.js'
 import { loadKeySet } from '../src/tokens/keys.js'
 

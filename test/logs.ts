@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../plugins/app.js'
+import { buildApp } from '../app.js'
 import type { Config } from '../src/config.js'
 import { loadKeySet } from '../src/tokens/keys.js'
 import { testConfig } from './helper.js'

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
+import type { preHandlerAsyncHookHandler } from 'fastify'
 import { audit } from '../../plugins/audit.js'
 import { errorResponses, NoContent } from '../../schemas/error.js'
 import {
   RegistrationSchema, UserListQuerySchema, UserListSchema, UsernameParamsSchema, UserPatchSchema, UserRef
 } from '../../schemas/users.js'
 import { ADMIN_SCOPE } from '../../src/users/scopes.js'
-import { toUserView } from '../../src/users/user.js'
+import { toUserView } from '../../src/users/user-view.js'
 
 const adminSecurity = [{ OAuth2PasswordBearer: [ADMIN_SCOPE] }]
 
@@ -14,14 +14,15 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   const admin = [app.authenticate, app.requireScopes(ADMIN_SCOPE)]
   const adminChange = [...admin, app.requireRecentLogin]
 
-  /** Open sign-up when SIGNUP_ENABLED and no credentials were sent; otherwise an admin. */
-  async function registrationAccess (request: FastifyRequest): Promise<void> {
-    if (app.config.signupEnabled && request.headers.authorization === undefined) return
-    for (const check of adminChange) await check.call(app, request, undefined as never)
-  }
+  /** POST /users: open sign-up when SIGNUP_ENABLED and no credentials were sent; otherwise the admin checks. */
+  const unlessOpenSignup = (check: preHandlerAsyncHookHandler): preHandlerAsyncHookHandler =>
+    async function (request, reply) {
+      if (app.config.signupEnabled && request.headers.authorization === undefined) return
+      await check.call(this, request, reply)
+    }
 
   app.post('/users', {
-    preHandler: [registrationAccess],
+    preHandler: adminChange.map(unlessOpenSignup),
     schema: {
       tags: ['admin'],
       summary: 'Register a user',

@@ -3,7 +3,7 @@ import { audit } from '../../plugins/audit.js'
 import { authOf } from '../../plugins/auth.js'
 import { errorResponses, NoContent } from '../../schemas/error.js'
 import { PasswordChangeSchema, UserRef } from '../../schemas/users.js'
-import { toUserView } from '../../src/users/user.js'
+import { toUserView } from '../../src/users/user-view.js'
 
 const security = [{ OAuth2PasswordBearer: [] }]
 

@@ -9,11 +9,11 @@ import type { Store } from '../store/store.js'
 import type { AccessTokenClaims, AccessTokenIssuer } from '../tokens/access-tokens.js'
 import { hashRefreshToken, newRefreshToken, newSessionId, REFRESH_TOKEN_PATTERN } from '../tokens/refresh-tokens.js'
 import { canonicalUsername, isValidUsername } from '../users/username.js'
-import type { User } from '../users/user.js'
+import type { User } from '../store/user.js'
 import type { LoginThrottle } from './login-throttle.js'
 import { checkPassword } from './password-check.js'
 import { grantScopes } from './scope-check.js'
-import type { TokenResponse } from './token-response.js'
+import type { TokenResponse } from '../../schemas/token.js'
 
 export interface ClientInfo {
   ip: string

@@ -78,7 +78,7 @@ export interface Attempt {
 /** How long a lockout level is remembered after the longest window. */
 const ESCALATION_MEMORY_MS = 86_400_000
 
-export function windowPolicy (limits: ThrottleLimits): WindowPolicy {
+function windowPolicy (limits: ThrottleLimits): WindowPolicy {
   const windowMs = limits.windowSeconds * 1000
   const maxWindowMs = Math.max(windowMs, limits.maxLockoutSeconds * 1000)
   return { windowMs, maxWindowMs, levelTtlMs: maxWindowMs + ESCALATION_MEMORY_MS }

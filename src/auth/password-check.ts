@@ -1,6 +1,6 @@
 import { temporarilyUnavailable, tooManyRequests } from '../errors.js'
 import type { PasswordHasher } from '../passwords/password-hasher.js'
-import type { User } from '../users/user.js'
+import type { User } from '../store/user.js'
 import type { LockoutScope, LoginThrottle } from './login-throttle.js'
 
 /** What a throttled password check reports for the audit log. */

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { BCRYPT_MAX_BYTES, normalizePassword } from './password-hasher.js'
 
-export const MIN_PASSWORD_BYTES = 8
+const MIN_PASSWORD_BYTES = 8
 /** A shorter username ("bob", "ann") inside a password is too common to refuse. */
 const MIN_CONTAINED_USERNAME_CHARS = 4
 

@@ -1,3 +1,5 @@
+import type { SessionView } from '../../schemas/sessions.js'
+
 export interface Session {
   id: string
   userId: number
@@ -18,16 +20,6 @@ export interface SessionLimits {
 
 export function isSessionActive (session: Pick<Session, 'revokedAt' | 'expiresAt' | 'lastUsedAt'>, limits: SessionLimits, now: number): boolean {
   return session.revokedAt === null && now < session.expiresAt && now < session.lastUsedAt + limits.idleMs
-}
-
-export interface SessionView {
-  id: string
-  created_at: string
-  last_used_at: string
-  expires_at: string
-  user_agent: string | null
-  ip: string | null
-  current: boolean
 }
 
 export function toSessionView (session: Session, currentId: string, limits: SessionLimits): SessionView {

@@ -1,13 +1,13 @@
 import type SQLite from 'better-sqlite3'
 import { CompiledQuery, type Kysely, type Selectable } from 'kysely'
 import type { Session } from '../sessions/session.js'
-import type { User } from '../users/user.js'
+import type { User } from './user.js'
 import { createGenerationCache } from './generation-cache.js'
 import type { Database, SessionsTable } from './schema.js'
 import type { SqliteChanges } from './sqlite-changes.js'
 import { toUser } from './users-repository.js'
 
-export function toSession (row: Selectable<SessionsTable>): Session {
+function toSession (row: Selectable<SessionsTable>): Session {
   return {
     id: row.id,
     userId: Number(row.user_id),

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely'
-import type { NewUser, User, UserPatch } from '../users/user.js'
 import type { Database, UsersTable } from './schema.js'
 import { isUniqueViolation } from './unique-violation.js'
+import type { NewUser, User, UserChanges } from './user.js'
 
 export class UsernameTakenError extends Error {
   constructor (username: string) {
@@ -28,7 +28,7 @@ export function toUser (row: Selectable<UsersTable>): User {
 export interface UsersRepository {
   findByUsername: (username: string) => Promise<User | undefined>
   create: (user: NewUser) => Promise<User>
-  update: (username: string, patch: Omit<UserPatch, 'password'>) => Promise<User | undefined>
+  update: (username: string, patch: UserChanges) => Promise<User | undefined>
   /** `resetLockout` also lifts a login lockout (an admin's reset). */
   setPasswordHash: (userId: number, passwordHash: string, options?: { resetLockout?: boolean }) => Promise<void>
   /** Lifts a login lockout; false for an unknown user. */

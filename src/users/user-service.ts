@@ -4,9 +4,9 @@ import { accessDenied, conflict, invalidRequest, notFound } from '../errors.js'
 import type { PasswordHasher } from '../passwords/password-hasher.js'
 import { passwordPolicyViolation } from '../passwords/password-policy.js'
 import type { Store } from '../store/store.js'
+import type { User, UserChanges } from '../store/user.js'
 import { UsernameTakenError } from '../store/users-repository.js'
 import { isValidScope, normalizeScopes } from './scopes.js'
-import type { User, UserPatch } from './user.js'
 import { canonicalUsername, isValidUsername, USERNAME_RULE } from './username.js'
 
 export interface RegistrationInput {
@@ -16,6 +16,11 @@ export interface RegistrationInput {
   fullName?: string | null
   scopes?: string[]
   disabled?: boolean
+}
+
+export interface UserPatch extends UserChanges {
+  /** An admin's reset: revokes every session and lifts a login lockout. */
+  password?: string
 }
 
 export interface UserService {
@@ -40,7 +45,7 @@ export interface UserService {
   unlock: (username: string) => Promise<void>
 }
 
-export function canonicalOrThrow (raw: string): string {
+function canonicalOrThrow (raw: string): string {
   const username = canonicalUsername(raw)
   if (!isValidUsername(username)) throw invalidRequest(`Invalid username: use ${USERNAME_RULE}`)
   return username

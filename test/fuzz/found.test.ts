@@ -6,7 +6,7 @@ import { checkAnswer } from './answers.js'
  * Cases the fuzzers found, kept as regular tests. Both came from
  * paths.test.ts (shrunk to `GET /%`): the router rejected them with Fastify's own body
  * `{error, code, message, statusCode}` instead of the standard one (fixed with
- * the frameworkErrors option in plugins/app.ts).
+ * the frameworkErrors option in app.ts).
  */
 t.test('a path with broken percent-encoding is a 400 with the standard body', async t => {
   const app = await build(t)

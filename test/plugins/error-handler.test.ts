@@ -39,6 +39,20 @@ t.test('wrong method on a known path: 405 method_not_allowed with Allow', async 
   t.same(user.headers.allow?.toString().split(', ').sort(), ['DELETE', 'GET', 'PATCH'])
 })
 
+t.test('with CORS on, whose preflight route matches every path: unknown paths stay 404, Allow names real methods', async t => {
+  const app = await build(t, { CORS_ORIGINS: 'https://app.example' })
+  const unknown = await app.inject({ method: 'GET', url: '/nope' })
+  t.equal(unknown.statusCode, 404)
+  t.equal(unknown.json().error, 'not_found')
+  t.equal(unknown.headers.allow, undefined)
+  const token = await app.inject({ method: 'GET', url: '/token' })
+  t.equal(token.statusCode, 405)
+  t.equal(token.headers.allow, 'POST')
+  const user = await app.inject({ method: 'POST', url: '/users/alice/' })
+  t.equal(user.statusCode, 405, 'a trailing slash is the same path')
+  t.same(user.headers.allow?.toString().split(', ').sort(), ['DELETE', 'GET', 'PATCH'])
+})
+
 t.test('bodies over 16 KB: 413 payload_too_large', async t => {
   const app = await build(t, { SIGNUP_ENABLED: 'true' })
   const json = await app.inject({ method: 'POST', url: '/users', payload: { username: 'x', password: 'y'.repeat(17 * 1024) } })
@@ -94,6 +108,7 @@ t.test('CORS: listed origins only; credentials only when configured', async t =>
   const unlisted = await app.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://evil.example' } })
   t.notOk(unlisted.headers['access-control-allow-origin'])
   t.notOk(unlisted.headers['access-control-allow-credentials'])
+  t.notOk(unlisted.headers['access-control-expose-headers'], 'no CORS header at all for an unlisted origin')
 
   const preflight = await app.inject({
     method: 'OPTIONS',
@@ -110,6 +125,7 @@ t.test('CORS: listed origins only; credentials only when configured', async t =>
     headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' }
   })
   t.notOk(evilPreflight.headers['access-control-allow-origin'], 'an unlisted preflight gets no CORS headers')
+  t.notOk(evilPreflight.headers['access-control-allow-methods'])
 
   const withCredentials = await build(t, { CORS_ORIGINS: 'https://app.example', CORS_CREDENTIALS: 'true' })
   const credentialed = await withCredentials.inject({ method: 'GET', url: '/health/live', headers: { origin: 'https://app.example' } })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { redactUrl } from '../../plugins/logger.js'
+import { redactUrl } from '../../logger.js'
 import { addUser, login } from '../helper.js'
 import { buildWithLogs } from '../logs.js'
 

@@ -1,35 +1,35 @@
 import type { FastifyInstance } from 'fastify'
 import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { Config } from '../src/config.js'
-import type { KeySet } from '../src/tokens/keys.js'
-import { fastifyTrustProxy } from '../src/trust-proxy.js'
-import type { LogStream } from './logger.js'
-import logoutRoutes from '../routes/logout.js'
-import healthRoutes from '../routes/health.js'
-import tokenRoutes from '../routes/token.js'
-import adminRoutes from '../routes/users/admin.js'
-import meRoutes from '../routes/users/me.js'
-import sessionRoutes from '../routes/users/sessions.js'
-import wellKnownRoutes from '../routes/well-known.js'
-import authPlugin from './auth.js'
-import configPlugin from './config.js'
-import cookiesPlugin from './cookies.js'
-import corsPlugin from './cors.js'
-import countersPlugin from './counters.js'
-import errorHandlerPlugin, { sendError, toServiceError } from './error-handler.js'
-import gracefulClosePlugin from './graceful-close.js'
-import jwtPlugin from './jwt.js'
-import { loggerOptions } from './logger.js'
-import { createValidatorCompiler } from './validation.js'
-import metricsPlugin from './metrics.js'
-import passwordsPlugin from './passwords.js'
-import rateLimitPlugin from './rate-limit.js'
-import redisPlugin from './redis.js'
-import securityHeadersPlugin from './security-headers.js'
-import servicesPlugin from './services.js'
-import storePlugin from './store.js'
-import swaggerPlugin from './swagger.js'
+import type { Config } from './src/config.js'
+import type { KeySet } from './src/tokens/keys.js'
+import { fastifyTrustProxy } from './src/trust-proxy.js'
+import { loggerOptions, type LogStream } from './logger.js'
+import authPlugin from './plugins/auth.js'
+import configPlugin from './plugins/config.js'
+import cookiesPlugin from './plugins/cookies.js'
+import corsPlugin from './plugins/cors.js'
+import countersPlugin from './plugins/counters.js'
+import errorHandlerPlugin, { sendError, toServiceError } from './plugins/error-handler.js'
+import gracefulClosePlugin from './plugins/graceful-close.js'
+import jwtPlugin from './plugins/jwt.js'
+import metricsPlugin from './plugins/metrics.js'
+import passwordsPlugin from './plugins/passwords.js'
+import rateLimitPlugin from './plugins/rate-limit.js'
+import redisPlugin from './plugins/redis.js'
+import refreshCookiePlugin from './plugins/refresh-cookie.js'
+import securityHeadersPlugin from './plugins/security-headers.js'
+import servicesPlugin from './plugins/services.js'
+import storePlugin from './plugins/store.js'
+import swaggerPlugin from './plugins/swagger.js'
+import validationPlugin from './plugins/validation.js'
+import healthRoutes from './routes/health.js'
+import logoutRoutes from './routes/logout.js'
+import tokenRoutes from './routes/token.js'
+import adminRoutes from './routes/users/admin.js'
+import meRoutes from './routes/users/me.js'
+import sessionRoutes from './routes/users/sessions.js'
+import wellKnownRoutes from './routes/well-known.js'
 
 export interface BuildOptions {
   config: Config
@@ -42,7 +42,7 @@ export interface BuildOptions {
 }
 
 /** SPEC: bodies over 16 KB are refused with 413. */
-export const BODY_LIMIT = 16 * 1024
+const BODY_LIMIT = 16 * 1024
 
 /**
  * Builds the whole service: external plugins, then our decorators, then the
@@ -76,7 +76,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
     }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  app.setValidatorCompiler(createValidatorCompiler())
+  await app.register(validationPlugin)
   await app.register(configPlugin, { config, keys: options.keys })
   await app.register(errorHandlerPlugin)
   await app.register(gracefulClosePlugin)
@@ -85,6 +85,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(redisPlugin)
   await app.register(rateLimitPlugin)
   await app.register(cookiesPlugin)
+  await app.register(refreshCookiePlugin)
   await app.register(swaggerPlugin)
 
   await app.register(storePlugin)

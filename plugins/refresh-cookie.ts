@@ -1,10 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
 import { accessDenied } from '../src/errors.js'
 
-export const REFRESH_COOKIE = 'gatehouse_refresh'
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The refresh-token cookie of /token, /revoke and /logout, and its CSRF rule. */
+    refreshCookie: RefreshCookie
+  }
+}
+
+const REFRESH_COOKIE = 'gatehouse_refresh'
 const COOKIE_PATHS = ['/token', '/logout']
 /** Browsers cannot add this header to a cross-site form post without a CORS preflight. */
-export const CSRF_HEADER = 'x-requested-with'
+const CSRF_HEADER = 'x-requested-with'
 
 export interface RefreshCookie {
   /** onRequest hook of /token, /revoke and /logout: a cross-site request is refused before any work. */
@@ -27,7 +35,7 @@ export interface RefreshCookie {
  *   (curl, server-side code, a plain form) get the tokens in the body only.
  *   This also covers browsers that send neither Origin nor Sec-Fetch-Site.
  */
-export function refreshCookie (app: FastifyInstance): RefreshCookie {
+function refreshCookie (app: FastifyInstance): RefreshCookie {
   const { config } = app
   if (!config.sessions.refreshTokenCookie) {
     return { refuseCrossSite: async () => {}, read: () => undefined, set: () => {}, clear: () => {} }
@@ -64,3 +72,7 @@ export function refreshCookie (app: FastifyInstance): RefreshCookie {
     }
   }
 }
+
+export default fp(async (app) => {
+  app.decorate('refreshCookie', refreshCookie(app))
+}, { name: 'refresh-cookie', dependencies: ['config', 'cookies'], fastify: '5.x' })

@@ -6,7 +6,7 @@ export type LogStream = NonNullable<FastifyLoggerOptions['stream']>
  * pino JSON logs. Secrets are redacted wherever they could appear: headers
  * (if a serializer ever includes them), bodies, and audit fields.
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
   'headers.authorization', 'headers.cookie',
   'password', '*.password', 'current_password', '*.current_password', 'new_password', '*.new_password',

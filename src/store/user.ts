@@ -1,0 +1,35 @@
+/**
+ * A user as the store keeps it. The type lives beside the repositories that
+ * read and write it, so that src/users (the service and the rules on names and
+ * scopes) depends on src/store and never the other way round.
+ */
+export interface User {
+  id: number
+  username: string
+  email: string | null
+  fullName: string | null
+  passwordHash: string
+  disabled: boolean
+  scopes: string[]
+  createdAt: number
+  updatedAt: number
+  /** Bumped to lift a lockout (src/auth/login-throttle.ts). */
+  lockoutGeneration: number
+}
+
+export interface NewUser {
+  username: string
+  email: string | null
+  fullName: string | null
+  passwordHash: string
+  disabled: boolean
+  scopes: string[]
+}
+
+/** The columns an update may change (the password hash has its own method). */
+export interface UserChanges {
+  email?: string | null
+  fullName?: string | null
+  disabled?: boolean
+  scopes?: string[]
+}
