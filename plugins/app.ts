@@ -12,6 +12,7 @@ import adminRoutes from '../routes/users/admin.js'
 import meRoutes from '../routes/users/me.js'
 import sessionRoutes from '../routes/users/sessions.js'
 import wellKnownRoutes from '../routes/well-known.js'
+import auditPlugin from './audit.js'
 import authPlugin from './auth.js'
 import configPlugin from './config.js'
 import cookiesPlugin from './cookies.js'
@@ -94,6 +95,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(servicesPlugin)
   // Nothing is recorded unless someone can scrape it: no per-request metrics work without METRICS_PORT.
   if (config.metricsPort !== undefined) await app.register(metricsPlugin)
+  await app.register(auditPlugin)
   await app.register(authPlugin)
 
   await app.register(tokenRoutes)
