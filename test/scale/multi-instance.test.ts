@@ -7,7 +7,7 @@ import { createPasswordHasher } from '../../src/passwords/password-hasher.js'
 import { openStore } from '../../src/store/store.js'
 import { createUserService } from '../../src/users/user-service.js'
 import { PASSWORD, TEST_SECRET, tempDir } from '../helper.js'
-import { postgresSchema } from '../store/postgres-schema.js'
+import { postgresSchema } from '../src/store/postgres-schema.js'
 import { freePort, spawnKept, waitFor } from './processes.js'
 import { redisForTest } from './redis-prefix.js'
 

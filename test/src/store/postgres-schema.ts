@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { needPostgres, POSTGRES_URL } from '../services.js'
+import { needPostgres, POSTGRES_URL } from '../../services.js'
 
 interface Tap {
   teardown: (fn: () => unknown) => void

@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { openStore } from '../../src/store/store.js'
-import { tempDir } from '../helper.js'
+import { openStore } from '../../../src/store/store.js'
+import { tempDir } from '../../helper.js'
 import { postgresSchema, tablesIn } from './postgres-schema.js'
 
 const execFileAsync = promisify(execFile)
@@ -41,11 +41,11 @@ t.test('two processes migrating one fresh SQLite file at once both succeed', asy
   // In one process better-sqlite3 waits synchronously for the file lock, so
   // this needs two real processes, as in production (service + CLI).
   const dataDir = tempDir(t)
-  const storeModule = pathToFileURL(join(import.meta.dirname, '../../src/store/store.ts')).href
+  const storeModule = pathToFileURL(join(import.meta.dirname, '../../../src/store/store.ts')).href
   const script = `const { openStore } = await import(${JSON.stringify(storeModule)});
 const store = await openStore({ databaseUrl: undefined, dataDir: ${JSON.stringify(dataDir)}, poolSize: 1 });
 await store.close(); console.log('migrated')`
-  const run = () => execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '../..') })
+  const run = () => execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '../../..') })
   const results = await Promise.allSettled([run(), run()])
   t.same(results.map(r => r.status === 'fulfilled' ? r.value.stdout.trim() : String(r.reason)), ['migrated', 'migrated'])
   const store = await openStore({ databaseUrl: undefined, dataDir, poolSize: 1 })
