@@ -5,6 +5,7 @@ import type { Config } from './src/config.js'
 import type { KeySet } from './src/tokens/keys.js'
 import { fastifyTrustProxy } from './src/trust-proxy.js'
 import { loggerOptions, type LogStream } from './logger.js'
+import auditPlugin from './plugins/audit.js'
 import authPlugin from './plugins/auth.js'
 import configPlugin from './plugins/config.js'
 import cookiesPlugin from './plugins/cookies.js'
@@ -95,6 +96,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(servicesPlugin)
   // Nothing is recorded unless someone can scrape it: no per-request metrics work without METRICS_PORT.
   if (config.metricsPort !== undefined) await app.register(metricsPlugin)
+  await app.register(auditPlugin)
   await app.register(authPlugin)
 
   await app.register(tokenRoutes)

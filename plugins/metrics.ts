@@ -16,17 +16,6 @@ const listeners = new WeakMap<FastifyInstance, Set<Server>>()
 /** Routes not matched (404s, scans) share one label value, so random URLs cannot grow the series count. */
 const UNMATCHED_ROUTE = 'unmatched'
 
-/** Maps audit events onto the login counters; called by plugins/audit.ts. */
-export function countAuditEvent (metrics: ServiceMetrics, fields: { event: string } & Record<string, unknown>): void {
-  if (fields.event === 'login.succeeded') metrics.countLogin('success')
-  else if (fields.event === 'login.failed') {
-    const reason = fields.reason
-    if (reason === 'bad_credentials' || reason === 'inactive' || reason === 'locked_out') metrics.countLogin(reason)
-  } else if (fields.event === 'login.locked_out') {
-    if (fields.scope === 'user' || fields.scope === 'ip') metrics.countLockout(fields.scope)
-  }
-}
-
 /**
  * Serves the Prometheus text format on its own listener (METRICS_PORT), never
  * on the public port: scrapers need no token, and the operator decides who

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { audit } from '../plugins/audit.js'
 import { authOf } from '../plugins/auth.js'
 import { errorResponses, NoContent } from '../schemas/error.js'
 
@@ -18,7 +17,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const { session, user } = authOf(request)
     await app.store.sessions.revoke(session.id, Date.now())
-    audit(request, { event: 'session.revoked', via: 'logout', username: user.username, session_id: session.id })
+    request.audit({ event: 'session.revoked', via: 'logout', username: user.username, session_id: session.id })
     cookie.clear(request, reply)
     return reply.code(204).send(null)
   })

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { audit } from '../plugins/audit.js'
 import formOnly from '../plugins/form-only.js'
 import { errorResponses } from '../schemas/error.js'
 import { RevokeRequestSchema, RevokeResponseSchema, TokenRequestSchema, TokenResponseSchema } from '../schemas/token.js'
+import type { Audit } from '../src/audit/audit-event.js'
 import { invalidRequest, ServiceError } from '../src/errors.js'
 import { AccessTokenError, type AccessTokenClaims } from '../src/tokens/access-tokens.js'
 
@@ -33,7 +33,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const body = request.body
     const grantType = body.grant_type ?? 'password'
-    const log = (event: { event: string } & Record<string, unknown>) => { audit(request, event) }
+    const log: Audit = (event) => { request.audit(event) }
     let tokens
     if (grantType === 'password') {
       if (body.username === undefined || body.username === '') throw invalidRequest('Missing parameter: username')
@@ -68,7 +68,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const token = request.body.token
     if (token === undefined || token === '') throw invalidRequest('Missing parameter: token')
     const revoked = await app.authService.revokeToken(token, request.body.token_type_hint, accessClaimsOf(app.accessTokens.verify, token))
-    if (revoked !== undefined) audit(request, { event: 'session.revoked', via: 'revoke', username: revoked.username, session_id: revoked.sessionId })
+    if (revoked !== undefined) request.audit({ event: 'session.revoked', via: 'revoke', username: revoked.username, session_id: revoked.sessionId })
     cookie.clear(request, reply)
     // RFC 7009 §2.2: clients ignore the body; an empty JSON object (rather than
     // no body) suits clients that send Accept: application/json and insist on it (simple-oauth2).

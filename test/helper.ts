@@ -5,13 +5,12 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../app.js'
 import { loadConfig, type Config } from '../src/config.js'
 import { loadKeySet } from '../src/tokens/keys.js'
+import type { Test } from 'tap'
 
 export const TEST_SECRET = 'test-secret-9f8e7d6c5b4a39281706f5e4d3c2b1a0-abcdef'
 export const PASSWORD = 'Sturdy-Lamp-Orbit-42'
 
-interface Tap { teardown: (fn: () => unknown) => void }
-
-export function tempDir (t: Tap, prefix = 'gatehouse-test-'): string {
+export function tempDir (t: Test, prefix = 'gatehouse-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
   return dir
@@ -22,13 +21,13 @@ export function tempDir (t: Tap, prefix = 'gatehouse-test-'): string {
  * secret, no general rate limit, and bcrypt at its minimum cost (4) so the
  * suite stays fast; the cost rule itself is tested in config tests.
  */
-export function testConfig (t: Tap, env: Record<string, string> = {}): Config {
+export function testConfig (t: Test, env: Record<string, string> = {}): Config {
   const config = loadConfig({ DATA_DIR: tempDir(t), JWT_SECRET: TEST_SECRET, RATE_LIMIT_MAX: '0', ...env })
   if (env.BCRYPT_COST === undefined) config.passwords.bcryptCost = 4
   return config
 }
 
-export async function build (t: Tap, env: Record<string, string> = {}, adjust?: (config: Config) => void): Promise<FastifyInstance> {
+export async function build (t: Test, env: Record<string, string> = {}, adjust?: (config: Config) => void): Promise<FastifyInstance> {
   const config = testConfig(t, env)
   adjust?.(config)
   const app = await buildApp({ config, keys: loadKeySet(config), logger: false })

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import net from 'node:net'
+import type { Test } from 'tap'
 
 /**
  * Where the shared PostgreSQL and Redis are. Tests that need one skip with a
@@ -10,13 +11,6 @@ export const POSTGRES_URL = process.env.DATABASE_TEST_URL ?? 'postgres://postgre
 export const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379'
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const required = process.env.GATEHOUSE_REQUIRE_SERVICES === '1'
-
-interface Tap {
-  // tap's own overloads only type skip(name, cb); skip(message) works at run time.
-  skip: (...args: any[]) => unknown
-  fail: (message: string) => void
-  plan?: unknown
-}
 
 async function reachable (url: string): Promise<boolean> {
   const { hostname, port } = new URL(url)
@@ -30,22 +24,22 @@ async function reachable (url: string): Promise<boolean> {
 }
 
 /** Resolves true when the service is there; otherwise skips (or fails under CI) and resolves false. */
-async function need (t: Tap, name: string, ok: boolean): Promise<boolean> {
+async function need (t: Test, name: string, ok: boolean): Promise<boolean> {
   if (ok) return true
   const message = `${name} is not available on this machine`
   if (required) t.fail(`${message} (GATEHOUSE_REQUIRE_SERVICES=1 turns this skip into a failure)`)
-  else t.skip(`${message}: skipped (set GATEHOUSE_REQUIRE_SERVICES=1 to fail instead)`)
+  else void t.skip(`${message}: skipped (set GATEHOUSE_REQUIRE_SERVICES=1 to fail instead)`, () => {})
   return false
 }
 
-export async function needPostgres (t: Tap): Promise<boolean> {
+export async function needPostgres (t: Test): Promise<boolean> {
   return await need(t, `PostgreSQL at ${new URL(POSTGRES_URL).host}`, await reachable(POSTGRES_URL))
 }
 
-export async function needRedis (t: Tap): Promise<boolean> {
+export async function needRedis (t: Test): Promise<boolean> {
   return await need(t, `Redis at ${new URL(REDIS_URL).host}`, await reachable(REDIS_URL))
 }
 
-export async function needChromium (t: Tap): Promise<boolean> {
+export async function needChromium (t: Test): Promise<boolean> {
   return await need(t, `Chromium at ${CHROMIUM}`, existsSync(CHROMIUM))
 }

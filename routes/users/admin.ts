@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { preHandlerAsyncHookHandler } from 'fastify'
-import { audit } from '../../plugins/audit.js'
 import { errorResponses, NoContent } from '../../schemas/error.js'
 import {
   RegistrationSchema, UserListQuerySchema, UserListSchema, UsernameParamsSchema, UserPatchSchema, UserRef
@@ -38,7 +37,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       email: request.body.email ?? null,
       fullName: request.body.full_name ?? null
     })
-    audit(request, { event: 'user.created', username: user.username })
+    request.audit({ event: 'user.created', username: user.username })
     return reply.code(201).header('location', `/users/${encodeURIComponent(user.username)}`).send(toUserView(user))
   })
 
@@ -80,7 +79,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { email, full_name: fullName, disabled, scopes, password } = request.body
     const { user, revokedSessions } = await app.userService.update(request.params.username, { email, fullName, disabled, scopes, password })
-    audit(request, { event: disabled === true ? 'user.disabled' : 'user.updated', username: user.username, changes: Object.keys(request.body), revoked_sessions: revokedSessions })
+    request.audit({ event: disabled === true ? 'user.disabled' : 'user.updated', username: user.username, changes: Object.keys(request.body), revoked_sessions: revokedSessions })
     return toUserView(user)
   })
 
@@ -95,7 +94,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     await app.userService.delete(request.params.username)
-    audit(request, { event: 'user.deleted', username: request.params.username.normalize('NFKC').toLowerCase() })
+    request.audit({ event: 'user.deleted', username: request.params.username.normalize('NFKC').toLowerCase() })
     return reply.code(204).send(null)
   })
 }

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { audit } from '../../plugins/audit.js'
 import { authOf } from '../../plugins/auth.js'
 import { errorResponses, NoContent } from '../../schemas/error.js'
 import { PasswordChangeSchema, UserRef } from '../../schemas/users.js'
@@ -32,8 +31,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const { user, session } = authOf(request)
     const revoked = await app.userService.changePassword(user, session.id,
       { current: request.body.current_password, next: request.body.new_password },
-      { ip: request.ip }, (event) => { audit(request, event) })
-    audit(request, { event: 'user.password_changed', username: user.username, revoked_sessions: revoked })
+      { ip: request.ip }, (event) => { request.audit(event) })
+    request.audit({ event: 'user.password_changed', username: user.username, revoked_sessions: revoked })
     return reply.code(204).send(null)
   })
 }

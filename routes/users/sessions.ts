@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { audit } from '../../plugins/audit.js'
 import { authOf } from '../../plugins/auth.js'
 import { errorResponses, NoContent } from '../../schemas/error.js'
 import { SessionListSchema, SessionParamsSchema } from '../../schemas/sessions.js'
@@ -37,7 +36,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const { user } = authOf(request)
     if (!await app.store.sessions.revokeForUser(user.id, request.params.id, Date.now())) throw notFound('No such session')
-    audit(request, { event: 'session.revoked', via: 'sessions', username: user.username, session_id: request.params.id })
+    request.audit({ event: 'session.revoked', via: 'sessions', username: user.username, session_id: request.params.id })
     return reply.code(204).send(null)
   })
 
@@ -53,7 +52,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const { user } = authOf(request)
     const revoked = await app.store.sessions.revokeAllForUser(user.id, Date.now())
-    audit(request, { event: 'session.revoked_all', username: user.username, revoked_sessions: revoked })
+    request.audit({ event: 'session.revoked_all', username: user.username, revoked_sessions: revoked })
     return reply.code(204).send(null)
   })
 }

@@ -1,3 +1,4 @@
+import type { Audit } from '../audit/audit-event.js'
 import type { Config } from '../config.js'
 import {
   badCredentials, insufficientScope, insufficientUserAuthentication, invalidGrant, invalidToken,
@@ -27,16 +28,6 @@ export interface AuthContext {
   /** Scopes of the token that the user still holds now. */
   scopes: string[]
 }
-
-/** What happened, for the audit log; the caller decides how to log it. */
-export type AuditEvent =
-  | { event: 'login.succeeded', username: string, sessionId: string }
-  | { event: 'login.failed', username: string, reason: 'bad_credentials' | 'inactive' | 'locked_out' }
-  | { event: 'login.locked_out', username: string, scope: 'user' | 'ip' }
-  | { event: 'token.refreshed', username: string, sessionId: string }
-  | { event: 'token.reuse_detected', username: string, sessionId: string }
-
-export type Audit = (event: AuditEvent) => void
 
 export interface AuthService {
   passwordGrant: (input: { username: string, password: string, scope?: string }, client: ClientInfo, audit: Audit) => Promise<TokenResponse>
@@ -107,7 +98,7 @@ export function createAuthService (deps: Dependencies): AuthService {
       }
       const refresh = newRefreshToken()
       await store.sessions.create(session, refresh.hash)
-      audit({ event: 'login.succeeded', username, sessionId: session.id })
+      audit({ event: 'login.succeeded', username, session_id: session.id })
       return respond(user, session, scopes, refresh.token)
     },
 
@@ -125,12 +116,12 @@ export function createAuthService (deps: Dependencies): AuthService {
       }, now())
       if (result.kind === 'unknown') throw invalidGrant('Invalid refresh token')
       if (result.kind === 'reused') {
-        audit({ event: 'token.reuse_detected', username: result.user.username, sessionId: result.session.id })
+        audit({ event: 'token.reuse_detected', username: result.user.username, session_id: result.session.id })
         throw invalidGrant('Refresh token was already used; the session has been revoked')
       }
       if (result.kind === 'refused') throw refusal ?? invalidGrant('Invalid refresh token')
       const scopes = grantScopes(input.scope, result.session.scopes).filter(s => result.user.scopes.includes(s))
-      audit({ event: 'token.refreshed', username: result.user.username, sessionId: result.session.id })
+      audit({ event: 'token.refreshed', username: result.user.username, session_id: result.session.id })
       return respond(result.user, result.session, scopes, next.token)
     },
 

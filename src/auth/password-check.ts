@@ -1,12 +1,8 @@
+import type { Audit } from '../audit/audit-event.js'
 import { temporarilyUnavailable, tooManyRequests } from '../errors.js'
 import type { PasswordHasher } from '../passwords/password-hasher.js'
 import type { User } from '../store/user.js'
-import type { LockoutScope, LoginThrottle } from './login-throttle.js'
-
-/** What a throttled password check reports for the audit log. */
-export type PasswordCheckEvent =
-  | { event: 'login.failed', username: string, reason: 'bad_credentials' | 'locked_out' }
-  | { event: 'login.locked_out', username: string, scope: LockoutScope }
+import type { LoginThrottle } from './login-throttle.js'
 
 export interface PasswordCheck {
   username: string
@@ -28,7 +24,7 @@ export interface PasswordCheck {
 export async function checkPassword (
   deps: { throttle: LoginThrottle, hasher: PasswordHasher },
   input: PasswordCheck,
-  audit: (event: PasswordCheckEvent) => void
+  audit: Audit
 ): Promise<boolean> {
   const { username, user } = input
   const attempt = await deps.throttle.begin(username, input.ip, user?.lockoutGeneration ?? 0)

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client'
+import { AUDIT_EVENT_NAMES, type AuditEvent } from '../audit/audit-event.js'
 
 /** Read at scrape time, so the gauges never go stale. */
 export interface PoolState { totalCount: number, idleCount: number, waitingCount: number }
@@ -10,14 +11,11 @@ export interface MetricSources {
   pool: PoolState | undefined
 }
 
-export type LoginOutcome = 'success' | 'bad_credentials' | 'inactive' | 'locked_out'
-export type LockoutScope = 'user' | 'ip'
-
 export interface ServiceMetrics {
   registry: Registry
   observeRequest: (labels: { method: string, route: string, status: number }, seconds: number) => void
-  countLogin: (outcome: LoginOutcome) => void
-  countLockout: (scope: LockoutScope) => void
+  /** Every audit event by name; login outcomes and lockouts also by their own counters. */
+  countAuditEvent: (event: AuditEvent) => void
 }
 
 /** Latency buckets from 5 ms (a cached token check) to 5 s (a queued bcrypt under load). */
@@ -62,6 +60,13 @@ export async function createServiceMetrics (sources: MetricSources): Promise<Ser
     registers: [registry]
   })
   for (const scope of ['user', 'ip'] as const) lockouts.inc({ scope }, 0)
+  const auditEvents = new Counter({
+    name: 'gatehouse_audit_events_total',
+    help: 'Audit events (security events) by event name',
+    labelNames: ['event'] as const,
+    registers: [registry]
+  })
+  for (const event of AUDIT_EVENT_NAMES) auditEvents.inc({ event }, 0)
 
   new Gauge({
     name: 'gatehouse_password_hash_active',
@@ -102,7 +107,11 @@ export async function createServiceMetrics (sources: MetricSources): Promise<Ser
       requests.inc(labels)
       latency.observe(labels, seconds)
     },
-    countLogin (outcome) { logins.inc({ outcome }) },
-    countLockout (scope) { lockouts.inc({ scope }) }
+    countAuditEvent (event) {
+      auditEvents.inc({ event: event.event })
+      if (event.event === 'login.succeeded') logins.inc({ outcome: 'success' })
+      else if (event.event === 'login.failed') logins.inc({ outcome: event.reason })
+      else if (event.event === 'login.locked_out') lockouts.inc({ scope: event.scope })
+    }
   }
 }

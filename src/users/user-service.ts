@@ -1,5 +1,6 @@
+import type { Audit } from '../audit/audit-event.js'
 import type { LoginThrottle } from '../auth/login-throttle.js'
-import { checkPassword, type PasswordCheckEvent } from '../auth/password-check.js'
+import { checkPassword } from '../auth/password-check.js'
 import { accessDenied, conflict, invalidRequest, notFound } from '../errors.js'
 import type { PasswordHasher } from '../passwords/password-hasher.js'
 import { passwordPolicyViolation } from '../passwords/password-policy.js'
@@ -37,7 +38,7 @@ export interface UserService {
    */
   changePassword: (
     user: User, currentSessionId: string | undefined, passwords: { current: string, next: string },
-    client: { ip: string }, audit: (event: PasswordCheckEvent) => void
+    client: { ip: string }, audit: Audit
   ) => Promise<number>
   /** Sets a password without the current one (CLI and admins), revokes every session and lifts a lockout. */
   setPassword: (username: string, newPassword: string) => Promise<number>

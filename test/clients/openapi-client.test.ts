@@ -1,14 +1,12 @@
-import { execFile } from 'node:child_process'
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import SwaggerParser from '@apidevtools/swagger-parser'
 import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import openapiTS, { astToString } from 'openapi-typescript'
 import t from 'tap'
 import { addUser, build, PASSWORD, tempDir } from '../helper.js'
-import { ROOT } from '../process.js'
+import { ROOT, spawnChild } from '../child-process.js'
 import { listen } from './listen.js'
 
 /**
@@ -18,7 +16,6 @@ import { listen } from './listen.js'
  * against the listening service; every real response matches the schema the
  * document gives for its status.
  */
-const run = promisify(execFile)
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default
 
 interface Exchange { method: string, path: string, status: number, contentType: string | null, body: unknown }
@@ -48,12 +45,14 @@ t.test('a client generated from /docs/json works against the live service, and e
     files: ['client.ts', 'schema.ts']
   }))
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
-  const compiled = await run(process.execPath, [tsc, '-p', dir]).then(() => '', (err: { stdout?: string }) => err.stdout ?? String(err))
+  const compiling = spawnChild(t, process.execPath, [tsc, '-p', dir])
+  const compiled = await compiling.exited === 0 ? '' : compiling.output()
   t.equal(compiled, '', 'the client compiles with tsc --strict against the generated types')
   if (compiled !== '') return
 
-  const { stdout } = await run(process.execPath, [join(dir, 'out', 'client.js'), baseUrl, 'root', 'alice', PASSWORD, 'Another-Quiet-Harbor-77'])
-    .catch((err: { stdout?: string, stderr?: string }) => { t.fail(`the client failed: ${err.stderr ?? ''}`); return { stdout: err.stdout ?? '' } })
+  const client = spawnChild(t, process.execPath, [join(dir, 'out', 'client.js'), baseUrl, 'root', 'alice', PASSWORD, 'Another-Quiet-Harbor-77'])
+  if (await client.exited !== 0) t.fail(`the client failed: ${client.stderr()}`)
+  const stdout = client.stdout()
   const exchanges = stdout.trim().split('\n').filter(line => line !== '').map(line => JSON.parse(line) as Exchange)
   t.ok(exchanges.length >= 20, `the client made ${exchanges.length} requests`)
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { ROOT } from '../process.js'
+import { ROOT } from '../child-process.js'
 import { extractWalkthrough, runWalkthrough, SECTION } from './walkthrough.js'
 
 /**

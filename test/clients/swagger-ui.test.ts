@@ -5,7 +5,7 @@ import { chromium } from 'playwright-core'
 import t from 'tap'
 import { addUser, build, PASSWORD, tempDir } from '../helper.js'
 import { CHROMIUM, needChromium } from '../services.js'
-import { freePort } from '../process.js'
+import { freePort } from '../child-process.js'
 
 /**
  * Item 3 of issue 7: Swagger UI in Debian's headless Chromium. Authorize with
@@ -18,7 +18,7 @@ const FLAGS = [
 ]
 
 t.test('Swagger UI: Authorize with a password, then try GET /users/me', async t => {
-  if (!await needChromium({ skip: message => { void t.skip(message, () => {}) }, fail: message => { t.fail(message) } })) return
+  if (!await needChromium(t)) return
   // Swagger UI resolves the token URL against the document's server, PUBLIC_URL.
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`

@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process'
 import { symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { tempDir } from '../helper.js'
-import { freePort, ROOT, startServer, waitUntilLive } from '../process.js'
+import { baseEnv, freePort, ROOT, spawnChild, spawnService, waitForService } from '../child-process.js'
 
 export const SECTION = '## Walk-through with curl'
 
@@ -37,21 +36,20 @@ export async function runWalkthrough (t: Test, blocks: string[]): Promise<Walkth
   for (const name of ['package.json', 'scripts', 'dist', 'node_modules']) symlinkSync(join(ROOT, name), join(workDir, name))
   const port = await freePort()
   const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'development', BCRYPT_COST: '10', LOG_LEVEL: 'warn' }
-  const server = startServer(t, env, workDir)
-  await waitUntilLive(server)
+  const server = spawnService(t, baseEnv(env), workDir)
+  await waitForService(server, 'live')
 
   const baseUrl = `http://127.0.0.1:${port}`
   const script = blocks.map((block, i) => `echo "### walk-through block ${i + 1}" >&2\n${rebase(block, baseUrl)}\necho ${i + 1} > .blocks-done`).join('\n')
   writeFileSync(join(workDir, 'walkthrough.sh'), script)
-  return await new Promise(resolve => {
-    execFile('bash', ['-euo', 'pipefail', 'walkthrough.sh'], {
-      cwd: workDir,
-      env: { ...process.env, ...env, npm_config_update_notifier: 'false' },
-      timeout: 120_000
-    }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1
-      const blocksRun = (stderr.match(/^### walk-through block \d+$/gm) ?? []).length
-      resolve({ code, stdout, stderr, blocksRun })
-    })
+  const run = spawnChild(t, 'bash', ['-euo', 'pipefail', 'walkthrough.sh'], {
+    cwd: workDir,
+    env: { ...process.env, ...env, npm_config_update_notifier: 'false' }
   })
+  const timer = setTimeout(() => { void run.stop('SIGKILL') }, 120_000)
+  const exited = await run.exited
+  clearTimeout(timer)
+  const code = typeof exited === 'number' ? exited : 1
+  const blocksRun = (run.stderr().match(/^### walk-through block \d+$/gm) ?? []).length
+  return { code, stdout: run.stdout(), stderr: run.stderr(), blocksRun }
 }

@@ -1,5 +1,5 @@
 import type { Test } from 'tap'
-import { freePort, startServer } from '../process.js'
+import { baseEnv, freePort, spawnService } from '../child-process.js'
 import { tempDir } from '../helper.js'
 
 /** A secret that production accepts: 48 varied bytes. */
@@ -15,7 +15,7 @@ const REFUSAL_TIMEOUT_MS = 60_000
  */
 export async function expectRefusal (t: Test, env: Record<string, string>, variable: string, hidden: string[] = []): Promise<void> {
   const dataDir = tempDir(t)
-  const started = startServer(t, { NODE_ENV: 'production', DATA_DIR: dataDir, PORT: String(await freePort()), ...env }, dataDir)
+  const started = spawnService(t, baseEnv({ HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production', DATA_DIR: dataDir, PORT: String(await freePort()), ...env }), dataDir)
   let timer: NodeJS.Timeout | undefined
   const outcome = await Promise.race([
     started.exited,

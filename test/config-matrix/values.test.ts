@@ -1,6 +1,6 @@
 import t from 'tap'
 import { tempDir } from '../helper.js'
-import { freePort, startServer, waitUntilLive } from '../process.js'
+import { baseEnv, freePort, spawnService, waitForService } from '../child-process.js'
 import { expectRefusal, GOOD_SECRET } from './refusal.js'
 
 /** SPEC, Configuration: CORS credentials with a wildcard, and malformed values, stop the start. */
@@ -21,8 +21,8 @@ t.test('TRUST_PROXY with a bad CIDR', async t => { await expectRefusal(t, { ...g
 t.test('control: the same harness sees a good production configuration start and stop cleanly', async t => {
   const dataDir = tempDir(t)
   const port = await freePort()
-  const started = startServer(t, { NODE_ENV: 'production', DATA_DIR: dataDir, PORT: String(port), ...good }, dataDir)
-  await waitUntilLive(started)
+  const started = spawnService(t, baseEnv({ HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production', DATA_DIR: dataDir, PORT: String(port), ...good }), dataDir)
+  await waitForService(started, 'live')
   started.child.kill('SIGTERM')
   t.equal(await started.exited, 0, 'exit 0 after SIGTERM')
 })

@@ -1,6 +1,6 @@
 import type { Test } from 'tap'
 import type { HttpResponse } from './http-client.js'
-import { sleep } from './service-process.js'
+import { sleep } from '../child-process.js'
 
 /** What is wrong with a response that should be the outage answer: 503 temporarily_unavailable, Retry-After, nothing internal. */
 export function unavailableProblems (res: HttpResponse): string[] {

@@ -4,7 +4,7 @@ import { openStore } from '../../src/store/store.js'
 import { hashRefreshToken } from '../../src/tokens/refresh-tokens.js'
 import { PASSWORD, tempDir } from '../helper.js'
 import { formBody, jsonBody, request } from './http-client.js'
-import { freePort, serviceEnv, sleep, startService, type ServiceProcess } from './service-process.js'
+import { freePort, serviceEnv, sleep, startService, type Service } from '../child-process.js'
 
 interface Chain {
   /** The last refresh token answered with 200 (or the login's). */
@@ -26,9 +26,9 @@ export async function killMidBurst (t: Test, databaseUrl: string | undefined): P
   const phase = (name: string) => { t.comment(`${name} after ${Date.now() - started} ms`) }
   const first = await startService(t, env)
   phase('started')
-  const post = async (service: ServiceProcess, path: string, body: { body: string, headers: Record<string, string> }, agent?: http.Agent) =>
+  const post = async (service: Service, path: string, body: { body: string, headers: Record<string, string> }, agent?: http.Agent) =>
     await request(`${service.baseUrl}${path}`, { method: 'POST', agent, ...body })
-  const passwordGrant = async (service: ServiceProcess, username: string, agent?: http.Agent) =>
+  const passwordGrant = async (service: Service, username: string, agent?: http.Agent) =>
     await post(service, '/token', formBody({ username, password: PASSWORD }), agent)
 
   t.equal((await post(first, '/users', jsonBody({ username: 'seed', password: PASSWORD }))).status, 201)

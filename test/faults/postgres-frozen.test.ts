@@ -3,7 +3,7 @@ import { PASSWORD, tempDir } from '../helper.js'
 import { assertUnavailable, pollStatus } from './expect.js'
 import { formBody, jsonBody, request } from './http-client.js'
 import { startPostgres } from './postgres-process.js'
-import { freePort, serviceEnv, startService } from './service-process.js'
+import { freePort, serviceEnv, startService } from '../child-process.js'
 
 // Real processes on a shared 2-core machine: allow more than the default per-file budget.
 t.setTimeout(300_000)

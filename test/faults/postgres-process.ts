@@ -4,7 +4,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir, userInfo } from 'node:os'
 import type { Test } from 'tap'
 import { join } from 'node:path'
-import { freePort } from './service-process.js'
+import { freePort } from '../child-process.js'
 
 /**
  * A throw-away PostgreSQL cluster in a temp dir on a free port, for fault

@@ -3,7 +3,7 @@ import { PASSWORD, tempDir } from '../helper.js'
 import { assertUnavailable, pollStatus } from './expect.js'
 import { jsonBody, request } from './http-client.js'
 import { startPostgres } from './postgres-process.js'
-import { freePort, serviceEnv, startService } from './service-process.js'
+import { freePort, serviceEnv, startService } from '../child-process.js'
 import { Traffic } from './traffic.js'
 
 // Real processes on a shared 2-core machine: allow more than the default per-file budget.

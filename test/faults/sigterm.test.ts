@@ -4,7 +4,7 @@ import net from 'node:net'
 import t from 'tap'
 import { PASSWORD, tempDir } from '../helper.js'
 import { formBody, jsonBody, request } from './http-client.js'
-import { freePort, serviceEnv, sleep, startService, type ServiceProcess } from './service-process.js'
+import { freePort, serviceEnv, sleep, startService, type Service } from '../child-process.js'
 
 // Real processes on a shared 2-core machine: allow more than the default per-file budget.
 t.setTimeout(300_000)
@@ -18,14 +18,14 @@ const ENV = {
   HASH_QUEUE_TIMEOUT_MS: '60000'
 }
 
-async function startWithUser (t: Test): Promise<ServiceProcess> {
+async function startWithUser (t: Test): Promise<Service> {
   const service = await startService(t, serviceEnv(tempDir(t), await freePort(), ENV))
   const created = await request(`${service.baseUrl}/users`, { method: 'POST', ...jsonBody({ username: 'alice', password: PASSWORD }) })
   t.equal(created.status, 201, 'user registered')
   return service
 }
 
-async function passwordGrant (service: ServiceProcess, agent?: http.Agent) {
+async function passwordGrant (service: Service, agent?: http.Agent) {
   return await request(`${service.baseUrl}/token`, { method: 'POST', agent, ...formBody({ username: 'alice', password: PASSWORD }) })
 }
 

@@ -5,7 +5,7 @@ import t from 'tap'
 import { PASSWORD } from '../helper.js'
 import { assertUnavailable, pollStatus } from './expect.js'
 import { formBody, jsonBody, request } from './http-client.js'
-import { freePort, serviceEnv, startService } from './service-process.js'
+import { freePort, serviceEnv, startService } from '../child-process.js'
 import { fillDisk, mountSmallDisk } from './small-disk.js'
 
 // Real processes on a shared 2-core machine: allow more than the default per-file budget.

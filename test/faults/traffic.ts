@@ -1,7 +1,7 @@
 import http from 'node:http'
 import { unavailableProblems } from './expect.js'
 import { formBody, request, type HttpResponse } from './http-client.js'
-import { sleep } from './service-process.js'
+import { sleep } from '../child-process.js'
 
 /**
  * Concurrent clients for fault tests: each keeps its own keep-alive

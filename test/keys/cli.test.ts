@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.js'
 import { jwkThumbprint, loadKeySet, secretProblem } from '../../src/tokens/keys.js'
 import { tempDir } from '../helper.js'
 import { ASYMMETRIC } from './key-files.js'
-import { needBuild, runCli } from './processes.js'
+import { baseEnv, runCli } from '../child-process.js'
 
 const EXPECTED_KEY = {
   RS256: (type: string | undefined, details: AsymmetricKeyDetails) => type === 'rsa' && (details.modulusLength ?? 0) >= 2048,
@@ -16,11 +16,10 @@ const EXPECTED_KEY = {
 
 for (const algorithm of ASYMMETRIC) {
   t.test(`keys generate --alg ${algorithm}: a 0600 PKCS#8 key, its public half and the rotation steps`, async t => {
-    if (!needBuild(t)) return
     const dir = tempDir(t)
     const out = join(dir, `${algorithm}.key`)
-    const res = runCli(['keys', 'generate', '--alg', algorithm, '--out', out], { env: {}, cwd: dir })
-    t.equal(res.status, 0, res.stderr)
+    const res = await runCli(['keys', 'generate', '--alg', algorithm, '--out', out], { env: baseEnv({}), cwd: dir })
+    t.equal(res.code, 0, res.stderr)
 
     t.equal(statSync(out).mode & 0o777, 0o600)
     const pem = readFileSync(out, 'utf8')
@@ -44,29 +43,27 @@ for (const algorithm of ASYMMETRIC) {
 }
 
 t.test('keys generate never overwrites a file', async t => {
-  if (!needBuild(t)) return
   const dir = tempDir(t)
   const out = join(dir, 'current.key')
   writeFileSync(out, 'the key in use\n', { mode: 0o600 })
-  const res = runCli(['keys', 'generate', '--alg', 'ES256', '--out', out], { env: {}, cwd: dir })
-  t.not(res.status, 0)
+  const res = await runCli(['keys', 'generate', '--alg', 'ES256', '--out', out], { env: baseEnv({}), cwd: dir })
+  t.not(res.code, 0)
   t.match(res.stderr, /already exists; refusing to overwrite/)
   t.equal(readFileSync(out, 'utf8'), 'the key in use\n')
 })
 
 t.test('keys generate --alg HS256 points to secret generate; secret generate makes an acceptable secret', async t => {
-  if (!needBuild(t)) return
   const dir = tempDir(t)
   const out = join(dir, 'hs.key')
-  const res = runCli(['keys', 'generate', '--alg', 'HS256', '--out', out], { env: {}, cwd: dir })
-  t.equal(res.status, 64)
+  const res = await runCli(['keys', 'generate', '--alg', 'HS256', '--out', out], { env: baseEnv({}), cwd: dir })
+  t.equal(res.code, 64)
   t.match(res.stderr, /secret generate/)
   t.notOk(existsSync(out))
-  t.equal(runCli(['keys', 'generate', '--alg', 'PS256', '--out', out], { env: {}, cwd: dir }).status, 64)
-  t.equal(runCli(['keys', 'generate', '--alg', 'ES256'], { env: {}, cwd: dir }).status, 64, '--out is required')
+  t.equal((await runCli(['keys', 'generate', '--alg', 'PS256', '--out', out], { env: baseEnv({}), cwd: dir })).code, 64)
+  t.equal((await runCli(['keys', 'generate', '--alg', 'ES256'], { env: baseEnv({}), cwd: dir })).code, 64, '--out is required')
 
-  const secret = runCli(['secret', 'generate'], { env: {}, cwd: dir })
-  t.equal(secret.status, 0)
+  const secret = await runCli(['secret', 'generate'], { env: baseEnv({}), cwd: dir })
+  t.equal(secret.code, 0)
   t.match(secret.stdout, /^[A-Za-z0-9_-]{64}\n$/)
   t.equal(secretProblem(secret.stdout.trim(), 'JWT_SECRET'), undefined)
 })

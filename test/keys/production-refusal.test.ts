@@ -1,17 +1,22 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { generateKeyPairSync } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir } from '../helper.js'
 import { writeKeyPair } from './key-files.js'
-import { failedStart, needBuild } from './processes.js'
+
+/** Runs dist/gatehouse.mjs expecting it to refuse to start. */
+async function failedStart (t: Test, env: Record<string, string>, cwd: string): Promise<{ code: number | string, stderr: string }> {
+  const service = spawnService(t, baseEnv({ HOST: '127.0.0.1', PORT: String(await freePort()), ...env }), cwd)
+  return { code: await service.exited, stderr: service.stderr() }
+}
+import { baseEnv, freePort, spawnService } from '../child-process.js'
 
 t.test('NODE_ENV=production refuses a weak RSA key: exit 78, the variable named on stderr', async t => {
-  if (!needBuild(t)) return
   const dir = tempDir(t)
   const weak = join(dir, 'weak.key')
   writeFileSync(weak, generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }))
-  const { code, stderr } = await failedStart({ NODE_ENV: 'production', DATA_DIR: dir, JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY_FILE: weak }, dir)
+  const { code, stderr } = await failedStart(t, { NODE_ENV: 'production', DATA_DIR: dir, JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY_FILE: weak }, dir)
   t.equal(code, 78, 'EX_CONFIG')
   t.match(stderr, /refusing to start/)
   t.match(stderr, /JWT_PRIVATE_KEY_FILE: .*1024-bit RSA key, RS256 needs at least 2048 bits/)
@@ -19,10 +24,9 @@ t.test('NODE_ENV=production refuses a weak RSA key: exit 78, the variable named 
 })
 
 t.test('NODE_ENV=production refuses a missing retired key file', async t => {
-  if (!needBuild(t)) return
   const dir = tempDir(t)
   const current = writeKeyPair(dir, 'ES256')
-  const { code, stderr } = await failedStart({
+  const { code, stderr } = await failedStart(t, {
     NODE_ENV: 'production', DATA_DIR: dir, JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY_FILE: current.privateFile, JWT_PREVIOUS_KEY_FILES: join(dir, 'lost.key')
   }, dir)
   t.equal(code, 78)

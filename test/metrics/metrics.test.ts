@@ -3,7 +3,7 @@ import t from 'tap'
 import { listenForMetrics } from '../../plugins/metrics.js'
 import { loadConfig } from '../../src/config.js'
 import { request } from '../faults/http-client.js'
-import { freePort, serviceEnv, sleep, startService } from '../faults/service-process.js'
+import { freePort, serviceEnv, sleep, startService } from '../child-process.js'
 import { addUser, build, form, login, me, PASSWORD, tempDir } from '../helper.js'
 
 /** The value of one sample line, e.g. sample(text, 'x_total{outcome="success"}'). */

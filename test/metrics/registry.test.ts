@@ -1,4 +1,5 @@
 import t from 'tap'
+import { AUDIT_EVENT_NAMES } from '../../src/audit/audit-event.js'
 import { createServiceMetrics } from '../../src/metrics/registry.js'
 
 t.test('gauges read the hash limiter and the PostgreSQL pool at scrape time', async t => {
@@ -25,4 +26,18 @@ t.test('every login outcome and lockout scope is exported from the start, at zer
     t.match(text, new RegExp(`^gatehouse_login_attempts_total\\{outcome="${outcome}"\\} 0$`, 'm'), outcome)
   }
   for (const scope of ['user', 'ip']) t.match(text, new RegExp(`^gatehouse_login_lockouts_total\\{scope="${scope}"\\} 0$`, 'm'), scope)
+})
+
+t.test('every audit event is exported from the start, at zero, and counted from the typed event', async t => {
+  const metrics = await createServiceMetrics({ hashLimiter: { active: 0, queued: 0 }, pool: undefined })
+  let text = await metrics.registry.metrics()
+  for (const event of AUDIT_EVENT_NAMES) t.ok(text.includes(`gatehouse_audit_events_total{event="${event}"} 0\n`), event)
+  metrics.countAuditEvent({ event: 'login.locked_out', username: 'alice', scope: 'ip' })
+  metrics.countAuditEvent({ event: 'login.failed', username: 'alice', reason: 'locked_out' })
+  metrics.countAuditEvent({ event: 'user.created', username: 'bob' })
+  text = await metrics.registry.metrics()
+  t.match(text, /^gatehouse_audit_events_total\{event="login.locked_out"\} 1$/m)
+  t.match(text, /^gatehouse_audit_events_total\{event="user.created"\} 1$/m)
+  t.match(text, /^gatehouse_login_lockouts_total\{scope="ip"\} 1$/m)
+  t.match(text, /^gatehouse_login_attempts_total\{outcome="locked_out"\} 1$/m)
 })

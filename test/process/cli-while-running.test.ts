@@ -1,6 +1,6 @@
 import t from 'tap'
 import { PASSWORD, tempDir, TEST_SECRET } from '../helper.js'
-import { baseEnv, freePort, requireBuild, runCli, startServer } from '../child-process.js'
+import { baseEnv, freePort, requireBuild, runCli, startService } from '../child-process.js'
 import { redisForTest } from '../scale/redis-prefix.js'
 
 requireBuild()
@@ -23,7 +23,7 @@ t.test('the CLI disables a user, changes scopes or resets a password: the runnin
     t.equal(result.code, 0, `cli ${args.join(' ')}: ${result.stderr}`)
   }
   await cli(['user', 'add', 'alice', '--scopes', 'reports:read'], `${PASSWORD}\n`)
-  const server = await startServer(t, { env, cwd, port })
+  const server = await startService(t, env, { cwd, until: 'ready' })
 
   const login = async () => {
     const res = await fetch(`${server.baseUrl}/token`, {
@@ -74,7 +74,7 @@ for (const kind of ['memory', 'redis'] as const) {
     })
     const cli = async (args: string[], stdin?: string) => await runCli(args, { env, cwd, stdin })
     t.equal((await cli(['user', 'add', 'alice'], `${PASSWORD}\n`)).code, 0)
-    const server = await startServer(t, { env, cwd, port })
+    const server = await startService(t, env, { cwd, until: 'ready' })
     const login = async (password: string) => (await fetch(`${server.baseUrl}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process'
 import t from 'tap'
 import { tempDir } from '../helper.js'
-import { baseEnv, freePort, requireBuild, ROOT } from '../child-process.js'
+import { baseEnv, freePort, requireBuild, ROOT, spawnChild } from '../child-process.js'
 
 requireBuild()
 
@@ -12,12 +11,7 @@ requireBuild()
 t.test('npm start serves, and stops on SIGTERM with exit 0', async t => {
   const port = await freePort()
   const env = baseEnv({ PORT: String(port), DATA_DIR: tempDir(t), LOG_LEVEL: 'info', BCRYPT_COST: '10' })
-  const npm = spawn('npm', ['start', '--silent'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  npm.stdout.on('data', (d: Buffer) => { output += d.toString() })
-  npm.stderr.on('data', (d: Buffer) => { output += d.toString() })
-  const exited = new Promise<number | null>(resolve => npm.on('exit', code => { resolve(code) }))
-  t.teardown(() => { if (npm.exitCode === null) npm.kill('SIGKILL') })
+  const { child: npm, output, stop } = spawnChild(t, 'npm', ['start', '--silent'], { cwd: ROOT, env })
 
   const deadline = Date.now() + 60_000
   let ready = false
@@ -25,11 +19,10 @@ t.test('npm start serves, and stops on SIGTERM with exit 0', async t => {
     ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then(r => r.status === 200, () => false)
     if (!ready) await new Promise(resolve => setTimeout(resolve, 200))
   }
-  t.ok(ready, `ready on ${port}:\n${output}`)
+  t.ok(ready, `ready on ${port}:\n${output()}`)
 
-  npm.kill('SIGTERM')
-  t.equal(await exited, 0, 'npm start exits 0')
-  t.match(output, /"msg":"shutting down"/, 'the service itself received the signal and shut down gracefully')
+  t.equal(await stop('SIGTERM'), 0, 'npm start exits 0')
+  t.match(output(), /"msg":"shutting down"/, 'the service itself received the signal and shut down gracefully')
   const stillThere = await fetch(`http://127.0.0.1:${port}/health/live`).then(() => true, () => false)
   t.notOk(stillThere, 'nothing is left listening')
 })

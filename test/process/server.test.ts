@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process'
 import t from 'tap'
 import { PASSWORD, tempDir, TEST_SECRET } from '../helper.js'
-import { baseEnv, freePort, requireBuild, runCli, SERVER, startServer } from '../child-process.js'
+import { baseEnv, freePort, requireBuild, runCli, SERVER, spawnChild, startService } from '../child-process.js'
 
 requireBuild()
 
@@ -19,7 +18,7 @@ t.test('the compiled service: login over HTTP, SIGTERM exits 0, sessions survive
   const added = await runCli(['user', 'add', 'alice', '--scopes', 'users:admin'], { env, cwd, stdin: `${PASSWORD}\n` })
   t.equal(added.code, 0, added.stderr)
 
-  const first = await startServer(t, { env, cwd, port })
+  const first = await startService(t, env, { cwd, until: 'ready' })
   const login = await fetch(`${first.baseUrl}/token`, formBody({ username: 'alice', password: PASSWORD }))
   t.equal(login.status, 200)
   t.equal(login.headers.get('cache-control'), 'no-store')
@@ -33,7 +32,7 @@ t.test('the compiled service: login over HTTP, SIGTERM exits 0, sessions survive
   t.notOk(first.output().includes(PASSWORD), 'no password in the output')
   t.notOk(first.output().includes(tokens.access_token) || first.output().includes(tokens.refresh_token), 'no token in the output')
 
-  const second = await startServer(t, { env, cwd, port })
+  const second = await startService(t, env, { cwd, until: 'ready' })
   const again = await fetch(`${second.baseUrl}/users/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })
   t.equal(again.status, 200, 'the earlier access token still works')
   const rotated = await fetch(`${second.baseUrl}/token`, formBody({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }))
@@ -48,7 +47,7 @@ t.test('the compiled service: login over HTTP, SIGTERM exits 0, sessions survive
 t.test('development mode with nothing set: generated secret warning and first-user hint', async t => {
   const cwd = tempDir(t)
   const port = await freePort()
-  const server = await startServer(t, { env: baseEnv({ PORT: String(port) }), cwd, port })
+  const server = await startService(t, baseEnv({ PORT: String(port) }), { cwd, until: 'ready' })
   const output = server.output()
   t.match(output, /JWT_SECRET is not set: using a development secret kept in the data folder/)
   t.match(output, /add a first admin: .*npm run cli -- user add/)
@@ -60,12 +59,8 @@ t.test('production refuses to start with a bad configuration', async t => {
   const cwd = tempDir(t)
   const port = await freePort()
   const run = async (extra: Record<string, string>) => {
-    const child = spawn(process.execPath, [SERVER], { cwd, env: baseEnv({ NODE_ENV: 'production', PORT: String(port), DATA_DIR: tempDir(t), ...extra }), stdio: ['ignore', 'pipe', 'pipe'] })
-    t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
-    let stderr = ''
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    const code = await new Promise<number | null>(resolve => child.on('exit', resolve))
-    return { code, stderr }
+    const server = spawnChild(t, process.execPath, [SERVER], { cwd, env: baseEnv({ NODE_ENV: 'production', PORT: String(port), DATA_DIR: tempDir(t), ...extra }) })
+    return { code: await server.exited, stderr: server.stderr() }
   }
   const [missing, tutorial, cors] = await Promise.all([
     run({}),

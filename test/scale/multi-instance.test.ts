@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import t from 'tap'
 import { LoginThrottle } from '../../src/auth/login-throttle.js'
 import { createMemoryCounters } from '../../src/auth/memory-counters.js'
@@ -7,12 +6,9 @@ import { createPasswordHasher } from '../../src/passwords/password-hasher.js'
 import { openStore } from '../../src/store/store.js'
 import { createUserService } from '../../src/users/user-service.js'
 import { PASSWORD, TEST_SECRET, tempDir } from '../helper.js'
-import { postgresSchema } from '../store/postgres-schema.js'
-import { freePort, spawnKept, waitFor } from './processes.js'
+import { postgresSchema } from '../src/store/postgres-schema.js'
+import { freePort, ROOT, SERVER, spawnChild, waitFor } from '../child-process.js'
 import { redisForTest } from './redis-prefix.js'
-
-const ROOT = join(import.meta.dirname, '../..')
-const SERVER = join(ROOT, 'dist/gatehouse.mjs')
 
 interface Instance { name: string, url: string, output: () => string }
 
@@ -51,7 +47,7 @@ t.test('two service processes on one PostgreSQL and one Redis behave as one serv
   // Started together on a fresh schema: both run the migrations at once.
   const instances: Instance[] = await Promise.all(['A', 'B'].map(async name => {
     const port = await freePort()
-    const { output } = spawnKept(t, process.execPath, [SERVER], { cwd: ROOT, env: { ...shared, PORT: String(port), DATA_DIR: tempDir(t) } })
+    const { output } = spawnChild(t, process.execPath, [SERVER], { cwd: ROOT, env: { ...shared, PORT: String(port), DATA_DIR: tempDir(t) } })
     return { name, url: `http://127.0.0.1:${port}`, output }
   }))
   for (const instance of instances) {

@@ -4,9 +4,8 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { addUser, bearer, build, form, login, PASSWORD, tempDir } from '../helper.js'
 import { formBody, jsonBody, request } from '../faults/http-client.js'
-import { serviceEnv, startService } from '../faults/service-process.js'
 import { Traffic, type Outcome } from '../faults/traffic.js'
-import { freePort, waitFor } from './processes.js'
+import { freePort, serviceEnv, startService, waitFor } from '../child-process.js'
 import { PrivateRedis } from './redis-server.js'
 
 // Two tests run the real process on a shared 2-core machine: allow more than the default per-file budget.

@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { needRedis, REDIS_URL } from '../services.js'
-
-interface Tap {
-  teardown: (fn: () => unknown) => void
-  skip: (...args: any[]) => unknown
-  fail: (message: string) => void
-}
+import type { Test } from 'tap'
 
 /** Deletes every key under `prefix` (SCAN, so it never blocks Redis). */
 export async function deleteKeys (url: string, prefix: string): Promise<void> {
@@ -29,7 +24,7 @@ export async function deleteKeys (url: string, prefix: string): Promise<void> {
  * runs never see each other's counters; its keys are deleted in teardown.
  * Resolves undefined when Redis is not reachable (skipped, or failed under CI).
  */
-export async function redisForTest (t: Tap): Promise<{ REDIS_URL: string, REDIS_KEY_PREFIX: string } | undefined> {
+export async function redisForTest (t: Test): Promise<{ REDIS_URL: string, REDIS_KEY_PREFIX: string } | undefined> {
   if (!await needRedis(t)) return undefined
   const prefix = `gatehouse-test-${randomBytes(6).toString('hex')}:`
   t.teardown(async () => { await deleteKeys(REDIS_URL, prefix) })

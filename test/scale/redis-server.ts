@@ -1,8 +1,6 @@
-import type { ChildProcess } from 'node:child_process'
 import net from 'node:net'
-import { kill, spawnKept, waitFor } from './processes.js'
-
-interface Tap { teardown: (fn: () => unknown) => void }
+import type { Test } from 'tap'
+import { spawnChild, waitFor, type Child } from '../child-process.js'
 
 async function answersPing (port: number): Promise<boolean> {
   return await new Promise(resolve => {
@@ -20,25 +18,24 @@ async function answersPing (port: number): Promise<boolean> {
  * own directory, no persistence, on `port`; killed in teardown.
  */
 export class PrivateRedis {
-  private child: ChildProcess | undefined
-  constructor (private readonly t: Tap, readonly port: number, private readonly dir: string) {}
+  private process: Child | undefined
+  constructor (private readonly t: Test, readonly port: number, private readonly dir: string) {}
 
   get url (): string { return `redis://127.0.0.1:${this.port}` }
 
   async start (): Promise<void> {
-    const { child, output } = spawnKept(this.t, 'redis-server', [
+    this.process = spawnChild(this.t, 'redis-server', [
       '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir
     ])
-    this.child = child
-    await waitFor(`redis-server on port ${this.port} (${output()})`, async () => await answersPing(this.port))
+    await waitFor(`redis-server on port ${this.port} (${this.process.output()})`, async () => await answersPing(this.port))
   }
 
   /** SIGSTOP: the connection stays open but nothing answers (a hung server, not a dead one). */
-  pause (): void { this.child?.kill('SIGSTOP') }
-  resume (): void { this.child?.kill('SIGCONT') }
+  pause (): void { this.process?.child.kill('SIGSTOP') }
+  resume (): void { this.process?.child.kill('SIGCONT') }
 
   async stop (): Promise<void> {
-    if (this.child !== undefined) await kill(this.child)
-    this.child = undefined
+    if (this.process !== undefined) await this.process.stop('SIGKILL')
+    this.process = undefined
   }
 }

@@ -5,7 +5,7 @@ import type { Test } from 'tap'
 import t from 'tap'
 import { build, PASSWORD, tempDir } from '../helper.js'
 import { formBody, jsonBody, request } from '../faults/http-client.js'
-import { freePort, serviceEnv, spawnService, startService } from '../faults/service-process.js'
+import { freePort, serviceEnv, spawnService, startService } from '../child-process.js'
 
 // Real processes on a shared 2-core machine: allow more than the default per-file budget.
 t.setTimeout(300_000)

@@ -1,7 +1,7 @@
 import t from 'tap'
+import type { AuditEvent } from '../../../src/audit/audit-event.js'
 import { LoginThrottle } from '../../../src/auth/login-throttle.js'
 import { createMemoryCounters } from '../../../src/auth/memory-counters.js'
-import type { PasswordCheckEvent } from '../../../src/auth/password-check.js'
 import { createPasswordHasher } from '../../../src/passwords/password-hasher.js'
 import { openStore } from '../../../src/store/store.js'
 import { createUserService } from '../../../src/users/user-service.js'
@@ -114,7 +114,7 @@ t.test('changePassword: a wrong current password is a failed login; once locked 
   const { users, store, throttle } = await setup(t)
   const user = await users.register({ username: 'alice', password: PASSWORD })
   await sessionFor(store, user.id, 'current')
-  const events: PasswordCheckEvent[] = []
+  const events: AuditEvent[] = []
   const change = async (current: string) =>
     await users.changePassword(user, 'current', { current, next: 'New-Orbit-Lamp-77' }, { ip: '10.0.0.1' }, e => events.push(e))
   for (let i = 0; i < 3; i++) await t.rejects(change(`wrong-${i}`), { code: 'access_denied', statusCode: 403 })

@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { needPostgres, POSTGRES_URL } from '../services.js'
-
-interface Tap {
-  teardown: (fn: () => unknown) => void
-  skip: (...args: any[]) => unknown
-  fail: (message: string) => void
-}
+import { needPostgres, POSTGRES_URL } from '../../services.js'
+import type { Test } from 'tap'
 
 /** A URL whose connections use `schema` first on their search_path (libpq's `options` parameter). */
 export function urlWithSchema (schema: string): string {
@@ -25,7 +20,7 @@ async function withClient<T> (fn: (client: pg.Client) => Promise<T>): Promise<T>
  * (with everything in it) in teardown. Resolves undefined when PostgreSQL is
  * not reachable (the test was skipped, or failed under CI).
  */
-export async function postgresSchema (t: Tap): Promise<{ url: string, schema: string } | undefined> {
+export async function postgresSchema (t: Test): Promise<{ url: string, schema: string } | undefined> {
   if (!await needPostgres(t)) return undefined
   const schema = `gh_${randomBytes(6).toString('hex')}`
   await withClient(async client => { await client.query(`create schema ${schema}`) })

@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { promisify } from 'node:util'
 import t from 'tap'
-import { openStore } from '../../src/store/store.js'
-import { tempDir } from '../helper.js'
+import { openStore } from '../../../src/store/store.js'
+import { spawnChild } from '../../child-process.js'
+import { tempDir } from '../../helper.js'
 import { postgresSchema, tablesIn } from './postgres-schema.js'
 
-const execFileAsync = promisify(execFile)
 const MIGRATIONS = ['001_users', '002_sessions', '003_username_byte_order', '004_lockout_generation']
 const EXPECTED_TABLES = ['kysely_migration', 'kysely_migration_lock', 'refresh_tokens', 'sessions', 'users']
 
@@ -41,13 +39,16 @@ t.test('two processes migrating one fresh SQLite file at once both succeed', asy
   // In one process better-sqlite3 waits synchronously for the file lock, so
   // this needs two real processes, as in production (service + CLI).
   const dataDir = tempDir(t)
-  const storeModule = pathToFileURL(join(import.meta.dirname, '../../src/store/store.ts')).href
+  const storeModule = pathToFileURL(join(import.meta.dirname, '../../../src/store/store.ts')).href
   const script = `const { openStore } = await import(${JSON.stringify(storeModule)});
 const store = await openStore({ databaseUrl: undefined, dataDir: ${JSON.stringify(dataDir)}, poolSize: 1 });
 await store.close(); console.log('migrated')`
-  const run = () => execFileAsync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '../..') })
-  const results = await Promise.allSettled([run(), run()])
-  t.same(results.map(r => r.status === 'fulfilled' ? r.value.stdout.trim() : String(r.reason)), ['migrated', 'migrated'])
+  const run = async () => {
+    const migrating = spawnChild(t, process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '../../..') })
+    const code = await migrating.exited
+    return code === 0 ? migrating.stdout().trim() : `exit ${code}: ${migrating.stderr()}`
+  }
+  t.same(await Promise.all([run(), run()]), ['migrated', 'migrated'])
   const store = await openStore({ databaseUrl: undefined, dataDir, poolSize: 1 })
   t.teardown(store.close)
   const applied = await store.handle.db.selectFrom('kysely_migration' as never).select('name' as never).execute()

@@ -1,9 +1,9 @@
-import { LoginThrottle } from '../../src/auth/login-throttle.js'
-import { createMemoryCounters } from '../../src/auth/memory-counters.js'
-import { UsernameTakenError } from '../../src/store/users-repository.js'
-import { createUserService } from '../../src/users/user-service.js'
-import type { NewUser } from '../../src/store/user.js'
-import { PASSWORD } from '../helper.js'
+import { LoginThrottle } from '../../../src/auth/login-throttle.js'
+import { createMemoryCounters } from '../../../src/auth/memory-counters.js'
+import { UsernameTakenError } from '../../../src/store/users-repository.js'
+import { createUserService } from '../../../src/users/user-service.js'
+import type { NewUser } from '../../../src/store/user.js'
+import { PASSWORD } from '../../helper.js'
 import { cheapHasher, eachDialect } from './dialects.js'
 
 const throttle = () => new LoginThrottle(createMemoryCounters(), { maxFailuresPerUser: 10, maxFailuresPerIp: 100, windowSeconds: 60, maxLockoutSeconds: 60 })

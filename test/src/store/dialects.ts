@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
-import { createPasswordHasher, type PasswordHasher } from '../../src/passwords/password-hasher.js'
-import { openStore, type Store } from '../../src/store/store.js'
-import { tempDir } from '../helper.js'
+import { createPasswordHasher, type PasswordHasher } from '../../../src/passwords/password-hasher.js'
+import { openStore, type Store } from '../../../src/store/store.js'
+import { tempDir } from '../../helper.js'
 import { postgresSchema } from './postgres-schema.js'
 
 export type DialectName = 'sqlite' | 'postgres'

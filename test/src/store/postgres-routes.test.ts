@@ -1,5 +1,5 @@
 import t from 'tap'
-import { addUser, bearer, build, form, login, me, PASSWORD, refresh } from '../helper.js'
+import { addUser, bearer, build, form, login, me, PASSWORD, refresh } from '../../helper.js'
 import { postgresSchema } from './postgres-schema.js'
 
 t.test('the whole login / refresh / logout flow on PostgreSQL', async t => {

@@ -1,6 +1,6 @@
-import type { Session } from '../../src/sessions/session.js'
-import type { Store } from '../../src/store/store.js'
-import { newRefreshToken, newSessionId } from '../../src/tokens/refresh-tokens.js'
+import type { Session } from '../../../src/sessions/session.js'
+import type { Store } from '../../../src/store/store.js'
+import { newRefreshToken, newSessionId } from '../../../src/tokens/refresh-tokens.js'
 import { eachDialect } from './dialects.js'
 
 const NOW = 1_750_000_000_000

@@ -1,6 +1,6 @@
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import t, { type Test } from 'tap'
-import { addUser, bearer, build, form, login, PASSWORD } from '../helper.js'
+import { addUser, bearer, build, form, login, PASSWORD } from '../../helper.js'
 import { DIALECTS } from './dialects.js'
 import { postgresSchema } from './postgres-schema.js'
 

@@ -1,0 +1,42 @@
+import type { LockoutScope } from '../auth/login-throttle.js'
+
+/**
+ * Every audit line the service writes, as it is logged: field names are
+ * snake_case, like the rest of the wire format. Domain code emits these
+ * through an `Audit` callback; plugins/audit.ts logs them and counts them.
+ */
+export type AuditEvent =
+  | { event: 'login.succeeded', username: string, session_id: string }
+  | { event: 'login.failed', username: string, reason: 'bad_credentials' | 'inactive' | 'locked_out' }
+  | { event: 'login.locked_out', username: string, scope: LockoutScope }
+  | { event: 'token.refreshed', username: string, session_id: string }
+  | { event: 'token.reuse_detected', username: string, session_id: string }
+  | { event: 'session.revoked', via: 'logout' | 'revoke' | 'sessions', username: string, session_id: string }
+  | { event: 'session.revoked_all', username: string, revoked_sessions: number }
+  | { event: 'user.created', username: string }
+  | { event: 'user.updated' | 'user.disabled', username: string, changes: string[], revoked_sessions: number }
+  | { event: 'user.deleted', username: string }
+  | { event: 'user.password_changed', username: string, revoked_sessions: number }
+
+export type AuditEventName = AuditEvent['event']
+
+export type Audit = (event: AuditEvent) => void
+
+// A record, so the compiler refuses a list that misses or invents an event.
+const NAMES: Record<AuditEventName, true> = {
+  'login.succeeded': true,
+  'login.failed': true,
+  'login.locked_out': true,
+  'token.refreshed': true,
+  'token.reuse_detected': true,
+  'session.revoked': true,
+  'session.revoked_all': true,
+  'user.created': true,
+  'user.updated': true,
+  'user.disabled': true,
+  'user.deleted': true,
+  'user.password_changed': true
+}
+
+/** Every event name, e.g. to export each counter at zero from the start. */
+export const AUDIT_EVENT_NAMES = Object.keys(NAMES) as AuditEventName[]

@@ -1,0 +1,86 @@
+import t from 'tap'
+import { AUDIT_EVENT_NAMES, type AuditEventName } from '../../src/audit/audit-event.js'
+import { addUser, bearer, form, login, PASSWORD, refresh } from '../helper.js'
+import { buildWithLogs } from '../logs.js'
+
+/** The fields each event's line carries besides event, actor, ip and reqId: one convention, snake_case. */
+const FIELDS: Record<AuditEventName, string[]> = {
+  'login.succeeded': ['username', 'session_id'],
+  'login.failed': ['username', 'reason'],
+  'login.locked_out': ['username', 'scope'],
+  'token.refreshed': ['username', 'session_id'],
+  'token.reuse_detected': ['username', 'session_id'],
+  'session.revoked': ['via', 'username', 'session_id'],
+  'session.revoked_all': ['username', 'revoked_sessions'],
+  'user.created': ['username'],
+  'user.updated': ['username', 'changes', 'revoked_sessions'],
+  'user.disabled': ['username', 'changes', 'revoked_sessions'],
+  'user.deleted': ['username'],
+  'user.password_changed': ['username', 'revoked_sessions']
+}
+
+/** The value of one sample line, e.g. sample(text, 'x_total{event="user.created"}'). */
+function sample (text: string, series: string): number | undefined {
+  const line = text.split('\n').find(l => l.startsWith(series + ' '))
+  return line === undefined ? undefined : Number(line.slice(series.length + 1))
+}
+
+t.test('every audit event type is logged with its snake_case fields and counted by metrics', async t => {
+  const { app, logs } = await buildWithLogs(t, { METRICS_PORT: '9464', SIGNUP_ENABLED: 'true', LOGIN_MAX_FAILURES_PER_USER: '2' })
+  await addUser(app, 'root', { scopes: ['users:admin'] })
+  await addUser(app, 'alice')
+  await addUser(app, 'dora', { disabled: true })
+  const admin = bearer((await login(app, 'root')).access_token)
+  const tryLogin = async (username: string, password: string) =>
+    (await app.inject({ method: 'POST', url: '/token', ...form({ username, password }) })).statusCode
+
+  t.equal(await tryLogin('dora', PASSWORD), 400, 'login.failed inactive')
+  t.equal(await tryLogin('bob', 'wrong-password-1'), 401, 'login.failed bad_credentials')
+  t.equal(await tryLogin('bob', 'wrong-password-2'), 401, 'login.locked_out user')
+  t.equal(await tryLogin('bob', 'wrong-password-3'), 429, 'login.failed locked_out')
+
+  const alice = await login(app, 'alice')
+  t.equal((await refresh(app, alice.refresh_token)).statusCode, 200, 'token.refreshed')
+  t.equal((await refresh(app, alice.refresh_token)).statusCode, 400, 'token.reuse_detected')
+  const one = await login(app, 'alice')
+  t.equal((await app.inject({ method: 'POST', url: '/logout', headers: bearer(one.access_token) })).statusCode, 204)
+  const two = await login(app, 'alice')
+  t.equal((await app.inject({ method: 'POST', url: '/revoke', ...form({ token: two.refresh_token }) })).statusCode, 200)
+  await login(app, 'alice') // another session, revoked from the list below
+  const four = await login(app, 'alice')
+  const sessions = (await app.inject({ method: 'GET', url: '/users/me/sessions', headers: bearer(four.access_token) })).json<Array<{ id: string, current: boolean }>>()
+  const other = sessions.find(s => !s.current)
+  t.ok(other)
+  t.equal((await app.inject({ method: 'DELETE', url: `/users/me/sessions/${other?.id ?? ''}`, headers: bearer(four.access_token) })).statusCode, 204)
+  t.equal((await app.inject({ method: 'PUT', url: '/users/me/password', headers: bearer(four.access_token), payload: { current_password: PASSWORD, new_password: 'New-Orbit-Lamp-77' } })).statusCode, 204)
+  t.equal((await app.inject({ method: 'DELETE', url: '/users/me/sessions', headers: bearer(four.access_token) })).statusCode, 204)
+
+  t.equal((await app.inject({ method: 'POST', url: '/users', payload: { username: 'carol', password: PASSWORD } })).statusCode, 201)
+  t.equal((await app.inject({ method: 'PATCH', url: '/users/carol', headers: admin, payload: { full_name: 'Carol C.' } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'PATCH', url: '/users/carol', headers: admin, payload: { disabled: true } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'DELETE', url: '/users/carol', headers: admin })).statusCode, 204)
+
+  const metrics = await app.metrics.registry.metrics()
+  for (const name of AUDIT_EVENT_NAMES) {
+    const lines = logs.audit(name)
+    t.ok(lines.length >= 1, `${name} is logged`)
+    for (const line of lines) {
+      for (const field of FIELDS[name]) t.not(line[field], undefined, `${name} carries ${field}`)
+      const camel = Object.keys(line).filter(k => /[A-Z]/.test(k) && k !== 'reqId')
+      t.same(camel, [], `${name}: no camelCase field`)
+    }
+    t.equal(sample(metrics, `gatehouse_audit_events_total{event="${name}"}`), lines.length, `${name} is counted once per line`)
+  }
+  t.same(logs.audit('session.revoked').map(l => l.via).sort(), ['logout', 'revoke', 'sessions'])
+  t.equal(sample(metrics, 'gatehouse_login_attempts_total{outcome="inactive"}'), 1)
+  t.equal(sample(metrics, 'gatehouse_login_attempts_total{outcome="locked_out"}'), 1)
+  t.equal(sample(metrics, 'gatehouse_login_lockouts_total{scope="user"}'), 1)
+})
+
+t.test('without METRICS_PORT events are still logged', async t => {
+  const { app, logs } = await buildWithLogs(t)
+  await addUser(app, 'alice')
+  await login(app, 'alice')
+  t.equal(logs.audit('login.succeeded').length, 1)
+  t.notOk(app.hasDecorator('metrics'))
+})
