@@ -178,4 +178,3 @@ export function createAuthService (deps: Dependencies): AuthService {
     }
   }
 }
-
