@@ -185,8 +185,19 @@ try {
   console.log(`${pass && sameBody ? 'PASS' : 'FAIL'}: every median within ${TOLERANCE * 100} % of every other\n`)
 
   writeFileSync(join(ROOT, 'bench', 'enumeration.json'), JSON.stringify({
-    date: new Date().toISOString(), node: process.version, bcryptCost: cost, lowerBcryptCost: lowerCost, samples, warmup,
-    medianMs: medians, ratiosToUnknown: ratios, maxSpreadVsUnknown, largestOverSmallest, tolerance: TOLERANCE, sameBody, pass: pass && sameBody
+    date: new Date().toISOString(),
+    node: process.version,
+    bcryptCost: cost,
+    lowerBcryptCost: lowerCost,
+    samples,
+    warmup,
+    medianMs: medians,
+    ratiosToUnknown: ratios,
+    maxSpreadVsUnknown,
+    largestOverSmallest,
+    tolerance: TOLERANCE,
+    sameBody,
+    pass: pass && sameBody
   }, null, 2) + '\n')
   process.exitCode = pass && sameBody ? 0 : 1
 } finally {

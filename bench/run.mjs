@@ -230,8 +230,14 @@ async function main () {
     quick: QUICK,
     machine: { nproc: availableParallelism(), cpu: cpus()[0]?.model, node: process.version, loadavgAtEnd: loadavg() },
     settings: {
-      rounds: ROUNDS, secondsPerRun: SECONDS, meConnections: ME_CONNECTIONS, floodConnections: FLOOD_CONNECTIONS, loginConnections,
-      soakSeconds: SOAK_SECONDS, tokenUsers: TOKEN_USERS, bigStoreUsers: BIG_STORE_USERS,
+      rounds: ROUNDS,
+      secondsPerRun: SECONDS,
+      meConnections: ME_CONNECTIONS,
+      floodConnections: FLOOD_CONNECTIONS,
+      loginConnections,
+      soakSeconds: SOAK_SECONDS,
+      tokenUsers: TOKEN_USERS,
+      bigStoreUsers: BIG_STORE_USERS,
       service: { nodeFlags: nodeFlags(), bcryptCost, hashConcurrency, hashQueueMax, hashQueueTimeoutMs, uvThreadpoolSize: env.UV_THREADPOOL_SIZE ?? null, rateLimitMax: 0, logLevel: 'warn' }
     },
     medians,

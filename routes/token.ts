@@ -48,7 +48,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       if (presented === undefined || presented === '') throw invalidRequest('Missing parameter: refresh_token')
       tokens = await app.authService.refreshGrant({ refreshToken: presented, scope: body.scope }, log)
     } else {
-      throw new ServiceError('unsupported_grant_type', 400, `Unsupported grant_type: use password or refresh_token`)
+      throw new ServiceError('unsupported_grant_type', 400, 'Unsupported grant_type: use password or refresh_token')
     }
     cookie.set(request, reply, tokens.refresh_token)
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(tokens)

@@ -3,9 +3,15 @@ import { Type, type Static } from '@sinclair/typebox'
 import { KNOWN_SCOPES } from '../src/users/scopes.js'
 
 const Jwk = Type.Object({
-  kty: Type.String(), kid: Type.String(), alg: Type.String(), use: Type.Literal('sig'),
-  n: Type.Optional(Type.String()), e: Type.Optional(Type.String()),
-  crv: Type.Optional(Type.String()), x: Type.Optional(Type.String()), y: Type.Optional(Type.String())
+  kty: Type.String(),
+  kid: Type.String(),
+  alg: Type.String(),
+  use: Type.Literal('sig'),
+  n: Type.Optional(Type.String()),
+  e: Type.Optional(Type.String()),
+  crv: Type.Optional(Type.String()),
+  x: Type.Optional(Type.String()),
+  y: Type.Optional(Type.String())
 }, { additionalProperties: false })
 
 const JwksSchema = Type.Object({ keys: Type.Array(Jwk) }, { additionalProperties: false, description: 'Public signing keys (RFC 7517); empty for HS256' })

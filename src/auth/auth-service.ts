@@ -164,4 +164,3 @@ export function createAuthService (deps: Dependencies): AuthService {
     }
   }
 }
-

@@ -57,8 +57,12 @@ async function userCommand (args: string[]): Promise<string> {
     case 'add': {
       const password = await readPassword(`Password for ${username}: `)
       const user = await withUsers(async users => await users.register({
-        username, password, email: values.email ?? null, fullName: values['full-name'] ?? null,
-        scopes: list(values.scopes), disabled: values.disabled ?? false
+        username,
+        password,
+        email: values.email ?? null,
+        fullName: values['full-name'] ?? null,
+        scopes: list(values.scopes),
+        disabled: values.disabled ?? false
       }))
       return `created ${user.username}${user.scopes.length > 0 ? ` with scopes ${user.scopes.join(' ')}` : ''}${user.disabled ? ' (disabled)' : ''}`
     }
@@ -94,7 +98,7 @@ function keysCommand (args: string[]): string {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { alg: { type: 'string' }, out: { type: 'string' } } })
   if (positionals[0] !== 'generate' || values.out === undefined) throw new UsageError()
   const alg = values.alg ?? 'ES256'
-  if (alg !== 'RS256' && alg !== 'ES256' && alg !== 'EdDSA') throw new UsageError(`--alg must be RS256, ES256 or EdDSA; HS256 uses a shared secret: \`npm run cli -- secret generate\``)
+  if (alg !== 'RS256' && alg !== 'ES256' && alg !== 'EdDSA') throw new UsageError('--alg must be RS256, ES256 or EdDSA; HS256 uses a shared secret: `npm run cli -- secret generate`')
   return rotationSteps(alg, values.out, generateKeyPair(alg, values.out))
 }
 

@@ -41,9 +41,9 @@ for (const alg of ['RS256', 'ES256', 'EdDSA'] as const) {
       ['HS256 signed with the public JWK JSON', hs256({ ...header, alg: 'HS256' }, claims, JSON.stringify(publicJwk))],
       ['HS256 signed with the kid', hs256({ ...header, alg: 'HS256' }, claims, kid)],
       ['alg none', `${encode({ ...header, alg: 'none' })}.${encode(claims)}.`],
-      [`same alg, attacker's key, real kid`, asymmetric(alg, header, claims, attacker.privateKey)],
-      [`attacker's key embedded as a jwk header`, asymmetric(alg, { ...header, jwk: attacker.publicKey.export({ format: 'jwk' }) }, claims, attacker.privateKey)],
-      [`attacker's key by jku`, asymmetric(alg, { ...header, jku: 'http://127.0.0.1:1/jwks.json' }, claims, attacker.privateKey)],
+      ["same alg, attacker's key, real kid", asymmetric(alg, header, claims, attacker.privateKey)],
+      ["attacker's key embedded as a jwk header", asymmetric(alg, { ...header, jwk: attacker.publicKey.export({ format: 'jwk' }) }, claims, attacker.privateKey)],
+      ["attacker's key by jku", asymmetric(alg, { ...header, jku: 'http://127.0.0.1:1/jwks.json' }, claims, attacker.privateKey)],
       [`${OTHER[alg]} with a foreign key and the real kid`, asymmetric(OTHER[alg], { ...header, alg: OTHER[alg] }, claims, foreign.privateKey)]
     ]
     for (const [name, token] of cases) {

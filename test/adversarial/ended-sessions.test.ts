@@ -31,7 +31,9 @@ t.test('tokens of deleted, disabled and logged-out users, and of revoked session
   const older = await token('changer')
   const current = await token('changer')
   const change = await app.inject({
-    method: 'PUT', url: '/users/me/password', headers: bearer(current),
+    method: 'PUT',
+    url: '/users/me/password',
+    headers: bearer(current),
     payload: { current_password: PASSWORD, new_password: 'Another-Quiet-Harbor-77' }
   })
   t.equal(change.statusCode, 204)

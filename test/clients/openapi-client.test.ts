@@ -39,8 +39,15 @@ t.test('a client generated from /docs/json works against the live service, and e
   writeFileSync(join(dir, 'client.ts'), readFileSync(join(ROOT, 'test', 'clients', 'fixtures', 'typed-client.ts.txt')))
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
     compilerOptions: {
-      strict: true, noUncheckedIndexedAccess: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext',
-      lib: ['ES2022', 'DOM'], types: ['node'], skipLibCheck: true, outDir: 'out'
+      strict: true,
+      noUncheckedIndexedAccess: true,
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      lib: ['ES2022', 'DOM'],
+      types: ['node'],
+      skipLibCheck: true,
+      outDir: 'out'
     },
     files: ['client.ts', 'schema.ts']
   }))

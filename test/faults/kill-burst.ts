@@ -136,4 +136,3 @@ export async function killMidBurst (t: Test, databaseUrl: string | undefined): P
   second.child.kill('SIGTERM')
   t.equal(await second.exited, 0)
 }
-

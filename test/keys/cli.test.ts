@@ -25,7 +25,7 @@ for (const algorithm of ASYMMETRIC) {
     const pem = readFileSync(out, 'utf8')
     t.match(pem, /^-----BEGIN PRIVATE KEY-----\n/, 'PKCS#8')
     const privateKey = createPrivateKey(pem)
-    t.ok(EXPECTED_KEY[algorithm](privateKey.asymmetricKeyType, privateKey.asymmetricKeyDetails ?? {}), `${String(privateKey.asymmetricKeyType)} ${String(privateKey.asymmetricKeyDetails?.namedCurve ?? privateKey.asymmetricKeyDetails?.modulusLength ?? "")}`)
+    t.ok(EXPECTED_KEY[algorithm](privateKey.asymmetricKeyType, privateKey.asymmetricKeyDetails ?? {}), `${String(privateKey.asymmetricKeyType)} ${String(privateKey.asymmetricKeyDetails?.namedCurve ?? privateKey.asymmetricKeyDetails?.modulusLength ?? '')}`)
 
     const printedPublic = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----\n/.exec(res.stdout)?.[0]
     t.equal(printedPublic, createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }), 'prints the matching public key')

@@ -69,8 +69,14 @@ for (const kind of ['memory', 'redis'] as const) {
     const cwd = tempDir(t)
     const port = await freePort()
     const env = baseEnv({
-      HOST: '127.0.0.1', PORT: String(port), DATA_DIR: tempDir(t), JWT_SECRET: TEST_SECRET, BCRYPT_COST: '10', LOG_LEVEL: 'warn',
-      LOGIN_MAX_FAILURES_PER_USER: '3', ...redis
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: tempDir(t),
+      JWT_SECRET: TEST_SECRET,
+      BCRYPT_COST: '10',
+      LOG_LEVEL: 'warn',
+      LOGIN_MAX_FAILURES_PER_USER: '3',
+      ...redis
     })
     const cli = async (args: string[], stdin?: string) => await runCli(args, { env, cwd, stdin })
     t.equal((await cli(['user', 'add', 'alice'], `${PASSWORD}\n`)).code, 0)

@@ -17,7 +17,7 @@ eachCounterStore('PUT /users/me/password: wrong current passwords lock the user 
   await addUser(app, 'alice')
   const { access_token: accessToken } = await login(app, 'alice')
   for (let i = 1; i <= 3; i++) t.equal((await changePassword(app, accessToken, `wrong-${i}`)).statusCode, 403, `wrong current password ${i}: 403`)
-  const locked = await changePassword(app, accessToken, `wrong-4`)
+  const locked = await changePassword(app, accessToken, 'wrong-4')
   t.equal(locked.statusCode, 429, 'then 429')
   t.same(locked.json(), { error: 'too_many_requests', error_description: 'Too many failed attempts, try again later' })
   t.ok(Number(locked.headers['retry-after']) >= 1, 'with Retry-After')

@@ -45,8 +45,13 @@ t.test('defaults with nothing set', async t => {
 
 t.test('values are converted from strings', async t => {
   const config = loadConfig({
-    PORT: '9000', PUBLIC_URL: 'https://auth.example.com/', BCRYPT_COST: '10', SIGNUP_ENABLED: 'true',
-    CORS_ORIGINS: 'https://a.example, https://b.example', CORS_CREDENTIALS: 'true', ACCESS_TOKEN_EXPIRE_MINUTES: '5'
+    PORT: '9000',
+    PUBLIC_URL: 'https://auth.example.com/',
+    BCRYPT_COST: '10',
+    SIGNUP_ENABLED: 'true',
+    CORS_ORIGINS: 'https://a.example, https://b.example',
+    CORS_CREDENTIALS: 'true',
+    ACCESS_TOKEN_EXPIRE_MINUTES: '5'
   })
   t.equal(config.port, 9000)
   t.equal(config.publicUrl, 'https://auth.example.com', 'trailing slash dropped')

@@ -21,8 +21,16 @@ async function storeWithSession (t: Parameters<typeof tempDir>[0], sessionCacheS
     username: 'alice', email: null, fullName: null, passwordHash: '$2b$04$' + 'x'.repeat(53), disabled: false, scopes: ['a', 'b']
   })
   const session: Session = {
-    id: newSessionId(), userId: user.id, scopes: ['a'], authTime: NOW / 1000, createdAt: NOW, lastUsedAt: NOW,
-    expiresAt: NOW + 86_400_000, userAgent: null, ip: '127.0.0.1', revokedAt: null
+    id: newSessionId(),
+    userId: user.id,
+    scopes: ['a'],
+    authTime: NOW / 1000,
+    createdAt: NOW,
+    lastUsedAt: NOW,
+    expiresAt: NOW + 86_400_000,
+    userAgent: null,
+    ip: '127.0.0.1',
+    revokedAt: null
   }
   await store.sessions.create(session, newRefreshToken().hash)
   return { store, session, file: join(dataDir, 'gatehouse.sqlite') }

@@ -10,8 +10,16 @@ async function userWithSession (store: Store, username: string, at = NOW): Promi
     username, email: null, fullName: null, passwordHash: '$2b$04$' + 'x'.repeat(53), disabled: false, scopes: ['a', 'b']
   })
   const session: Session = {
-    id: newSessionId(), userId: user.id, scopes: ['a'], authTime: Math.floor(at / 1000), createdAt: at, lastUsedAt: at,
-    expiresAt: at + 86_400_000, userAgent: 'test-agent', ip: '127.0.0.1', revokedAt: null
+    id: newSessionId(),
+    userId: user.id,
+    scopes: ['a'],
+    authTime: Math.floor(at / 1000),
+    createdAt: at,
+    lastUsedAt: at,
+    expiresAt: at + 86_400_000,
+    userAgent: 'test-agent',
+    ip: '127.0.0.1',
+    revokedAt: null
   }
   const refresh = newRefreshToken()
   await store.sessions.create(session, refresh.hash)
