@@ -2,6 +2,7 @@ import t, { type Test } from 'tap'
 import { generateKeyPairSync } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { baseEnv, freePort, spawnService } from '../child-process.js'
 import { tempDir } from '../helper.js'
 import { writeKeyPair } from './key-files.js'
 
@@ -10,7 +11,6 @@ async function failedStart (t: Test, env: Record<string, string>, cwd: string): 
   const service = spawnService(t, baseEnv({ HOST: '127.0.0.1', PORT: String(await freePort()), ...env }), cwd)
   return { code: await service.exited, stderr: service.stderr() }
 }
-import { baseEnv, freePort, spawnService } from '../child-process.js'
 
 t.test('NODE_ENV=production refuses a weak RSA key: exit 78, the variable named on stderr', async t => {
   const dir = tempDir(t)
