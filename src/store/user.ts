@@ -3,20 +3,6 @@
  * read and write it, so that src/users (the service and the rules on names and
  * scopes) depends on src/store and never the other way round.
  */
-export interface User {
-  id: number
-  username: string
-  email: string | null
-  fullName: string | null
-  passwordHash: string
-  disabled: boolean
-  scopes: string[]
-  createdAt: number
-  updatedAt: number
-  /** Bumped to lift a lockout (src/auth/login-throttle.ts). */
-  lockoutGeneration: number
-}
-
 export interface NewUser {
   username: string
   email: string | null
@@ -24,6 +10,14 @@ export interface NewUser {
   passwordHash: string
   disabled: boolean
   scopes: string[]
+}
+
+export interface User extends NewUser {
+  id: number
+  createdAt: number
+  updatedAt: number
+  /** Bumped to lift a lockout (src/auth/login-throttle.ts). */
+  lockoutGeneration: number
 }
 
 /** The columns an update may change (the password hash has its own method). */

@@ -1,24 +1,14 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import t from 'tap'
 import ts from 'typescript'
+import { ROOT, sources } from './sources.js'
 
 // The layout (docs: STYLE.md, issue 12): app.ts composes plugins/ and routes/;
 // plugins/ holds plugins only and never reaches into routes/; src/ is domain
 // code without Fastify; schemas/ is plain TypeBox that anything may import.
 // Imports are read with TypeScript's own pre-processor (static, re-exports and
 // dynamic import()), not with a regular expression.
-
-const ROOT = resolve(import.meta.dirname, '..', '..')
-
-function sources (folder: string): string[] {
-  const dir = join(ROOT, folder)
-  return readdirSync(dir).flatMap(name => {
-    const path = join(dir, name)
-    if (statSync(path).isDirectory()) return sources(relative(ROOT, path))
-    return name.endsWith('.ts') ? [relative(ROOT, path)] : []
-  })
-}
 
 /** What a file imports: its own relative imports as repository paths ('routes/token.ts'), packages by name. */
 function importsOf (file: string): { local: string[], packages: string[] } {

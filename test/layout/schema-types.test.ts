@@ -1,23 +1,13 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join, relative, resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import t from 'tap'
 import ts from 'typescript'
+import { ROOT, sources } from './sources.js'
 
 // Wire shapes are written once, as TypeBox schemas in schemas/; code that needs
 // their type derives it (Static<typeof UserSchema>) instead of restating it in
 // an interface that can drift from what is validated, serialized and documented.
-
-const ROOT = resolve(import.meta.dirname, '..', '..')
-
-function sources (folder: string): string[] {
-  const dir = join(ROOT, folder)
-  return readdirSync(dir).flatMap(name => {
-    const path = join(dir, name)
-    if (statSync(path).isDirectory()) return sources(relative(ROOT, path))
-    return name.endsWith('.ts') ? [relative(ROOT, path)] : []
-  })
-}
 
 /** Property names of every exported TypeBox object schema, by export name. */
 async function schemaShapes (): Promise<Map<string, string>> {
