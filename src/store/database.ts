@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, sql } from 'kysely'
 import type pg from 'pg'
 import { migrationProvider, type Dialect } from './migrations.js'
 import type { Database } from './schema.js'
+import { createPostgresStatements, type PostgresStatements } from './postgres-statements.js'
 import { LockingSqliteDialect } from './sqlite-migration-lock.js'
 import { trackSqliteChanges, type SqliteChanges } from './sqlite-changes.js'
 
@@ -14,6 +15,8 @@ export interface DatabaseHandle {
   /** A human-readable location for logs, without credentials. */
   location: string
   pool: pg.Pool | undefined
+  /** PostgreSQL: the hot reads as named prepared statements on the pool. */
+  statements: PostgresStatements | undefined
   /** The embedded database itself, for statements prepared once on hot paths. */
   sqlite: SQLite.Database | undefined
   /** For the embedded database: when it may have changed (see sqlite-changes.ts). */
@@ -44,7 +47,7 @@ function openSqlite (file: string): DatabaseHandle {
   sqlite.pragma('busy_timeout = 5000')
   const changes = trackSqliteChanges(sqlite)
   const db = new Kysely<Database>({ dialect: new LockingSqliteDialect({ database: changes.database }) })
-  return { db, dialect: 'sqlite', location: file, pool: undefined, sqlite, changes, close: async () => { await db.destroy() } }
+  return { db, dialect: 'sqlite', location: file, pool: undefined, statements: undefined, sqlite, changes, close: async () => { await db.destroy() } }
 }
 
 async function openPostgres (url: string, poolSize: number, onConnectionError: (err: Error) => void): Promise<DatabaseHandle> {
@@ -72,7 +75,7 @@ async function openPostgres (url: string, poolSize: number, onConnectionError: (
   pool.on('error', () => {}) // an idle client's error: already told by its own listener
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   const parsed = new URL(url)
-  return { db, dialect: 'postgres', location: `${parsed.host}${parsed.pathname}`, pool, sqlite: undefined, changes: undefined, close: async () => { await db.destroy() } }
+  return { db, dialect: 'postgres', location: `${parsed.host}${parsed.pathname}`, pool, statements: createPostgresStatements(pool), sqlite: undefined, changes: undefined, close: async () => { await db.destroy() } }
 }
 
 export async function openDatabase (options: DatabaseOptions): Promise<DatabaseHandle> {

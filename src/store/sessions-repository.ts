@@ -1,8 +1,10 @@
 import type SQLite from 'better-sqlite3'
-import { CompiledQuery, type Kysely, type Selectable } from 'kysely'
+import type { Kysely, Selectable } from 'kysely'
 import type { Session } from '../sessions/session.js'
 import type { User } from './user.js'
 import { createGenerationCache } from './generation-cache.js'
+import type { PostgresStatements } from './postgres-statements.js'
+import { SESSION_WITH_USER_COLUMNS, sessionWithUserOf, type SessionWithUser } from './session-columns.js'
 import type { Database, SessionsTable } from './schema.js'
 import type { SqliteChanges } from './sqlite-changes.js'
 import { toUser } from './users-repository.js'
@@ -22,10 +24,7 @@ function toSession (row: Selectable<SessionsTable>): Session {
   }
 }
 
-export interface SessionWithUser {
-  session: Session
-  user: User
-}
+export type { SessionWithUser }
 
 export type RotationResult =
   | { kind: 'unknown' }
@@ -86,34 +85,29 @@ export interface EmbeddedLookup {
   cacheSize: number
 }
 
-function freeze (found: SessionWithUser): SessionWithUser {
-  Object.freeze(found.session.scopes)
-  Object.freeze(found.user.scopes)
-  Object.freeze(found.session)
-  Object.freeze(found.user)
-  return Object.freeze(found)
-}
-
-export function createSessionsRepository (db: Kysely<Database>, embedded?: EmbeddedLookup): SessionsRepository {
+export function createSessionsRepository (db: Kysely<Database>, embedded?: EmbeddedLookup, postgres?: PostgresStatements): SessionsRepository {
   const withUser = (trx: Kysely<Database>) => trx.selectFrom('sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
     .select([...sessionColumns, ...userColumns])
 
   // The hot path of every authenticated request. Building the query with
   // Kysely and preparing it again per request cost more CPU than the lookup
-  // itself (see docs/benchmark.md), so its SQL is compiled once.
-  // - PostgreSQL: one indexed query per request, so a revocation made by any
-  //   instance is seen on the very next request.
-  // - SQLite: the statement is prepared once, and what it finds is cached only
+  // itself (see docs/benchmark.md), so its SQL is prepared once.
+  // - PostgreSQL: one named prepared statement per request
+  //   (postgres-statements.ts), so a revocation made by any instance is seen
+  //   on the very next request.
+  // - SQLite: the statement is prepared once and returns rows as arrays (no
+  //   object of column names per row), and what it finds is cached only
   //   until the database may have changed (sqlite-changes.ts); any write of
   //   this process, and any commit of another, makes every entry stale.
-  const findWithUserSql = withUser(db).where('s.id', '=', '').compile().sql
-  const findWithUserStatement = embedded?.sqlite.prepare(findWithUserSql)
+  const findWithUserStatement = embedded?.sqlite
+    .prepare(`select ${SESSION_WITH_USER_COLUMNS} from sessions as s inner join users as u on u.id = s.user_id where s.id = ?`)
+    .raw(true)
   const readEmbedded = findWithUserStatement === undefined
     ? undefined
     : (sessionId: string): SessionWithUser | undefined => {
-        const row = findWithUserStatement.get(sessionId)
-        return row === undefined ? undefined : freeze(splitJoined(row))
+        const row = findWithUserStatement.get(sessionId) as unknown[] | undefined
+        return row === undefined ? undefined : sessionWithUserOf(row)
       }
   const cache = embedded !== undefined && embedded.cacheSize > 0
     ? createGenerationCache<string, SessionWithUser>(embedded.cacheSize, embedded.changes.generation)
@@ -145,7 +139,8 @@ export function createSessionsRepository (db: Kysely<Database>, embedded?: Embed
 
     async findWithUser (sessionId) {
       if (findEmbedded !== undefined) return findEmbedded(sessionId)
-      const row = (await db.executeQuery(CompiledQuery.raw(findWithUserSql, [sessionId]))).rows[0]
+      if (postgres !== undefined) return await postgres.findSessionWithUser(sessionId)
+      const row = await withUser(db).where('s.id', '=', sessionId).executeTakeFirst()
       return row === undefined ? undefined : splitJoined(row)
     },
 

@@ -38,10 +38,10 @@ export async function openStore (options: DatabaseOptions): Promise<Store> {
   return {
     dialect: handle.dialect,
     location: handle.location,
-    users: createUsersRepository(handle.db),
+    users: createUsersRepository(handle.db, Date.now, handle.statements),
     sessions: createSessionsRepository(handle.db, handle.sqlite === undefined || handle.changes === undefined
       ? undefined
-      : { sqlite: handle.sqlite, changes: handle.changes, cacheSize: options.sessionCacheSize ?? 0 }),
+      : { sqlite: handle.sqlite, changes: handle.changes, cacheSize: options.sessionCacheSize ?? 0 }, handle.statements),
     handle,
     ping: async () => {
       // One connection held throughout: on SQLite no other request's transaction can be open around the probe.

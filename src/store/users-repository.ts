@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely'
+import type { PostgresStatements } from './postgres-statements.js'
 import type { Database, UsersTable } from './schema.js'
 import { isUniqueViolation } from './unique-violation.js'
 import type { NewUser, User, UserChanges } from './user.js'
@@ -38,9 +39,10 @@ export interface UsersRepository {
   list: (options: { after?: string, limit: number }) => Promise<User[]>
 }
 
-export function createUsersRepository (db: Kysely<Database>, now: () => number = Date.now): UsersRepository {
+export function createUsersRepository (db: Kysely<Database>, now: () => number = Date.now, postgres?: PostgresStatements): UsersRepository {
   return {
     async findByUsername (username) {
+      if (postgres !== undefined) return await postgres.findUserByUsername(username)
       const row = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst()
       return row === undefined ? undefined : toUser(row)
     },

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { openStore } from '../../dist/src/store/store.js'
+import { username } from './store-seed.mjs'
+
+/** The bench's PostgreSQL (a private schema is made in it per run); BENCH_POSTGRES_URL overrides. */
+export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+/** `url` with `schema` first on its connections' search_path (libpq's `options` parameter). */
+export function urlWithSchema (url, schema) {
+  return `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`
+}
+
+async function withClient (url, fn) {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try { return await fn(client) } finally { await client.end() }
+}
+
+/**
+ * Creates an empty private schema on `url` (default POSTGRES_URL) and returns
+ * { schema, url, drop }: `url` is the one to give the service (DATABASE_URL)
+ * and seedPostgres; `drop()` removes the schema and everything in it.
+ */
+export async function createPostgresSchema ({ url = POSTGRES_URL } = {}) {
+  const schema = `bench_${randomBytes(6).toString('hex')}`
+  await withClient(url, async client => { await client.query(`create schema ${schema}`) })
+  return {
+    schema,
+    url: urlWithSchema(url, schema),
+    drop: async () => { await withClient(url, async client => { await client.query(`drop schema if exists ${schema} cascade`) }) }
+  }
+}
+
+/**
+ * seedStore (store-seed.mjs) for PostgreSQL: migrates the schema of `url`
+ * (from createPostgresSchema) with the service's own code, then bulk-inserts
+ * `userCount` users with one active session and one refresh token each.
+ * Returns { sessions } as [{ username, sessionId, authTime }] in user order.
+ */
+export async function seedPostgres ({ url, userCount, passwordHash }) {
+  const store = await openStore({ databaseUrl: url, dataDir: '.', poolSize: 1 })
+  await store.close()
+  const now = Date.now()
+  const authTime = Math.floor(now / 1000)
+  const ids = Array.from({ length: userCount }, (_, i) => i + 1)
+  const sessions = ids.map(id => ({ username: username(id), sessionId: randomBytes(16).toString('base64url'), authTime }))
+  await withClient(url, async client => {
+    await client.query('begin')
+    await client.query(`insert into users (id, username, email, full_name, password_hash, disabled, scopes, created_at, updated_at)
+      select id, name, name || '@example.test', 'Bench User ' || id, $3, 0, '', $4, $4 from unnest($1::bigint[], $2::text[]) as u(id, name)`,
+    [ids, sessions.map(s => s.username), passwordHash, now])
+    await client.query("select setval(pg_get_serial_sequence('users', 'id'), $1)", [userCount])
+    await client.query(`insert into sessions (id, user_id, scope, auth_time, created_at, last_used_at, expires_at, user_agent, ip, revoked_at)
+      select sid, uid, '', $3, $4, $4, $5, 'bench', '127.0.0.1', null from unnest($1::text[], $2::bigint[]) as s(sid, uid)`,
+    [sessions.map(s => s.sessionId), ids, authTime, now, now + 30 * 86400_000])
+    await client.query(`insert into refresh_tokens (hash, session_id, generation, created_at, used_at)
+      select h, sid, 1, $3, null from unnest($1::text[], $2::text[]) as r(h, sid)`,
+    [sessions.map(() => randomBytes(32).toString('base64url')), sessions.map(s => s.sessionId), now])
+    await client.query('commit')
+    await client.query('analyze users; analyze sessions; analyze refresh_tokens')
+  })
+  return { sessions }
+}
