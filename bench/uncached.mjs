@@ -15,7 +15,7 @@ import { loadMe } from './lib/load.mjs'
 import { cpuMicrosOf, killAllNow, memoryOf, stopAll } from './lib/processes.mjs'
 import { median, round } from './lib/stats.mjs'
 import { mintTokens, passwordHashAtCost, seedStore, spread } from './lib/store-seed.mjs'
-import { createPostgresSchema, seedPostgres } from './lib/postgres-seed.mjs'
+import { createPostgresSchema, postgresBackends, seedPostgres } from './lib/postgres-seed.mjs'
 import { serviceEnvironment, startFloor, startGatehouse } from './lib/targets.mjs'
 
 const { values: args } = parseArgs({
@@ -68,27 +68,32 @@ try {
   for (const s of scenarios) {
     for (const [build, script] of builds) {
       const service = await startGatehouse({ name: `${s.key} ${build}`, env: s.env, dataDir: storeDir, ...(script ? { script } : {}) })
-      targets.push({ name: service.name, url: service.url, handle: service.handle, tokens: s.tokens })
+      targets.push({ name: service.name, url: service.url, handle: service.handle, tokens: s.tokens, postgres: s.postgres })
     }
   }
   log(`uptime load before: ${loadavg().map(l => l.toFixed(2)).join(' ')}; ${SECONDS} s × ${ROUNDS} rounds, ${CONNECTIONS} connections`)
   for (const t of targets) await loadMe({ url: t.url, connections: CONNECTIONS, seconds: 2, tokens: t.tokens }) // warm-up
+  // PostgreSQL's own CPU per request: the server processes of each service's pool (found after the warm-up opened them).
+  for (const t of targets) if (t.postgres) t.backends = await postgresBackends(schema.schema, t.handle.pid)
   const results = new Map(targets.map(t => [t.name, []]))
   for (let at = 0; at < ROUNDS; at++) {
     let floorRps
     for (const t of targets) {
+      const backendCpu = () => (t.backends ?? []).reduce((sum, pid) => sum + cpuMicrosOf({ pid }), 0)
       const cpuBefore = cpuMicrosOf(t.handle)
+      const pgBefore = backendCpu()
       const r = await loadMe({ url: t.url, connections: CONNECTIONS, seconds: SECONDS, tokens: t.tokens })
       const cpu = (cpuMicrosOf(t.handle) - cpuBefore) / Math.max(1, r.ok + r.non2xx)
+      const pgCpu = (backendCpu() - pgBefore) / Math.max(1, r.ok + r.non2xx)
       if (t.name === 'auth floor') floorRps = r.rps
-      results.get(t.name).push({ ...r, cpu, ratio: r.rps / floorRps, rss: memoryOf(t.handle).peakMb })
-      log(`  round ${at + 1} ${t.name.padEnd(18)} ${round(r.rps)} req/s ×floor ${(r.rps / floorRps).toFixed(2)} p99 ${r.p99} ms CPU ${round(cpu)} µs/req non2xx ${r.non2xx}`)
+      results.get(t.name).push({ ...r, cpu, pgCpu, ratio: r.rps / floorRps, rss: memoryOf(t.handle).peakMb })
+      log(`  round ${at + 1} ${t.name.padEnd(18)} ${round(r.rps)} req/s ×floor ${(r.rps / floorRps).toFixed(2)} p99 ${r.p99} ms CPU ${round(cpu)}${t.postgres ? ` + PostgreSQL ${round(pgCpu)}` : ''} µs/req non2xx ${r.non2xx}`)
     }
   }
   log(`\nmedians (uptime load after: ${loadavg().map(l => l.toFixed(2)).join(' ')})`)
-  log('target             req/s  ×floor   p99 ms  CPU µs/req  peak RSS MB')
+  log('target             req/s  ×floor   p99 ms  CPU µs/req  PostgreSQL µs/req  peak RSS MB')
   for (const [name, rs] of results) {
-    log(`${name.padEnd(18)} ${String(round(median(rs.map(r => r.rps)))).padStart(6)}  ${median(rs.map(r => r.ratio)).toFixed(2).padStart(6)}  ${String(median(rs.map(r => r.p99))).padStart(7)}  ${String(round(median(rs.map(r => r.cpu)))).padStart(10)}  ${round(Math.max(...rs.map(r => r.rss)))}`)
+    log(`${name.padEnd(18)} ${String(round(median(rs.map(r => r.rps)))).padStart(6)}  ${median(rs.map(r => r.ratio)).toFixed(2).padStart(6)}  ${String(median(rs.map(r => r.p99))).padStart(7)}  ${String(round(median(rs.map(r => r.cpu)))).padStart(10)}  ${String(round(median(rs.map(r => r.pgCpu)))).padStart(17)}  ${round(Math.max(...rs.map(r => r.rss)))}`)
   }
 } finally {
   await stopAll()

@@ -62,3 +62,27 @@ export async function seedPostgres ({ url, userCount, passwordHash }) {
   })
   return { sessions }
 }
+
+/**
+ * The PostgreSQL server processes serving the connections that `clientPid`
+ * (a service started with DATABASE_URL from createPostgresSchema) has open to
+ * `schema`: found by the client's local ports, so that their CPU time can be
+ * read from /proc (same machine only).
+ */
+export async function postgresBackends (schema, clientPid, url = POSTGRES_URL) {
+  const { readFileSync, readdirSync, readlinkSync } = await import('node:fs')
+  // The client's sockets (inodes), then their local ports from /proc/net/tcp.
+  const inodes = new Set()
+  for (const fd of readdirSync(`/proc/${clientPid}/fd`)) {
+    try { const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${clientPid}/fd/${fd}`)); if (m) inodes.add(m[1]) } catch {}
+  }
+  const ports = new Set()
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/)
+    if (f.length > 9 && inodes.has(f[9])) ports.add(parseInt(f[1].split(':')[1], 16))
+  }
+  return await withClient(url, async client => {
+    const { rows } = await client.query('select pid, client_port from pg_stat_activity where client_port = any($1::int[])', [[...ports]])
+    return rows.map(r => r.pid)
+  })
+}

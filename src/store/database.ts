@@ -75,7 +75,7 @@ async function openPostgres (url: string, poolSize: number, onConnectionError: (
   pool.on('error', () => {}) // an idle client's error: already told by its own listener
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   const parsed = new URL(url)
-  return { db, dialect: 'postgres', location: `${parsed.host}${parsed.pathname}`, pool, statements: createPostgresStatements(pool), sqlite: undefined, changes: undefined, close: async () => { await db.destroy() } }
+  return { db, dialect: 'postgres', location: `${parsed.host}${parsed.pathname}`, pool, statements: createPostgresStatements(pool, poolSize), sqlite: undefined, changes: undefined, close: async () => { await db.destroy() } }
 }
 
 export async function openDatabase (options: DatabaseOptions): Promise<DatabaseHandle> {
