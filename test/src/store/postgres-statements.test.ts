@@ -17,8 +17,16 @@ async function addSession (store: Store, username: string, sessionId = newSessio
     username, email: `${username}@example.test`, fullName: null, passwordHash: '$2b$04$' + 'x'.repeat(53), disabled: username.startsWith('off'), scopes: ['users:me', 'b']
   })
   const session: Session = {
-    id: sessionId, userId: user.id, scopes: ['users:me'], authTime: Math.floor(NOW / 1000), createdAt: NOW, lastUsedAt: NOW + 5,
-    expiresAt: NOW + 86_400_000, userAgent: null, ip: '::1', revokedAt
+    id: sessionId,
+    userId: user.id,
+    scopes: ['users:me'],
+    authTime: Math.floor(NOW / 1000),
+    createdAt: NOW,
+    lastUsedAt: NOW + 5,
+    expiresAt: NOW + 86_400_000,
+    userAgent: null,
+    ip: '::1',
+    revokedAt
   }
   const refresh = newRefreshToken()
   await store.sessions.create(session, refresh.hash)
