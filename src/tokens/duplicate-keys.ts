@@ -16,7 +16,9 @@ export function hasDuplicateKeys (json: string): boolean {
       while (end < json.length && json[end] !== '"') end += json[end] === '\\' ? 2 : 1
       const names = open[open.length - 1]
       if (expectingName && names instanceof Set) {
-        const name = JSON.parse(json.slice(i, end + 1)) as string
+        // A name without escapes is its own text; only an escaped one needs unescaping.
+        const raw = json.slice(i + 1, end)
+        const name = raw.includes('\\') ? JSON.parse(json.slice(i, end + 1)) as string : raw
         if (names.has(name)) return true
         names.add(name)
         expectingName = false
