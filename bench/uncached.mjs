@@ -1,10 +1,11 @@
-// node bench/uncached.mjs [--seconds 5] [--rounds 3] [--only a,b] [--before PATH/gatehouse.mjs]
+// node bench/uncached.mjs [--seconds 5] [--rounds 3] [--only a,b] [--before PATH/gatehouse.mjs] [--pg-pools 4,10]
 // The UNCACHED Bearer path of issue 13 against the auth floor, interleaved rounds: GET /users/me,
 // 50 connections, 2xx req/s, p99 and server CPU µs/request. Scenarios: SQLite with caches off
 // (AUTH_CACHE_SIZE=0), SQLite with 20,000 tokens cycling (every request misses the default caches),
 // PostgreSQL (a private schema on BENCH_POSTGRES_URL, dropped at the end), ES256 with caches off.
 // --before runs each scenario also against another build (e.g. a copy of an older dist/gatehouse.mjs
-// kept inside this checkout, so it finds node_modules). Run `npm run build` first.
+// kept inside this checkout, so it finds node_modules). --pg-pools: one PostgreSQL target per DATABASE_POOL_SIZE.
+// Run `npm run build` first.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -24,7 +25,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     only: { type: 'string' },
     before: { type: 'string' },
-    'pg-pool': { type: 'string' }
+    'pg-pools': { type: 'string' }
   }
 })
 const SECONDS = Number(args.seconds)
@@ -50,9 +51,14 @@ const es256Tokens = await mintTokens(es256Env, spread(sessions, 1000))
 const scenarios = [
   { key: 'sqlite-off', env: { ...env, AUTH_CACHE_SIZE: '0' }, tokens: tokens1k },
   { key: 'sqlite-20k', env, tokens: tokens20k },
-  { key: 'pg', postgres: true, env: { ...env, POSTGRES_SESSION_CACHE: 'false', ...(args['pg-pool'] ? { DATABASE_POOL_SIZE: args['pg-pool'] } : {}) } },
+  ...(args['pg-pools'] ?? '').split(',').map(size => ({
+    key: size === '' ? 'pg' : `pg pool=${size}`,
+    group: 'pg',
+    postgres: true,
+    env: { ...env, POSTGRES_SESSION_CACHE: 'false', ...(size === '' ? {} : { DATABASE_POOL_SIZE: size }) }
+  })),
   { key: 'es256-off', env: { ...es256Env, AUTH_CACHE_SIZE: '0' }, tokens: es256Tokens }
-].filter(s => args.only === undefined || args.only.split(',').includes(s.key))
+].filter(s => args.only === undefined || args.only.split(',').includes(s.group ?? s.key))
 
 let schema
 try {
@@ -73,18 +79,19 @@ try {
   }
   log(`uptime load before: ${loadavg().map(l => l.toFixed(2)).join(' ')}; ${SECONDS} s × ${ROUNDS} rounds, ${CONNECTIONS} connections`)
   for (const t of targets) await loadMe({ url: t.url, connections: CONNECTIONS, seconds: 2, tokens: t.tokens }) // warm-up
-  // PostgreSQL's own CPU per request: the server processes of each service's pool (found after the warm-up opened them).
-  for (const t of targets) if (t.postgres) t.backends = await postgresBackends(schema.schema, t.handle.pid)
   const results = new Map(targets.map(t => [t.name, []]))
   for (let at = 0; at < ROUNDS; at++) {
     let floorRps
     for (const t of targets) {
-      const backendCpu = () => (t.backends ?? []).reduce((sum, pid) => sum + cpuMicrosOf({ pid }), 0)
+      // PostgreSQL's server processes of this service's pool, looked up before and after the run: the pool
+      // closes idle connections (30 s) and opens new ones, whose CPU all counts (they start near 0).
+      const cpuOrZero = pid => { try { return cpuMicrosOf({ pid }) } catch { return 0 } }
+      const backendCpu = async () => t.postgres ? new Map((await postgresBackends(schema.schema, t.handle.pid)).map(pid => [pid, cpuOrZero(pid)])) : new Map()
       const cpuBefore = cpuMicrosOf(t.handle)
-      const pgBefore = backendCpu()
+      const pgBefore = await backendCpu()
       const r = await loadMe({ url: t.url, connections: CONNECTIONS, seconds: SECONDS, tokens: t.tokens })
       const cpu = (cpuMicrosOf(t.handle) - cpuBefore) / Math.max(1, r.ok + r.non2xx)
-      const pgCpu = (backendCpu() - pgBefore) / Math.max(1, r.ok + r.non2xx)
+      const pgCpu = [...(await backendCpu())].reduce((sum, [pid, cpu]) => sum + cpu - (pgBefore.get(pid) ?? 0), 0) / Math.max(1, r.ok + r.non2xx)
       if (t.name === 'auth floor') floorRps = r.rps
       results.get(t.name).push({ ...r, cpu, pgCpu, ratio: r.rps / floorRps, rss: memoryOf(t.handle).peakMb })
       log(`  round ${at + 1} ${t.name.padEnd(18)} ${round(r.rps)} req/s ×floor ${(r.rps / floorRps).toFixed(2)} p99 ${r.p99} ms CPU ${round(cpu)}${t.postgres ? ` + PostgreSQL ${round(pgCpu)}` : ''} µs/req non2xx ${r.non2xx}`)

@@ -1,4 +1,5 @@
 import t from 'tap'
+import fc from 'fast-check'
 import { hasDuplicateKeys } from '../../src/tokens/duplicate-keys.js'
 
 t.test('finds repeated member names at any depth, after unescaping', async t => {
@@ -14,4 +15,22 @@ t.test('accepts distinct names, repeated names in sibling objects, and names tha
   t.equal(hasDuplicateKeys('{"a":1,"A":2}'), false)
   t.equal(hasDuplicateKeys('[1,2,"a","a"]'), false)
   t.equal(hasDuplicateKeys('"a"'), false)
+})
+
+t.test('a plain name and an escaped spelling of it collide, whichever comes first', async t => {
+  t.equal(hasDuplicateKeys('{"ab":1,"a\\u0062":2}'), true)
+  t.equal(hasDuplicateKeys('{"a\\u0062":1,"ab":2}'), true)
+  t.equal(hasDuplicateKeys('{"a\\\\":1,"a\\u005c":2}'), true, 'a name ending in a backslash')
+  t.equal(hasDuplicateKeys('{"\\"":1,"\\u0022":2}'), true, 'a quote')
+  t.equal(hasDuplicateKeys('{"a\\\\":1,"a":2}'), false)
+  t.equal(hasDuplicateKeys('{"a\\\\b":1,"a\\\\\\\\b":2}'), false, 'one backslash and two are different names')
+})
+
+t.test('agrees with unescaping every name (random names, each spelled plainly or fully \\u-escaped)', async t => {
+  const escapeAll = (name: string) => `"${[...name].map(c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"`
+  fc.assert(fc.property(fc.array(fc.tuple(fc.string({ maxLength: 4 }), fc.boolean()), { maxLength: 6 }), members => {
+    const json = `{${members.map(([name, escaped], i) => `${escaped ? escapeAll(name) : JSON.stringify(name)}:${i}`).join(',')}}`
+    const names = members.map(([name]) => name)
+    return hasDuplicateKeys(json) === (new Set(names).size !== names.length)
+  }), { numRuns: 2000 })
 })

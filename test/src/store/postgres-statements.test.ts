@@ -1,5 +1,5 @@
 import pg from 'pg'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { Session } from '../../../src/sessions/session.js'
 import { textArray } from '../../../src/store/postgres-statements.js'
 import { openStore, type Store } from '../../../src/store/store.js'
@@ -54,7 +54,7 @@ t.test('textArray quotes every element', async t => {
   t.equal(textArray(['a', 'b"c', 'd\\e', '{x,y}']), '{"a","b\\"c","d\\\\e","{x,y}"}')
 })
 
-async function openPostgres (t: Parameters<Parameters<typeof t.test>[1]>[0], poolSize: number): Promise<{ store: Store, schema: string } | undefined> {
+async function openPostgres (t: Test, poolSize: number): Promise<{ store: Store, schema: string } | undefined> {
   const pgSchema = await postgresSchema(t)
   if (pgSchema === undefined) return undefined
   const store = await openStore({ databaseUrl: pgSchema.url, dataDir: tempDir(t), poolSize })
@@ -72,7 +72,7 @@ t.test('PostgreSQL: batched lookups under load each get their own session (unkno
   const opened = await openPostgres(t, 2)
   if (opened === undefined) return
   const { store } = opened
-  const sessions = []
+  const sessions: Session[] = []
   for (let i = 0; i < 20; i++) sessions.push((await addSession(store, `user${i % 5}`)).session)
   const odd = (await addSession(store, 'carol', 'a"b\\c,{d}')).session
   const ids = [...sessions.map(s => s.id), odd.id, 'unknown-1', sessions[0]?.id as string, 'un"known\\', sessions[3]?.id as string]
