@@ -2,9 +2,9 @@ import type SQLite from 'better-sqlite3'
 import { CompiledQuery, type Kysely, type Selectable } from 'kysely'
 import type { Session } from '../sessions/session.js'
 import type { User } from './user.js'
-import { createGenerationCache } from './generation-cache.js'
+import { declareWrites } from './declared-writes.js'
 import type { Database, SessionsTable } from './schema.js'
-import type { SqliteChanges } from './sqlite-changes.js'
+import { NO_SESSION_CACHE, type SessionCache } from './session-cache.js'
 import { toUser } from './users-repository.js'
 
 function toSession (row: Selectable<SessionsTable>): Session {
@@ -78,12 +78,14 @@ function splitJoined (row: any): SessionWithUser {
   }
 }
 
-/** The embedded database, for a Bearer lookup prepared once and cached while nothing changes. */
-export interface EmbeddedLookup {
-  sqlite: SQLite.Database
-  changes: SqliteChanges
-  /** Sessions remembered (0: none). */
-  cacheSize: number
+/** How the Bearer lookup reads and remembers. */
+export interface SessionLookup {
+  /** The embedded database: the lookup is a statement prepared on it once. */
+  sqlite?: SQLite.Database
+  /** Remembers lookups; every write below forgets what it touched (declared-writes.ts). */
+  cache?: SessionCache<SessionWithUser>
+  /** Runs before each cached lookup (SQLite: drops the cache when another process has committed). */
+  beforeCachedLookup?: () => void
 }
 
 function freeze (found: SessionWithUser): SessionWithUser {
@@ -94,36 +96,34 @@ function freeze (found: SessionWithUser): SessionWithUser {
   return Object.freeze(found)
 }
 
-export function createSessionsRepository (db: Kysely<Database>, embedded?: EmbeddedLookup): SessionsRepository {
+export function createSessionsRepository (db: Kysely<Database>, lookup: SessionLookup = {}): SessionsRepository {
   const withUser = (trx: Kysely<Database>) => trx.selectFrom('sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
     .select([...sessionColumns, ...userColumns])
 
   // The hot path of every authenticated request. Building the query with
   // Kysely and preparing it again per request cost more CPU than the lookup
-  // itself (see docs/benchmark.md), so its SQL is compiled once.
-  // - PostgreSQL: one indexed query per request, so a revocation made by any
-  //   instance is seen on the very next request.
-  // - SQLite: the statement is prepared once, and what it finds is cached only
-  //   until the database may have changed (sqlite-changes.ts); any write of
-  //   this process, and any commit of another, makes every entry stale.
+  // itself (see docs/benchmark.md), so its SQL is compiled once. What it finds
+  // may be cached (session-cache.ts): every write of this process forgets the
+  // sessions and users it touched; on SQLite another process's commit drops
+  // everything (sqlite-changes.ts), on PostgreSQL every instance's writes reach
+  // the others through LISTEN/NOTIFY (session-notifications.ts).
   const findWithUserSql = withUser(db).where('s.id', '=', '').compile().sql
-  const findWithUserStatement = embedded?.sqlite.prepare(findWithUserSql)
-  const readEmbedded = findWithUserStatement === undefined
-    ? undefined
-    : (sessionId: string): SessionWithUser | undefined => {
+  const findWithUserStatement = lookup.sqlite?.prepare(findWithUserSql)
+  const load: (sessionId: string) => SessionWithUser | undefined | Promise<SessionWithUser | undefined> = findWithUserStatement === undefined
+    ? async (sessionId) => {
+      const row = (await db.executeQuery(CompiledQuery.raw(findWithUserSql, [sessionId]))).rows[0]
+      return row === undefined ? undefined : freeze(splitJoined(row))
+    }
+    : (sessionId) => {
         const row = findWithUserStatement.get(sessionId)
         return row === undefined ? undefined : freeze(splitJoined(row))
       }
-  const cache = embedded !== undefined && embedded.cacheSize > 0
-    ? createGenerationCache<string, SessionWithUser>(embedded.cacheSize, embedded.changes.generation)
-    : undefined
-  const findEmbedded = readEmbedded !== undefined && cache !== undefined
-    ? (sessionId: string) => cache.get(sessionId, readEmbedded)
-    : readEmbedded
+  const { cache, beforeCachedLookup } = lookup
+  const write = declareWrites(cache ?? NO_SESSION_CACHE)
 
   return {
-    async create (session, refreshHash) {
+    create: write(([session]) => ({ sessions: [session.id] }), async (session, refreshHash) => {
       await db.transaction().execute(async trx => {
         await trx.insertInto('sessions').values({
           id: session.id,
@@ -141,12 +141,12 @@ export function createSessionsRepository (db: Kysely<Database>, embedded?: Embed
           hash: refreshHash, session_id: session.id, generation: 1, created_at: session.createdAt, used_at: null
         }).execute()
       })
-    },
+    }),
 
     async findWithUser (sessionId) {
-      if (findEmbedded !== undefined) return findEmbedded(sessionId)
-      const row = (await db.executeQuery(CompiledQuery.raw(findWithUserSql, [sessionId]))).rows[0]
-      return row === undefined ? undefined : splitJoined(row)
+      if (cache === undefined) return await load(sessionId)
+      beforeCachedLookup?.()
+      return await cache.get(sessionId, load)
     },
 
     async findByRefreshHash (hash) {
@@ -157,7 +157,7 @@ export function createSessionsRepository (db: Kysely<Database>, embedded?: Embed
       return row === undefined ? undefined : splitJoined(row)
     },
 
-    async rotate (presentedHash, nextHash, accept, now) {
+    rotate: write((_, result) => ({ sessions: result.kind === 'rotated' || result.kind === 'reused' ? [result.session.id] : [] }), async (presentedHash, nextHash, accept, now) => {
       return await db.transaction().execute(async trx => {
         const row = await withUser(trx)
           .innerJoin('refresh_tokens as r', 'r.session_id', 's.id')
@@ -187,7 +187,7 @@ export function createSessionsRepository (db: Kysely<Database>, embedded?: Embed
         await trx.updateTable('sessions').set({ last_used_at: now }).where('id', '=', session.id).execute()
         return { kind: 'rotated' as const, session: { ...session, lastUsedAt: now }, user, generation }
       })
-    },
+    }),
 
     async listForUser (userId) {
       const rows = await db.selectFrom('sessions').selectAll()
@@ -196,24 +196,24 @@ export function createSessionsRepository (db: Kysely<Database>, embedded?: Embed
       return rows.map(toSession)
     },
 
-    async revoke (sessionId, now) {
+    revoke: write(([sessionId]) => ({ sessions: [sessionId] }), async (sessionId, now) => {
       const result = await db.updateTable('sessions').set({ revoked_at: now })
         .where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst()
       return Number(result.numUpdatedRows) > 0
-    },
+    }),
 
-    async revokeForUser (userId, sessionId, now) {
+    revokeForUser: write(([, sessionId]) => ({ sessions: [sessionId] }), async (userId, sessionId, now) => {
       const result = await db.updateTable('sessions').set({ revoked_at: now })
         .where('id', '=', sessionId).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst()
       return Number(result.numUpdatedRows) > 0
-    },
+    }),
 
-    async revokeAllForUser (userId, now, exceptSessionId) {
+    revokeAllForUser: write(([userId]) => ({ users: [userId] }), async (userId, now, exceptSessionId) => {
       let query = db.updateTable('sessions').set({ revoked_at: now })
         .where('user_id', '=', userId).where('revoked_at', 'is', null)
       if (exceptSessionId !== undefined) query = query.where('id', '!=', exceptSessionId)
       const result = await query.executeTakeFirst()
       return Number(result.numUpdatedRows)
-    }
+    })
   }
 }
