@@ -5,6 +5,7 @@ import type { User } from './user.js'
 import { declareWrites } from './declared-writes.js'
 import type { Database, SessionsTable } from './schema.js'
 import { NO_SESSION_CACHE, type SessionCache } from './session-cache.js'
+import { embeddedRotation } from './sqlite-rotation.js'
 import { toUser } from './users-repository.js'
 
 function toSession (row: Selectable<SessionsTable>): Session {
@@ -121,6 +122,12 @@ export function createSessionsRepository (db: Kysely<Database>, lookup: SessionL
       }
   const { cache, beforeCachedLookup } = lookup
   const write = declareWrites(cache ?? NO_SESSION_CACHE)
+  const withRefreshToken = (trx: Kysely<Database>) => withUser(trx)
+    .innerJoin('refresh_tokens as r', 'r.session_id', 's.id')
+    .select(['r.generation', 'r.used_at'])
+  const rotateEmbedded = lookup.sqlite === undefined
+    ? undefined
+    : embeddedRotation(db, lookup.sqlite, withRefreshToken(db).where('r.hash', '=', '').compile().sql, splitJoined)
 
   return {
     create: write(([session]) => ({ sessions: [session.id] }), async (session, refreshHash) => {
@@ -158,10 +165,9 @@ export function createSessionsRepository (db: Kysely<Database>, lookup: SessionL
     },
 
     rotate: write((_, result) => ({ sessions: result.kind === 'rotated' || result.kind === 'reused' ? [result.session.id] : [] }), async (presentedHash, nextHash, accept, now) => {
+      if (rotateEmbedded !== undefined) return await rotateEmbedded(presentedHash, nextHash, accept, now)
       return await db.transaction().execute(async trx => {
-        const row = await withUser(trx)
-          .innerJoin('refresh_tokens as r', 'r.session_id', 's.id')
-          .select(['r.generation', 'r.used_at'])
+        const row = await withRefreshToken(trx)
           .where('r.hash', '=', presentedHash)
           .executeTakeFirst()
         if (row === undefined) return { kind: 'unknown' as const }
