@@ -20,7 +20,7 @@ import { loadMe } from './lib/load.mjs'
 import { cpuMicrosOf, memoryOf, stopAll } from './lib/processes.mjs'
 import { seedRefreshSessions, seedRefreshSessionsSqlite, startRefreshLoad } from './lib/refresh-load.mjs'
 import { median, round, table } from './lib/stats.mjs'
-import { mintTokens, passwordHashAtCost, seedStore, spread } from './lib/store-seed.mjs'
+import { mintTokens, passwordHashAtCost, seedStore } from './lib/store-seed.mjs'
 import { serviceEnvironment, startGatehouse } from './lib/targets.mjs'
 
 const { values: args } = parseArgs({
