@@ -15,10 +15,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import SQLite from 'better-sqlite3'
-import pg from 'pg'
 import { loadMe } from './lib/load.mjs'
 import { cpuMicrosOf, memoryOf, stopAll } from './lib/processes.mjs'
-import { seedRefreshSessions, seedRefreshSessionsSqlite, startRefreshLoad } from './lib/refresh-load.mjs'
+import { seedPostgres, urlWithSchema, withClient } from './lib/postgres-seed.mjs'
+import { seedRefreshSessionsSqlite, startRefreshLoad } from './lib/refresh-load.mjs'
 import { median, round, table } from './lib/stats.mjs'
 import { mintTokens, passwordHashAtCost, seedStore } from './lib/store-seed.mjs'
 import { serviceEnvironment, startGatehouse } from './lib/targets.mjs'
@@ -58,39 +58,8 @@ async function sqliteTarget (name, script) {
 }
 
 async function postgresTarget (name, url, schema, cache) {
-  const databaseUrl = `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`
-  const service = await startGatehouse({ name, env: { ...env, DATABASE_URL: databaseUrl, POSTGRES_SESSION_CACHE: String(cache) }, dataDir: tempDir() })
+  const service = await startGatehouse({ name, env: { ...env, DATABASE_URL: urlWithSchema(url, schema), POSTGRES_SESSION_CACHE: String(cache) }, dataDir: tempDir() })
   return { name, service }
-}
-
-async function seedPostgres (url, schema) {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  await client.query(`set search_path = ${schema}`)
-  const now = Date.now()
-  const sessions = []
-  await client.query('begin')
-  for (let id = 1; id <= USERS + REFRESH_CHAINS; id++) {
-    const username = `user${String(id).padStart(6, '0')}`
-    await client.query(`insert into users (id, username, email, full_name, password_hash, disabled, scopes, created_at, updated_at)
-      values ($1, $2, $3, $4, $5, 0, '', $6, $6)`, [id, username, `${username}@example.test`, `Bench User ${id}`, passwordHash, now])
-    if (id <= USERS) {
-      const sessionId = randomBytes(16).toString('base64url')
-      await client.query(`insert into sessions (id, user_id, scope, auth_time, created_at, last_used_at, expires_at, user_agent, ip, revoked_at)
-        values ($1, $2, '', $3, $4, $4, $5, 'bench', '127.0.0.1', null)`, [sessionId, id, Math.floor(now / 1000), now, now + 30 * 86400_000])
-      sessions.push({ username, sessionId, authTime: Math.floor(now / 1000) })
-    }
-  }
-  const refreshTokens = await seedRefreshSessions({
-    userIds: Array.from({ length: REFRESH_CHAINS }, (_, i) => USERS + 1 + i),
-    insertSession: s => client.query(`insert into sessions (id, user_id, scope, auth_time, created_at, last_used_at, expires_at, user_agent, ip, revoked_at)
-      values ($1, $2, '', $3, $4, $5, $6, 'bench-refresh', '127.0.0.1', null)`, [s.id, s.userId, s.authTime, s.createdAt, s.lastUsedAt, s.expiresAt]),
-    insertRefresh: r => client.query('insert into refresh_tokens (hash, session_id, generation, created_at, used_at) values ($1, $2, 1, $3, null)', [r.hash, r.sessionId, r.createdAt])
-  })
-  await client.query(`select setval(pg_get_serial_sequence('users', 'id'), ${USERS + REFRESH_CHAINS})`)
-  await client.query('commit')
-  await client.end()
-  return { tokens: await mintTokens(env, sessions), refreshTokens }
 }
 
 async function run (target, withRefreshes) {
@@ -109,12 +78,10 @@ try {
   if (args.before !== undefined) targets.push(await sqliteTarget('sqlite (before)', args.before))
   if (args.postgres !== undefined) {
     schema = `bench_${randomBytes(4).toString('hex')}`
-    const admin = new pg.Client({ connectionString: args.postgres })
-    await admin.connect()
-    await admin.query(`create schema ${schema}`)
-    await admin.end()
+    await withClient(args.postgres, client => client.query(`create schema ${schema}`))
     const cached = await postgresTarget('postgres NOTIFY cache', args.postgres, schema, true) // migrates the schema
-    const seeded = await seedPostgres(args.postgres, schema)
+    const { sessions, refreshTokens } = await seedPostgres({ url: args.postgres, schema, userCount: USERS, refreshChains: REFRESH_CHAINS, passwordHash })
+    const seeded = { tokens: await mintTokens(env, sessions), refreshTokens }
     targets.push({ ...cached, ...seeded })
     targets.push({ ...(await postgresTarget('postgres strict', args.postgres, schema, false)), ...seeded })
   }
@@ -148,10 +115,7 @@ try {
 } finally {
   await stopAll()
   if (schema !== undefined) {
-    const admin = new pg.Client({ connectionString: args.postgres })
-    await admin.connect()
-    await admin.query(`drop schema if exists ${schema} cascade`)
-    await admin.end()
+    await withClient(args.postgres, client => client.query(`drop schema if exists ${schema} cascade`))
   }
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 }
