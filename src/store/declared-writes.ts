@@ -12,12 +12,18 @@ const declared = new WeakSet<(...args: never[]) => unknown>()
  * Every write method of a repository is declared with what it touches
  * (from its arguments or its result), and this wrapper makes the session
  * cache forget exactly that once the write has finished, before its caller
- * goes on: a logout, then a request on the same instance, is refused. A
- * write that fails forgets everything: what it changed before it failed is
- * not known (on SQLite a lookup between the statements of a transaction
- * reads the same connection's uncommitted rows), and failures are rare.
+ * goes on: a logout, then a request on the same instance, is refused.
+ *
+ * A write that fails changed nothing (a single statement, or a transaction
+ * rolled back), unless lookups can read a transaction's uncommitted rows:
+ * on SQLite they run on the same connection, so a lookup between the
+ * statements of a transaction that then failed may have cached rows that
+ * never were; there (`uncommittedReads`) a failed write forgets everything.
+ * On PostgreSQL a failure is often an overloaded database, and dropping the
+ * whole cache then would only add load; a commit whose answer was lost is
+ * still notified to every instance.
  */
-export function declareWrites (cache: SessionInvalidation) {
+export function declareWrites (cache: SessionInvalidation, { uncommittedReads = false } = {}) {
   function write<A extends unknown[], R> (touched: (args: A, result: R) => Touched, method: (...args: A) => Promise<R>): (...args: A) => Promise<R>
   /** `present` maps what the write returned (and `touched` read) to what the caller gets. */
   function write<A extends unknown[], I, R> (touched: (args: A, inner: I) => Touched, method: (...args: A) => Promise<I>, present: (inner: I) => R): (...args: A) => Promise<R>
@@ -27,7 +33,7 @@ export function declareWrites (cache: SessionInvalidation) {
       try {
         inner = await method(...args)
       } catch (err) {
-        cache.clear()
+        if (uncommittedReads) cache.clear()
         throw err
       }
       const { sessions = [], users = [] } = touched(args, inner)

@@ -121,7 +121,7 @@ export function createSessionsRepository (db: Kysely<Database>, lookup: SessionL
         return row === undefined ? undefined : freeze(splitJoined(row))
       }
   const { cache, beforeCachedLookup } = lookup
-  const write = declareWrites(cache ?? NO_SESSION_CACHE)
+  const write = declareWrites(cache ?? NO_SESSION_CACHE, { uncommittedReads: lookup.sqlite !== undefined })
   const withRefreshToken = (trx: Kysely<Database>) => withUser(trx)
     .innerJoin('refresh_tokens as r', 'r.session_id', 's.id')
     .select(['r.generation', 'r.used_at'])

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Session } from '../../../src/sessions/session.js'
-import { isDeclaredWrite } from '../../../src/store/declared-writes.js'
+import { declareWrites, isDeclaredWrite } from '../../../src/store/declared-writes.js'
 import { createSessionsRepository, type SessionsRepository } from '../../../src/store/sessions-repository.js'
 import { openStore, type Store } from '../../../src/store/store.js'
 import type { UsersRepository } from '../../../src/store/users-repository.js'
@@ -144,3 +144,14 @@ for (const [repository, samples] of [['sessions', SESSIONS], ['users', USERS]] a
     t.same(Object.keys(w.store[repository]).sort(), Object.keys(samples).sort())
   })
 }
+
+t.test('a failed write forgets nothing, unless lookups can read uncommitted rows (SQLite): then everything', async t => {
+  for (const uncommittedReads of [false, true]) {
+    const told: string[] = []
+    const write = declareWrites({ forgetSession: id => told.push(`s:${id}`), forgetUser: id => told.push(`u:${id}`), clear: () => told.push('*') }, { uncommittedReads })
+    const revoke = write(([id]: [string]) => ({ sessions: [id] }), async (id: string) => { if (id === 'bad') throw new Error('failed'); return true })
+    await revoke('s1')
+    await t.rejects(revoke('bad'), /failed/)
+    t.same(told, uncommittedReads ? ['s:s1', '*'] : ['s:s1'], `uncommittedReads: ${uncommittedReads}`)
+  }
+})
