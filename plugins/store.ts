@@ -14,6 +14,11 @@ export default fp(async (app) => {
     dataDir: app.config.dataDir,
     poolSize: app.config.databasePoolSize,
     sessionCacheSize: app.config.authCacheSize,
+    postgresSessionCache: app.config.postgresSessionCache,
+    onSessionCacheListening: (listening, err) => {
+      if (listening) app.log.info('session cache on: listening for session changes')
+      else app.log.warn({ err: { message: err?.message } }, 'session cache off: its listening connection was lost; every request reads the database until it is back')
+    },
     onConnectionError: (err) => { app.log.warn({ err: { message: err.message } }, 'database connection lost') }
   })
   app.decorate('store', store)

@@ -17,6 +17,7 @@ export const EnvSchema = Type.Object({
   DATA_DIR: Str('./data'),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres|postgresql|sqlite)://' })),
   DATABASE_POOL_SIZE: Int(1, 200, 4),
+  POSTGRES_SESSION_CACHE: Type.Boolean({ default: false }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   REDIS_KEY_PREFIX: Type.String({ default: 'gatehouse:', minLength: 1, maxLength: 100, pattern: '^\\S+$' }),
   JWT_ALGORITHM: Type.Union([Type.Literal('HS256'), Type.Literal('RS256'), Type.Literal('ES256'), Type.Literal('EdDSA')], { default: 'HS256' }),
@@ -63,6 +64,8 @@ export interface Config {
   dataDir: string
   databaseUrl: string | undefined
   databasePoolSize: number
+  /** PostgreSQL: cache the Bearer lookup, kept right across instances by LISTEN/NOTIFY (docs/scale-out.md). */
+  postgresSessionCache: boolean
   redisUrl: string | undefined
   /** Every Redis key starts with this, so several deployments (or test runs) can share one Redis. */
   redisKeyPrefix: string
@@ -190,6 +193,7 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
     dataDir: env.DATA_DIR,
     databaseUrl: env.DATABASE_URL,
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    postgresSessionCache: env.POSTGRES_SESSION_CACHE,
     redisUrl: env.REDIS_URL,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     redisFailMode: env.REDIS_FAIL_MODE,

@@ -8,6 +8,16 @@ import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely
  */
 export type Dialect = 'sqlite' | 'postgres'
 
+/**
+ * The notification channel of the tables' schema: in the trigger
+ * `tg_table_schema`, for the listener its `current_schema()`, where the
+ * migrations created the tables. NOTIFY channels are identifiers (at most 63
+ * bytes); two long schema names cut to the same channel would only cost each
+ * other extra invalidations.
+ */
+const CHANNEL_SQL = "left('gatehouse.' || tg_table_schema, 63)"
+export const LISTENER_CHANNEL_SQL = "select left('gatehouse.' || current_schema(), 63) as channel"
+
 const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '001_users': {
     async up (db: Kysely<any>) {
@@ -78,6 +88,46 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
     },
     async down (db: Kysely<any>) {
       await db.schema.alterTable('users').dropColumn('lockout_generation').execute()
+    }
+  },
+  '005_session_notifications': {
+    // PostgreSQL only: every change to a session or a user, by any instance,
+    // the CLI or manual SQL, notifies the instances' session caches
+    // (session-notifications.ts), at commit and only if it commits. The
+    // channel is named after the schema, so deployments sharing a database
+    // do not hear each other. SQLite has nothing to do: its other processes'
+    // commits are seen through PRAGMA data_version (sqlite-changes.ts).
+    async up (db: Kysely<any>) {
+      if (dialect !== 'postgres') return
+      await sql.raw(`
+        create function gatehouse_notify_change() returns trigger language plpgsql as $$
+        begin
+          if tg_op = 'TRUNCATE' then
+            perform pg_notify(${CHANNEL_SQL}, '*');
+          else
+            perform pg_notify(${CHANNEL_SQL}, tg_argv[0] || old.id);
+          end if;
+          return null;
+        end $$;
+        create trigger sessions_notify after update or delete on sessions
+          for each row execute function gatehouse_notify_change('s:');
+        create trigger users_notify after update or delete on users
+          for each row execute function gatehouse_notify_change('u:');
+        create trigger sessions_notify_truncate after truncate on sessions
+          for each statement execute function gatehouse_notify_change();
+        create trigger users_notify_truncate after truncate on users
+          for each statement execute function gatehouse_notify_change();
+      `).execute(db)
+    },
+    async down (db: Kysely<any>) {
+      if (dialect !== 'postgres') return
+      await sql.raw(`
+        drop trigger users_notify_truncate on users;
+        drop trigger sessions_notify_truncate on sessions;
+        drop trigger users_notify on users;
+        drop trigger sessions_notify on sessions;
+        drop function gatehouse_notify_change();
+      `).execute(db)
     }
   }
 })

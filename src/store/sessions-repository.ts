@@ -2,11 +2,12 @@ import type SQLite from 'better-sqlite3'
 import type { Kysely, Selectable } from 'kysely'
 import type { Session } from '../sessions/session.js'
 import type { User } from './user.js'
-import { createGenerationCache } from './generation-cache.js'
 import type { PostgresStatements } from './postgres-statements.js'
 import { SESSION_WITH_USER_COLUMNS, sessionWithUserOf, type SessionWithUser } from './session-columns.js'
+import { declareWrites } from './declared-writes.js'
 import type { Database, SessionsTable } from './schema.js'
-import type { SqliteChanges } from './sqlite-changes.js'
+import { NO_SESSION_CACHE, type SessionCache } from './session-cache.js'
+import { embeddedRotation } from './sqlite-rotation.js'
 import { toUser } from './users-repository.js'
 
 function toSession (row: Selectable<SessionsTable>): Session {
@@ -77,47 +78,63 @@ function splitJoined (row: any): SessionWithUser {
   }
 }
 
-/** The embedded database, for a Bearer lookup prepared once and cached while nothing changes. */
-export interface EmbeddedLookup {
-  sqlite: SQLite.Database
-  changes: SqliteChanges
-  /** Sessions remembered (0: none). */
-  cacheSize: number
+/** How the Bearer lookup reads and remembers. */
+export interface SessionLookup {
+  /** The embedded database: the lookup is a statement prepared on it once. */
+  sqlite?: SQLite.Database
+  /** Remembers lookups; every write below forgets what it touched (declared-writes.ts). */
+  cache?: SessionCache<SessionWithUser>
+  /** Runs before each cached lookup (SQLite: drops the cache when another process has committed). */
+  beforeCachedLookup?: () => void
 }
 
-export function createSessionsRepository (db: Kysely<Database>, embedded?: EmbeddedLookup, postgres?: PostgresStatements): SessionsRepository {
+function freeze (found: SessionWithUser): SessionWithUser {
+  Object.freeze(found.session.scopes)
+  Object.freeze(found.user.scopes)
+  Object.freeze(found.session)
+  Object.freeze(found.user)
+  return Object.freeze(found)
+}
+
+export function createSessionsRepository (db: Kysely<Database>, lookup: SessionLookup = {}, postgres?: PostgresStatements): SessionsRepository {
   const withUser = (trx: Kysely<Database>) => trx.selectFrom('sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
     .select([...sessionColumns, ...userColumns])
 
   // The hot path of every authenticated request. Building the query with
   // Kysely and preparing it again per request cost more CPU than the lookup
-  // itself (see docs/benchmark.md), so its SQL is prepared once.
-  // - PostgreSQL: one named prepared statement per request
-  //   (postgres-statements.ts), so a revocation made by any instance is seen
-  //   on the very next request.
-  // - SQLite: the statement is prepared once and returns rows as arrays (no
-  //   object of column names per row), and what it finds is cached only
-  //   until the database may have changed (sqlite-changes.ts); any write of
-  //   this process, and any commit of another, makes every entry stale.
-  const findWithUserStatement = embedded?.sqlite
-    .prepare(`select ${SESSION_WITH_USER_COLUMNS} from sessions as s inner join users as u on u.id = s.user_id where s.id = ?`)
+  // itself (see docs/benchmark.md), so it is prepared once: on SQLite a
+  // statement returning rows as arrays (no object of column names per row), on
+  // PostgreSQL a named prepared statement (postgres-statements.ts). What it
+  // finds may be cached (session-cache.ts): every write of this process forgets
+  // the sessions and users it touched; on SQLite another process's commit drops
+  // everything (sqlite-changes.ts), on PostgreSQL every instance's writes reach
+  // the others through LISTEN/NOTIFY (session-notifications.ts).
+  const findWithUserStatement = lookup.sqlite
+    ?.prepare(`select ${SESSION_WITH_USER_COLUMNS} from sessions as s inner join users as u on u.id = s.user_id where s.id = ?`)
     .raw(true)
-  const readEmbedded = findWithUserStatement === undefined
-    ? undefined
-    : (sessionId: string): SessionWithUser | undefined => {
+  const load: (sessionId: string) => SessionWithUser | undefined | Promise<SessionWithUser | undefined> = findWithUserStatement !== undefined
+    ? (sessionId) => {
         const row = findWithUserStatement.get(sessionId) as unknown[] | undefined
         return row === undefined ? undefined : sessionWithUserOf(row)
       }
-  const cache = embedded !== undefined && embedded.cacheSize > 0
-    ? createGenerationCache<string, SessionWithUser>(embedded.cacheSize, embedded.changes.generation)
-    : undefined
-  const findEmbedded = readEmbedded !== undefined && cache !== undefined
-    ? (sessionId: string) => cache.get(sessionId, readEmbedded)
-    : readEmbedded
+    : postgres !== undefined
+      ? async (sessionId) => await postgres.findSessionWithUser(sessionId)
+      : async (sessionId) => {
+        const row = await withUser(db).where('s.id', '=', sessionId).executeTakeFirst()
+        return row === undefined ? undefined : freeze(splitJoined(row))
+      }
+  const { cache, beforeCachedLookup } = lookup
+  const write = declareWrites(cache ?? NO_SESSION_CACHE, { uncommittedReads: lookup.sqlite !== undefined })
+  const withRefreshToken = (trx: Kysely<Database>) => withUser(trx)
+    .innerJoin('refresh_tokens as r', 'r.session_id', 's.id')
+    .select(['r.generation', 'r.used_at'])
+  const rotateEmbedded = lookup.sqlite === undefined
+    ? undefined
+    : embeddedRotation(db, lookup.sqlite, withRefreshToken(db).where('r.hash', '=', '').compile().sql, splitJoined)
 
   return {
-    async create (session, refreshHash) {
+    create: write(([session]) => ({ sessions: [session.id] }), async (session, refreshHash) => {
       await db.transaction().execute(async trx => {
         await trx.insertInto('sessions').values({
           id: session.id,
@@ -135,13 +152,12 @@ export function createSessionsRepository (db: Kysely<Database>, embedded?: Embed
           hash: refreshHash, session_id: session.id, generation: 1, created_at: session.createdAt, used_at: null
         }).execute()
       })
-    },
+    }),
 
     async findWithUser (sessionId) {
-      if (findEmbedded !== undefined) return findEmbedded(sessionId)
-      if (postgres !== undefined) return await postgres.findSessionWithUser(sessionId)
-      const row = await withUser(db).where('s.id', '=', sessionId).executeTakeFirst()
-      return row === undefined ? undefined : splitJoined(row)
+      if (cache === undefined) return await load(sessionId)
+      beforeCachedLookup?.()
+      return await cache.get(sessionId, load)
     },
 
     async findByRefreshHash (hash) {
@@ -152,11 +168,10 @@ export function createSessionsRepository (db: Kysely<Database>, embedded?: Embed
       return row === undefined ? undefined : splitJoined(row)
     },
 
-    async rotate (presentedHash, nextHash, accept, now) {
+    rotate: write((_, result) => ({ sessions: result.kind === 'rotated' || result.kind === 'reused' ? [result.session.id] : [] }), async (presentedHash, nextHash, accept, now) => {
+      if (rotateEmbedded !== undefined) return await rotateEmbedded(presentedHash, nextHash, accept, now)
       return await db.transaction().execute(async trx => {
-        const row = await withUser(trx)
-          .innerJoin('refresh_tokens as r', 'r.session_id', 's.id')
-          .select(['r.generation', 'r.used_at'])
+        const row = await withRefreshToken(trx)
           .where('r.hash', '=', presentedHash)
           .executeTakeFirst()
         if (row === undefined) return { kind: 'unknown' as const }
@@ -182,7 +197,7 @@ export function createSessionsRepository (db: Kysely<Database>, embedded?: Embed
         await trx.updateTable('sessions').set({ last_used_at: now }).where('id', '=', session.id).execute()
         return { kind: 'rotated' as const, session: { ...session, lastUsedAt: now }, user, generation }
       })
-    },
+    }),
 
     async listForUser (userId) {
       const rows = await db.selectFrom('sessions').selectAll()
@@ -191,24 +206,24 @@ export function createSessionsRepository (db: Kysely<Database>, embedded?: Embed
       return rows.map(toSession)
     },
 
-    async revoke (sessionId, now) {
+    revoke: write(([sessionId]) => ({ sessions: [sessionId] }), async (sessionId, now) => {
       const result = await db.updateTable('sessions').set({ revoked_at: now })
         .where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst()
       return Number(result.numUpdatedRows) > 0
-    },
+    }),
 
-    async revokeForUser (userId, sessionId, now) {
+    revokeForUser: write(([, sessionId]) => ({ sessions: [sessionId] }), async (userId, sessionId, now) => {
       const result = await db.updateTable('sessions').set({ revoked_at: now })
         .where('id', '=', sessionId).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst()
       return Number(result.numUpdatedRows) > 0
-    },
+    }),
 
-    async revokeAllForUser (userId, now, exceptSessionId) {
+    revokeAllForUser: write(([userId]) => ({ users: [userId] }), async (userId, now, exceptSessionId) => {
       let query = db.updateTable('sessions').set({ revoked_at: now })
         .where('user_id', '=', userId).where('revoked_at', 'is', null)
       if (exceptSessionId !== undefined) query = query.where('id', '!=', exceptSessionId)
       const result = await query.executeTakeFirst()
       return Number(result.numUpdatedRows)
-    }
+    })
   }
 }

@@ -1,7 +1,9 @@
 import type SQLite from 'better-sqlite3'
 import { sql } from 'kysely'
 import { migrateToLatest, openDatabase, type DatabaseHandle, type DatabaseOptions } from './database.js'
-import { createSessionsRepository, type SessionsRepository } from './sessions-repository.js'
+import { createSessionCache, NO_SESSION_CACHE, type SessionCache } from './session-cache.js'
+import { listenForSessionChanges, type SessionNotifications } from './session-notifications.js'
+import { createSessionsRepository, type SessionLookup, type SessionsRepository, type SessionWithUser } from './sessions-repository.js'
 import { createUsersRepository, type UsersRepository } from './users-repository.js'
 
 /** Everything the service persists, behind one small interface for both dialects. */
@@ -11,6 +13,10 @@ export interface Store {
   users: UsersRepository
   sessions: SessionsRepository
   handle: DatabaseHandle
+  /** The Bearer lookup's cache, if any (AUTH_CACHE_SIZE > 0; on PostgreSQL with POSTGRES_SESSION_CACHE). */
+  sessionCache: SessionCache<SessionWithUser> | undefined
+  /** PostgreSQL with the session cache: the connection that keeps it right. */
+  sessionNotifications: SessionNotifications | undefined
   ping: () => Promise<void>
   close: () => Promise<void>
 }
@@ -27,7 +33,41 @@ function probeSqliteWrite (sqlite: SQLite.Database): void {
   sqlite.pragma(`user_version = ${version}`)
 }
 
-export async function openStore (options: DatabaseOptions): Promise<Store> {
+export interface StoreOptions extends DatabaseOptions {
+  /** PostgreSQL: cache the Bearer lookup too (`sessionCacheSize` entries), kept right by LISTEN/NOTIFY (POSTGRES_SESSION_CACHE). */
+  postgresSessionCache?: boolean
+  /** Told once when the session cache's listening connection is lost (the cache is off), and when it listens again. */
+  onSessionCacheListening?: (listening: boolean, err?: Error) => void
+}
+
+const userIdOf = (found: SessionWithUser) => found.user.id
+
+/**
+ * SQLite: this process's writes forget what they touch (declared-writes.ts);
+ * another process's commit drops everything. PostgreSQL: the same, and every
+ * instance's (and the CLI's) writes arrive as notifications.
+ */
+async function sessionLookup (handle: DatabaseHandle, options: StoreOptions): Promise<SessionLookup & { notifications?: SessionNotifications }> {
+  const size = options.sessionCacheSize ?? 0
+  const { sqlite, changes } = handle
+  if (sqlite !== undefined && changes !== undefined) {
+    if (size === 0) return { sqlite }
+    const cache = createSessionCache({ size, userIdOf })
+    return { sqlite, cache, beforeCachedLookup: () => { if (changes.otherProcessCommitted()) cache.clear() } }
+  }
+  if (size === 0 || options.postgresSessionCache !== true || options.databaseUrl === undefined) return {}
+  const cache = createSessionCache({ size, userIdOf, startSuspended: true })
+  const told = options.onSessionCacheListening ?? (() => {})
+  const notifications = await listenForSessionChanges({
+    url: options.databaseUrl,
+    cache,
+    onLost: (err) => { told(false, err) },
+    onListening: () => { told(true) }
+  })
+  return { cache, notifications }
+}
+
+export async function openStore (options: StoreOptions): Promise<Store> {
   const handle = await openDatabase(options)
   try {
     await migrateToLatest(handle)
@@ -35,14 +75,15 @@ export async function openStore (options: DatabaseOptions): Promise<Store> {
     await handle.close().catch(() => {})
     throw err
   }
+  const { notifications, ...lookup } = await sessionLookup(handle, options)
   return {
     dialect: handle.dialect,
     location: handle.location,
-    users: createUsersRepository(handle.db, Date.now, handle.statements),
-    sessions: createSessionsRepository(handle.db, handle.sqlite === undefined || handle.changes === undefined
-      ? undefined
-      : { sqlite: handle.sqlite, changes: handle.changes, cacheSize: options.sessionCacheSize ?? 0 }, handle.statements),
+    users: createUsersRepository(handle.db, Date.now, lookup.cache ?? NO_SESSION_CACHE, handle.statements),
+    sessions: createSessionsRepository(handle.db, lookup, handle.statements),
     handle,
+    sessionCache: lookup.cache,
+    sessionNotifications: notifications,
     ping: async () => {
       // One connection held throughout: on SQLite no other request's transaction can be open around the probe.
       await handle.db.connection().execute(async (connection) => {
@@ -50,6 +91,9 @@ export async function openStore (options: DatabaseOptions): Promise<Store> {
         if (handle.sqlite !== undefined) probeSqliteWrite(handle.sqlite)
       })
     },
-    close: handle.close
+    close: async () => {
+      await notifications?.close()
+      await handle.close()
+    }
   }
 }

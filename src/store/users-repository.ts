@@ -1,6 +1,8 @@
 import type { Kysely, Selectable } from 'kysely'
 import type { PostgresStatements } from './postgres-statements.js'
+import { declareWrites } from './declared-writes.js'
 import type { Database, UsersTable } from './schema.js'
+import { NO_SESSION_CACHE, type SessionInvalidation } from './session-cache.js'
 import { isUniqueViolation } from './unique-violation.js'
 import type { NewUser, User, UserChanges } from './user.js'
 
@@ -39,7 +41,11 @@ export interface UsersRepository {
   list: (options: { after?: string, limit: number }) => Promise<User[]>
 }
 
-export function createUsersRepository (db: Kysely<Database>, now: () => number = Date.now, postgres?: PostgresStatements): UsersRepository {
+const ofUser = (id: number | undefined) => ({ users: id === undefined ? [] : [id] })
+
+/** `cache`: the session cache, which holds each session's user row; every write forgets that user's sessions. */
+export function createUsersRepository (db: Kysely<Database>, now: () => number = Date.now, cache: SessionInvalidation = NO_SESSION_CACHE, postgres?: PostgresStatements): UsersRepository {
+  const write = declareWrites(cache)
   return {
     async findByUsername (username) {
       if (postgres !== undefined) return await postgres.findUserByUsername(username)
@@ -47,7 +53,7 @@ export function createUsersRepository (db: Kysely<Database>, now: () => number =
       return row === undefined ? undefined : toUser(row)
     },
 
-    async create (user) {
+    create: write((_, created) => ofUser(created.id), async (user) => {
       const at = now()
       try {
         const row = await db.insertInto('users').values({
@@ -65,9 +71,9 @@ export function createUsersRepository (db: Kysely<Database>, now: () => number =
         if (isUniqueViolation(err)) throw new UsernameTakenError(user.username)
         throw err
       }
-    },
+    }),
 
-    async update (username, patch) {
+    update: write((_, updated) => ofUser(updated?.id), async (username, patch) => {
       const values: Partial<Record<keyof UsersTable, unknown>> = { updated_at: now() }
       if (patch.email !== undefined) values.email = patch.email
       if (patch.fullName !== undefined) values.full_name = patch.fullName
@@ -76,24 +82,25 @@ export function createUsersRepository (db: Kysely<Database>, now: () => number =
       const row = await db.updateTable('users').set(values as any).where('username', '=', username)
         .returningAll().executeTakeFirst()
       return row === undefined ? undefined : toUser(row)
-    },
+    }),
 
-    async setPasswordHash (userId, passwordHash, options = {}) {
+    setPasswordHash: write(([userId]) => ofUser(userId), async (userId, passwordHash, options = {}) => {
       let query = db.updateTable('users').set({ password_hash: passwordHash, updated_at: now() })
       if (options.resetLockout === true) query = query.set(eb => ({ lockout_generation: eb('lockout_generation', '+', 1) }))
       await query.where('id', '=', userId).execute()
-    },
+    }),
 
-    async resetLockout (username) {
-      const result = await db.updateTable('users').set(eb => ({ lockout_generation: eb('lockout_generation', '+', 1) }))
-        .where('username', '=', username).executeTakeFirst()
-      return Number(result.numUpdatedRows) > 0
-    },
+    resetLockout: write((_, id) => ofUser(id), async (username: string) => {
+      const row = await db.updateTable('users').set(eb => ({ lockout_generation: eb('lockout_generation', '+', 1) }))
+        .where('username', '=', username).returning('id').executeTakeFirst()
+      return row === undefined ? undefined : Number(row.id)
+    }, id => id !== undefined),
 
-    async delete (username) {
-      const result = await db.deleteFrom('users').where('username', '=', username).executeTakeFirst()
-      return Number(result.numDeletedRows) > 0
-    },
+    // Its sessions go with it (ON DELETE CASCADE), and with them their cache entries.
+    delete: write((_, id) => ofUser(id), async (username: string) => {
+      const row = await db.deleteFrom('users').where('username', '=', username).returning('id').executeTakeFirst()
+      return row === undefined ? undefined : Number(row.id)
+    }, id => id !== undefined),
 
     async list ({ after, limit }) {
       let query = db.selectFrom('users').selectAll().orderBy('username').limit(limit)

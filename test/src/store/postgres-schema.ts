@@ -36,3 +36,33 @@ export async function tablesIn (schema: string): Promise<string[]> {
     return result.rows.map(r => r.table_name)
   })
 }
+
+/**
+ * postgresSchema, used through a login role of its own (created here, dropped
+ * in teardown): a test can then keep that role's new connections out
+ * (`alter role … nologin`) or end exactly its connections, whatever else runs
+ * on the shared server. `adminUrl` connects as the superuser, to the schema.
+ */
+export async function postgresSchemaWithRole (t: Test): Promise<{ url: string, adminUrl: string, schema: string, role: string } | undefined> {
+  const created = await postgresSchema(t)
+  if (created === undefined) return undefined
+  const { schema } = created
+  const role = `gh_r_${randomBytes(5).toString('hex')}`
+  await withClient(async client => {
+    await client.query(`create role ${role} login`)
+    await client.query(`grant all on schema ${schema} to ${role}`)
+  })
+  // Whichever of the two teardowns runs first, the role's connections end before it is dropped.
+  t.teardown(async () => {
+    await withClient(async client => {
+      await client.query(`alter role ${role} nologin`)
+      await client.query('select pg_terminate_backend(pid) from pg_stat_activity where usename = $1', [role])
+      await client.query(`drop schema if exists ${schema} cascade`)
+      await client.query(`drop owned by ${role}`)
+      await client.query(`drop role ${role}`)
+    })
+  })
+  const url = new URL(created.url)
+  url.username = role
+  return { url: url.toString(), adminUrl: created.url, schema, role }
+}

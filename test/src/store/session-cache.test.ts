@@ -1,92 +1,149 @@
-import { join } from 'node:path'
-import { setImmediate as nextTurn } from 'node:timers/promises'
-import SQLite from 'better-sqlite3'
 import t from 'tap'
-import type { Session } from '../../../src/sessions/session.js'
-import { openStore } from '../../../src/store/store.js'
-import { newRefreshToken, newSessionId } from '../../../src/tokens/refresh-tokens.js'
-import { tempDir } from '../../helper.js'
+import { createSessionCache } from '../../../src/store/session-cache.js'
 
-// The cached Bearer lookup on the embedded store must never outlive a change:
-// revocations, user changes and deletions through this process are seen at
-// once, and those made by another process from the next event-loop turn.
+// The session cache on its own: per-entry forgetting, the user index, and
+// loads that overlap a forget (asynchronous on PostgreSQL).
 
-const NOW = 1_750_000_000_000
+interface Found { session: string, user: number, n: number }
 
-async function storeWithSession (t: Parameters<typeof tempDir>[0], sessionCacheSize = 100) {
-  const dataDir = tempDir(t)
-  const store = await openStore({ databaseUrl: undefined, dataDir, poolSize: 1, sessionCacheSize })
-  t.teardown(store.close)
-  const user = await store.users.create({
-    username: 'alice', email: null, fullName: null, passwordHash: '$2b$04$' + 'x'.repeat(53), disabled: false, scopes: ['a', 'b']
-  })
-  const session: Session = {
-    id: newSessionId(),
-    userId: user.id,
-    scopes: ['a'],
-    authTime: NOW / 1000,
-    createdAt: NOW,
-    lastUsedAt: NOW,
-    expiresAt: NOW + 86_400_000,
-    userAgent: null,
-    ip: '127.0.0.1',
-    revokedAt: null
+function counted (users: Record<string, number>) {
+  let loads = 0
+  const load = (session: string): Found | undefined => {
+    loads++
+    const user = users[session]
+    return user === undefined ? undefined : { session, user, n: loads }
   }
-  await store.sessions.create(session, newRefreshToken().hash)
-  return { store, session, file: join(dataDir, 'gatehouse.sqlite') }
+  return { load, loads: () => loads }
 }
 
-t.test('repeated lookups are served from the cache, as frozen objects', async t => {
-  const { store, session } = await storeWithSession(t)
-  const first = await store.sessions.findWithUser(session.id)
-  const second = await store.sessions.findWithUser(session.id)
-  t.equal(second, first, 'the same object: no second read')
-  t.ok(Object.isFrozen(first) && Object.isFrozen(first?.session) && Object.isFrozen(first?.user) && Object.isFrozen(first?.user.scopes))
-  t.throws(() => { (first?.user.scopes as string[]).push('admin') }, 'a request cannot change what the next one sees')
+const newCache = (size = 100) => createSessionCache<Found>({ size, userIdOf: found => found.user })
+
+t.test('a cached session is served without a load; nothing found is never cached', async t => {
+  const cache = newCache()
+  const { load, loads } = counted({ s1: 1 })
+  const first = cache.get('s1', load)
+  t.equal(cache.get('s1', load), first)
+  t.equal(loads(), 1)
+  t.equal(cache.get('nope', load), undefined)
+  t.equal(cache.get('nope', load), undefined)
+  t.equal(loads(), 3)
 })
 
-t.test('every write through this process is seen by the very next lookup', async t => {
-  const { store, session } = await storeWithSession(t)
-  await store.sessions.findWithUser(session.id)
-
-  await store.users.update('alice', { scopes: ['b'] })
-  t.same((await store.sessions.findWithUser(session.id))?.user.scopes, ['b'], 'user scopes changed')
-  await store.users.update('alice', { disabled: true })
-  t.equal((await store.sessions.findWithUser(session.id))?.user.disabled, true, 'user disabled')
-  await store.sessions.revoke(session.id, NOW + 1)
-  t.equal((await store.sessions.findWithUser(session.id))?.session.revokedAt, NOW + 1, 'session revoked')
-  await store.users.delete('alice')
-  t.equal(await store.sessions.findWithUser(session.id), undefined, 'user deleted')
+t.test('forgetSession drops that session only', async t => {
+  const cache = newCache()
+  const { load, loads } = counted({ s1: 1, s2: 1, s3: 2 })
+  for (const s of ['s1', 's2', 's3']) cache.get(s, load)
+  cache.forgetSession('s1')
+  cache.get('s1', load)
+  t.equal(loads(), 4, 's1 loaded again')
+  cache.get('s2', load)
+  cache.get('s3', load)
+  t.equal(loads(), 4, 's2 (same user) and s3 stayed')
 })
 
-t.test('a refresh rotation (last used moves) is seen at once', async t => {
-  const { store, session } = await storeWithSession(t)
-  const refresh = newRefreshToken()
-  const id = newSessionId()
-  await store.sessions.create({ ...session, id }, refresh.hash)
-  t.equal((await store.sessions.findWithUser(id))?.session.lastUsedAt, NOW)
-  const rotated = await store.sessions.rotate(refresh.hash, newRefreshToken().hash, () => true, NOW + 5000)
-  t.equal(rotated.kind, 'rotated')
-  t.equal((await store.sessions.findWithUser(id))?.session.lastUsedAt, NOW + 5000)
+t.test('forgetUser drops every cached session of that user, and only theirs', async t => {
+  const cache = newCache()
+  const { load, loads } = counted({ a1: 1, a2: 1, b1: 2 })
+  for (const s of ['a1', 'a2', 'b1']) cache.get(s, load)
+  cache.forgetUser(1)
+  t.equal(cache.size, 1)
+  cache.get('b1', load)
+  t.equal(loads(), 3, "the other user's session stayed")
+  cache.get('a1', load)
+  cache.get('a2', load)
+  t.equal(loads(), 5)
+  cache.forgetUser(1)
+  t.equal(cache.size, 1, 'the index followed the reloads')
+  cache.forgetUser(99)
+  t.equal(cache.size, 1, 'a user with nothing cached')
 })
 
-t.test("another process's revocation is seen from the next event-loop turn", async t => {
-  const { store, session, file } = await storeWithSession(t)
-  t.equal((await store.sessions.findWithUser(session.id))?.session.revokedAt, null)
-  await nextTurn()
-  t.equal((await store.sessions.findWithUser(session.id))?.session.revokedAt, null, 'cached')
-
-  const cli = new SQLite(file)
-  t.teardown(() => cli.close())
-  cli.prepare('update sessions set revoked_at = ? where id = ?').run(NOW + 9, session.id)
-  await nextTurn()
-  t.equal((await store.sessions.findWithUser(session.id))?.session.revokedAt, NOW + 9)
+t.test('the index follows LRU evictions: a user forgotten after an eviction is still fully forgotten', async t => {
+  const cache = newCache(2)
+  const { load, loads } = counted({ a1: 1, a2: 1, b1: 2 })
+  cache.get('a1', load)
+  cache.get('a2', load)
+  cache.get('b1', load) // evicts a1
+  t.equal(cache.size, 2)
+  cache.forgetUser(1)
+  t.equal(cache.size, 1)
+  cache.get('b1', load)
+  t.equal(loads(), 3)
 })
 
-t.test('AUTH_CACHE_SIZE=0: every lookup reads the database', async t => {
-  const { store, session } = await storeWithSession(t, 0)
-  const first = await store.sessions.findWithUser(session.id)
-  const second = await store.sessions.findWithUser(session.id)
-  t.not(second, first)
-  t.same(second, first)
+t.test('clear drops everything', async t => {
+  const cache = newCache()
+  const { load, loads } = counted({ a1: 1, b1: 2 })
+  cache.get('a1', load)
+  cache.get('b1', load)
+  cache.clear()
+  t.equal(cache.size, 0)
+  cache.get('a1', load)
+  t.equal(loads(), 3)
+})
+
+function deferred () {
+  let resolve!: (value: Found | undefined) => void
+  const promise = new Promise<Found | undefined>(_resolve => { resolve = _resolve })
+  return { promise, resolve }
+}
+
+t.test('an asynchronous load that overlapped a forget of its session, its user or everything is returned but not stored', async t => {
+  for (const forget of ['session', 'user', 'all'] as const) {
+    const cache = newCache()
+    const pending = deferred()
+    const read = cache.get('s1', () => pending.promise)
+    if (forget === 'session') cache.forgetSession('s1')
+    else if (forget === 'user') cache.forgetUser(1)
+    else cache.clear()
+    const stale = { session: 's1', user: 1, n: 0 }
+    pending.resolve(stale)
+    t.equal(await read, stale, `${forget}: the caller gets what was read`)
+    t.equal(cache.size, 0, `${forget}: the row read before the forget is not cached after it`)
+  }
+})
+
+t.test('an asynchronous load that overlapped only unrelated forgets is stored', async t => {
+  const cache = newCache()
+  const pending = deferred()
+  const read = cache.get('s1', () => pending.promise)
+  cache.forgetSession('other')
+  cache.forgetUser(2)
+  const found = { session: 's1', user: 1, n: 0 }
+  pending.resolve(found)
+  await read
+  t.equal(cache.get('s1', () => { throw new Error('must not load') }), found)
+})
+
+t.test('a load that overlapped more forgets than are remembered is not stored', async t => {
+  const cache = newCache()
+  const pending = deferred()
+  const read = cache.get('s1', () => pending.promise)
+  for (let i = 0; i < 200; i++) cache.forgetSession(`other${i}`)
+  pending.resolve({ session: 's1', user: 1, n: 0 })
+  await read
+  t.equal(cache.size, 0)
+})
+
+t.test('suspended: nothing is stored, every lookup loads; resume starts empty', async t => {
+  const cache = newCache()
+  const { load, loads } = counted({ s1: 1 })
+  cache.get('s1', load)
+  cache.suspend()
+  t.equal(cache.suspended, true)
+  t.equal(cache.size, 0, 'dropped wholesale')
+  cache.get('s1', load)
+  cache.get('s1', load)
+  t.equal(loads(), 3, 'strict reads')
+
+  const pending = deferred()
+  const read = cache.get('s1', () => pending.promise)
+  cache.resume()
+  pending.resolve({ session: 's1', user: 1, n: 0 })
+  await read
+  t.equal(cache.size, 0, 'a load begun while suspended is not stored after the resume')
+
+  cache.get('s1', load)
+  cache.get('s1', load)
+  t.equal(loads(), 4, 'cached again')
 })

@@ -1,0 +1,157 @@
+import t from 'tap'
+import type { Session } from '../../../src/sessions/session.js'
+import { declareWrites, isDeclaredWrite } from '../../../src/store/declared-writes.js'
+import { createSessionsRepository, type SessionsRepository } from '../../../src/store/sessions-repository.js'
+import { openStore, type Store } from '../../../src/store/store.js'
+import type { UsersRepository } from '../../../src/store/users-repository.js'
+import { newRefreshToken, newSessionId } from '../../../src/tokens/refresh-tokens.js'
+import { tempDir } from '../../helper.js'
+
+// No repository method may leave a stale session in the cache. Every method
+// of both repositories runs once (or a few ways) against a store whose
+// cache holds every session; afterwards each cached lookup must equal a
+// fresh read of the database, and a method that changed any row must be a
+// declared write (src/store/declared-writes.ts). A new method fails this
+// test (and the type check of SAMPLES) until it is listed here.
+
+const NOW = 1_750_000_000_000
+const HASH = '$2b$04$' + 'x'.repeat(53)
+
+interface World {
+  store: Store
+  alice: number
+  bob: number
+  sessions: { a1: string, a2: string, b1: string }
+  refresh: { a1: string }
+  /** Reads every session through the cache, so that each is cached. */
+  warm: () => Promise<void>
+}
+
+type Samples<R> = Record<keyof R, Array<(w: World) => Promise<unknown>>>
+
+const SESSIONS: Samples<SessionsRepository> = {
+  create: [async w => { await w.store.sessions.create(sessionOf(w.alice), newRefreshToken().hash) }],
+  findWithUser: [async w => await w.store.sessions.findWithUser(w.sessions.a1)],
+  findByRefreshHash: [async w => await w.store.sessions.findByRefreshHash(w.refresh.a1)],
+  rotate: [
+    async w => await w.store.sessions.rotate(w.refresh.a1, newRefreshToken().hash, () => true, NOW + 1),
+    async w => await w.store.sessions.rotate(w.refresh.a1, newRefreshToken().hash, () => false, NOW + 1),
+    async w => {
+      await w.store.sessions.rotate(w.refresh.a1, newRefreshToken().hash, () => true, NOW + 1)
+      await w.warm()
+      const reused = await w.store.sessions.rotate(w.refresh.a1, newRefreshToken().hash, () => true, NOW + 2)
+      if (reused.kind !== 'reused') throw new Error('expected reuse')
+    }
+  ],
+  listForUser: [async w => await w.store.sessions.listForUser(w.alice)],
+  revoke: [async w => await w.store.sessions.revoke(w.sessions.a1, NOW + 1)],
+  revokeForUser: [async w => await w.store.sessions.revokeForUser(w.alice, w.sessions.a2, NOW + 1)],
+  revokeAllForUser: [
+    async w => await w.store.sessions.revokeAllForUser(w.alice, NOW + 1),
+    async w => await w.store.sessions.revokeAllForUser(w.alice, NOW + 1, w.sessions.a1)
+  ]
+}
+
+const USERS: Samples<UsersRepository> = {
+  findByUsername: [async w => await w.store.users.findByUsername('alice')],
+  create: [async w => await w.store.users.create(newUser('carol'))],
+  update: [
+    async w => await w.store.users.update('alice', { scopes: ['x'] }),
+    async w => await w.store.users.update('alice', { disabled: true }),
+    async w => await w.store.users.update('alice', { email: 'a@example.test', fullName: 'Alice' })
+  ],
+  setPasswordHash: [
+    async w => { await w.store.users.setPasswordHash(w.alice, HASH.replace('x', 'y')) },
+    async w => { await w.store.users.setPasswordHash(w.alice, HASH, { resetLockout: true }) }
+  ],
+  resetLockout: [async w => await w.store.users.resetLockout('alice')],
+  delete: [async w => await w.store.users.delete('alice')],
+  list: [async w => await w.store.users.list({ limit: 10 })]
+}
+
+function newUser (username: string) {
+  return { username, email: null, fullName: null, passwordHash: HASH, disabled: false, scopes: ['a', 'b'] }
+}
+
+function sessionOf (userId: number): Session {
+  return {
+    id: newSessionId(),
+    userId,
+    scopes: ['a'],
+    authTime: NOW / 1000,
+    createdAt: NOW,
+    lastUsedAt: NOW,
+    expiresAt: NOW + 86_400_000,
+    userAgent: null,
+    ip: '127.0.0.1',
+    revokedAt: null
+  }
+}
+
+async function world (t: Parameters<typeof tempDir>[0]): Promise<World & { fresh: SessionsRepository, changes: () => number }> {
+  const store = await openStore({ databaseUrl: undefined, dataDir: tempDir(t), poolSize: 1, sessionCacheSize: 100 })
+  t.teardown(store.close)
+  const sqlite = store.handle.sqlite
+  if (sqlite === undefined || store.sessionCache === undefined) throw new Error('the embedded store caches its lookups')
+  const alice = (await store.users.create(newUser('alice'))).id
+  const bob = (await store.users.create(newUser('bob'))).id
+  const refresh = newRefreshToken()
+  const a1 = sessionOf(alice)
+  const a2 = sessionOf(alice)
+  const b1 = sessionOf(bob)
+  await store.sessions.create(a1, refresh.hash)
+  await store.sessions.create(a2, newRefreshToken().hash)
+  await store.sessions.create(b1, newRefreshToken().hash)
+  const sessions = { a1: a1.id, a2: a2.id, b1: b1.id }
+  const warm = async () => { for (const id of Object.values(sessions)) await store.sessions.findWithUser(id) }
+  await warm()
+  const totalChanges = sqlite.prepare('select total_changes() as n').pluck()
+  return {
+    store,
+    alice,
+    bob,
+    sessions,
+    refresh: { a1: refresh.hash },
+    warm,
+    // The same database, read without the cache.
+    fresh: createSessionsRepository(store.handle.db, { sqlite }),
+    changes: () => Number(totalChanges.get())
+  }
+}
+
+for (const [repository, samples] of [['sessions', SESSIONS], ['users', USERS]] as const) {
+  t.test(`every method of the ${repository} repository leaves no stale session cached`, async t => {
+    for (const [name, calls] of Object.entries(samples)) {
+      for (const [i, call] of calls.entries()) {
+        await t.test(`${name} #${i + 1}`, async t => {
+          const w = await world(t)
+          t.equal(w.store.sessionCache?.size, 3, 'every session cached')
+          const before = w.changes()
+          await call(w)
+          const wrote = w.changes() > before
+          const method = (w.store[repository] as unknown as Record<string, unknown>)[name]
+          if (wrote) t.ok(isDeclaredWrite(method), `${name} changed rows, so it must be a declared write`)
+          for (const id of Object.values(w.sessions)) {
+            t.same(await w.store.sessions.findWithUser(id), await w.fresh.findWithUser(id), `session ${id}: cached = fresh`)
+          }
+        })
+      }
+    }
+  })
+
+  t.test(`every method of the ${repository} repository is exercised here`, async t => {
+    const w = await world(t)
+    t.same(Object.keys(w.store[repository]).sort(), Object.keys(samples).sort())
+  })
+}
+
+t.test('a failed write forgets nothing, unless lookups can read uncommitted rows (SQLite): then everything', async t => {
+  for (const uncommittedReads of [false, true]) {
+    const told: string[] = []
+    const write = declareWrites({ forgetSession: id => told.push(`s:${id}`), forgetUser: id => told.push(`u:${id}`), clear: () => told.push('*') }, { uncommittedReads })
+    const revoke = write(([id]: [string]) => ({ sessions: [id] }), async (id: string) => { if (id === 'bad') throw new Error('failed'); return true })
+    await revoke('s1')
+    await t.rejects(revoke('bad'), /failed/)
+    t.same(told, uncommittedReads ? ['s:s1', '*'] : ['s:s1'], `uncommittedReads: ${uncommittedReads}`)
+  }
+})
