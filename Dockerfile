@@ -36,4 +36,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/health/ready').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
 # The node flags are package.json's config.nodeFlags, as `npm start` uses them (README, "Running in production").
-CMD ["node", "--max-semi-space-size=8", "dist/gatehouse.mjs"]
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=512", "dist/gatehouse.mjs"]

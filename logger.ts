@@ -1,4 +1,4 @@
-import type { FastifyLoggerOptions, FastifyRequest, FastifyServerOptions } from 'fastify'
+import type { FastifyBaseLogger, FastifyLoggerOptions, FastifyRequest, FastifyServerOptions } from 'fastify'
 
 export type LogStream = NonNullable<FastifyLoggerOptions['stream']>
 
@@ -43,11 +43,39 @@ function serializeRequest (request: FastifyRequest): Record<string, unknown> {
   }
 }
 
+/** Where a request's logger keeps its request id (see requestLogger). */
+const REQUEST_ID = Symbol('gatehouse.requestId')
+type RequestLogger = FastifyBaseLogger & { [REQUEST_ID]?: unknown }
+
+/**
+ * Every line of a request's logger (and of its children, which inherit the
+ * property) carries `reqId`, added at write time: see requestLogger.
+ */
+function requestIdMixin (_fields: object, _level: number, logger: RequestLogger): Record<string, unknown> {
+  return logger[REQUEST_ID] === undefined ? {} : { reqId: logger[REQUEST_ID] }
+}
+
+/**
+ * Fastify's childLoggerFactory: the request's logger, with its request id
+ * held on the logger and written by requestIdMixin, instead of a pino binding.
+ * pino serialises a child's bindings when the child is made, through the
+ * redaction paths (our wildcard paths apply to every key): about 2-3 µs on
+ * every request, though at the default levels most requests never log a line.
+ * The lines are the same; only `reqId`'s position among the fields differs.
+ */
+export function requestLogger (this: unknown, logger: FastifyBaseLogger, bindings: Record<string, unknown>, options: object): FastifyBaseLogger {
+  const { reqId, ...others } = bindings
+  const child: RequestLogger = logger.child(others, options)
+  child[REQUEST_ID] = reqId
+  return child
+}
+
 export function loggerOptions (level: string, stream?: LogStream): FastifyServerOptions['logger'] {
   return {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: { req: serializeRequest },
+    mixin: requestIdMixin,
     ...(stream === undefined ? {} : { stream })
   }
 }

@@ -54,7 +54,7 @@ async function sqliteTarget (name, script) {
   if (script !== undefined) db.prepare("delete from kysely_migration where name = '005_session_notifications'").run()
   db.close()
   const service = await startGatehouse({ name, env, dataDir, ...(script === undefined ? {} : { script }) })
-  return { name, service, tokens: await mintTokens(env, sessions.slice(0, USERS)), refreshTokens }
+  return { name, service, tokens: await mintTokens(env, sessions.slice(0, USERS)), refreshSessions: refreshTokens.map(refreshToken => ({ refreshToken })) }
 }
 
 async function postgresTarget (name, url, schema, cache) {
@@ -64,7 +64,7 @@ async function postgresTarget (name, url, schema, cache) {
 
 async function run (target, withRefreshes) {
   const cpuBefore = cpuMicrosOf(target.service.handle)
-  const refresh = withRefreshes ? startRefreshLoad({ url: target.service.url, refreshTokens: target.refreshTokens, perSecond: REFRESHES }) : undefined
+  const refresh = withRefreshes ? startRefreshLoad({ url: target.service.url, sessions: target.refreshSessions, perSecond: REFRESHES }) : undefined
   const result = await loadMe({ url: target.service.url, connections: CONNECTIONS, seconds: SECONDS, tokens: target.tokens })
   const refreshed = await refresh?.stop()
   const cpu = cpuMicrosOf(target.service.handle) - cpuBefore
@@ -81,7 +81,7 @@ try {
     await withClient(args.postgres, client => client.query(`create schema ${schema}`))
     const cached = await postgresTarget('postgres NOTIFY cache', args.postgres, schema, true) // migrates the schema
     const { sessions, refreshTokens } = await seedPostgres({ url: args.postgres, schema, userCount: USERS, refreshChains: REFRESH_CHAINS, passwordHash })
-    const seeded = { tokens: await mintTokens(env, sessions), refreshTokens }
+    const seeded = { tokens: await mintTokens(env, sessions), refreshSessions: refreshTokens.map(refreshToken => ({ refreshToken })) }
     targets.push({ ...cached, ...seeded })
     targets.push({ ...(await postgresTarget('postgres strict', args.postgres, schema, false)), ...seeded })
   }

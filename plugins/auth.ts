@@ -24,8 +24,11 @@ export function authOf (request: FastifyRequest): AuthContext {
 export default fp(async (app) => {
   app.decorateRequest('auth', null)
 
-  app.decorate('authenticate', async function authenticate (request: FastifyRequest, _reply: FastifyReply) {
-    request.auth = await app.authService.authorize(await app.accessTokens.verifyRequest(request))
+  // One promise chain, not an async function awaiting two: fewer promises and microtask turns on every Bearer request.
+  app.decorate('authenticate', function authenticate (request: FastifyRequest, _reply: FastifyReply) {
+    return app.accessTokens.verifyRequest(request)
+      .then(claims => app.authService.authorize(claims))
+      .then(auth => { request.auth = auth })
   })
 
   app.decorate('requireScopes', (...scopes: string[]) => async function requireScopes (request: FastifyRequest) {

@@ -1,5 +1,5 @@
+import { Agent, request } from 'node:http'
 import { createHash, randomBytes } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 
 /**
  * Background refresh_token grants: the write load of the "refreshes in the
@@ -39,63 +39,65 @@ export function seedRefreshSessionsSqlite (db, userIds) {
 }
 
 /**
- * Starts `perSecond` refresh_token grants a second against `url`, round-robin
- * over the chains of `refreshTokens` (the array is updated in place with each
- * chain's latest token, so a later run can go on with it). Grants are paced
- * by the clock, not by their answers: a slow service does not slow the load.
- * `stop()` resolves with { ok, failed, perSecond } once the grants in flight
- * have answered.
+ * A paced background writer: `perSecond` refresh_token grants a second on
+ * POST /token, round-robin over `sessions` (each { refreshToken }), one request
+ * at a time per session. Every refresh rotates the token, so the latest one
+ * returned is written back to its session object (`refreshToken`), so a later
+ * loader on the same sessions goes on from there; a session whose refresh
+ * failed is marked `refreshFailed` and skipped from then on (reusing an old
+ * token would revoke it). Requests are
+ * sent on a schedule (start + n / perSecond), not one after another, so a slow
+ * answer does not lower the rate; a session still waiting is passed over.
+ *
+ * Returns { stop() }; stop() resolves with { sent, ok, failed, skipped, perSecond, seconds }.
  */
-export function startRefreshLoad ({ url, refreshTokens, perSecond }) {
-  let running = true
-  let ok = 0
-  let failed = 0
-  let next = 0
-  const inFlight = new Set()
+export function startRefreshLoad ({ url, sessions, perSecond }) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 })
+  const target = new URL('/token', url)
+  const busy = new Set()
+  const counts = { sent: 0, ok: 0, failed: 0, skipped: 0 }
+  const pending = new Set()
   const startedAt = performance.now()
-  const busy = new Set() // a chain whose grant has not answered is skipped: its token is not known yet
+  let next = 0
+  let stopped = false
 
-  async function grant (chain) {
-    busy.add(chain)
-    try {
-      const res = await fetch(`${url}/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshTokens[chain] }).toString()
+  function refresh (session) {
+    busy.add(session)
+    counts.sent++
+    const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: session.refreshToken }).toString()
+    const done = new Promise(resolve => {
+      const req = request(target, { method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, response => {
+        let text = ''
+        response.setEncoding('utf8').on('data', chunk => { text += chunk }).on('end', () => {
+          const token = response.statusCode === 200 ? JSON.parse(text).refresh_token : undefined
+          if (typeof token === 'string') { session.refreshToken = token; counts.ok++ } else { session.refreshFailed = true; counts.failed++ }
+          resolve()
+        })
       })
-      const body = await res.json()
-      if (res.status === 200) { ok++; refreshTokens[chain] = body.refresh_token } else failed++
-    } catch {
-      failed++
-    } finally {
-      busy.delete(chain)
-    }
+      req.on('error', () => { session.refreshFailed = true; counts.failed++; resolve() })
+      req.end(body)
+    }).finally(() => { busy.delete(session); pending.delete(done) })
+    pending.add(done)
   }
 
-  const loop = (async () => {
-    const interval = 1000 / perSecond
-    for (let n = 0; running; n++) {
-      const due = startedAt + n * interval
-      const wait = due - performance.now()
-      if (wait > 0) await sleep(wait)
-      if (!running) break
-      let chain = next
-      for (let tries = 0; busy.has(chain) && tries < refreshTokens.length; tries++) chain = (chain + 1) % refreshTokens.length
-      next = (chain + 1) % refreshTokens.length
-      if (busy.has(chain)) { failed++; continue }
-      const pending = grant(chain)
-      inFlight.add(pending)
-      pending.finally(() => inFlight.delete(pending))
+  const timer = setInterval(() => {
+    const due = Math.floor((performance.now() - startedAt) / 1000 * perSecond)
+    while (!stopped && counts.sent + counts.skipped < due) {
+      const session = sessions[next]
+      next = (next + 1) % sessions.length
+      if (busy.has(session) || session.refreshFailed === true) counts.skipped++
+      else refresh(session)
     }
-  })()
+  }, 5)
 
   return {
     async stop () {
-      running = false
-      await loop
-      await Promise.all(inFlight)
+      stopped = true
+      clearInterval(timer)
       const seconds = (performance.now() - startedAt) / 1000
-      return { ok, failed, perSecond: ok / seconds }
+      await Promise.all(pending)
+      agent.destroy()
+      return { ...counts, perSecond: counts.ok / seconds, seconds }
     }
   }
 }

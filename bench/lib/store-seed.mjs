@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3'
 import { openStore } from '../../dist/src/store/store.js'
 import { loadConfig } from '../../dist/src/config.js'
 import { loadKeySet } from '../../dist/src/tokens/keys.js'
+import { hashRefreshToken } from '../../dist/src/tokens/refresh-tokens.js'
 import Fastify from 'fastify'
 import configPlugin from '../../dist/plugins/config.js'
 import jwtPlugin from '../../dist/plugins/jwt.js'
@@ -17,10 +18,32 @@ export async function passwordHashAtCost (cost) {
 }
 
 /**
+ * The rows of `userCount` seeded users, one active session each, with the
+ * refresh token of each session in clear (the store keeps only its SHA-256,
+ * as a real login leaves it): a bench client can refresh any seeded session.
+ */
+export function seedRows ({ userCount, passwordHash, now = Date.now() }) {
+  const authTime = Math.floor(now / 1000)
+  return Array.from({ length: userCount }, (_, i) => {
+    const id = i + 1
+    const name = username(id)
+    const refreshToken = randomBytes(32).toString('base64url')
+    return {
+      user: { id, username: name, email: `${name}@example.test`, fullName: `Bench User ${id}`, passwordHash, createdAt: now },
+      session: { id: randomBytes(16).toString('base64url'), authTime, createdAt: now, expiresAt: now + 30 * 86400_000 },
+      refresh: { token: refreshToken, hash: hashRefreshToken(refreshToken) }
+    }
+  })
+}
+
+/** What the bench keeps of a seeded row: enough to mint an access token or refresh the session. */
+export const seededSession = row => ({ username: row.user.username, sessionId: row.session.id, authTime: row.session.authTime, refreshToken: row.refresh.token })
+
+/**
  * Creates and migrates the embedded store with the service's own code, then
  * bulk-inserts `userCount` users with one active session each (and one refresh
  * token per session, as a real login leaves). Returns the sessions of users
- * 1…`userCount` as [{ username, sessionId, authTime }] in user order.
+ * 1…`userCount` as [{ username, sessionId, authTime, refreshToken }] in user order.
  */
 export async function seedStore ({ dataDir, userCount, passwordHash }) {
   const store = await openStore({ databaseUrl: undefined, dataDir, poolSize: 1 })
@@ -29,26 +52,22 @@ export async function seedStore ({ dataDir, userCount, passwordHash }) {
 
   const db = new SQLite(file)
   db.pragma('journal_mode = WAL')
-  const now = Date.now()
   const insertUser = db.prepare(`insert into users (id, username, email, full_name, password_hash, disabled, scopes, created_at, updated_at)
     values (?, ?, ?, ?, ?, 0, '', ?, ?)`)
   const insertSession = db.prepare(`insert into sessions (id, user_id, scope, auth_time, created_at, last_used_at, expires_at, user_agent, ip, revoked_at)
     values (?, ?, '', ?, ?, ?, ?, 'bench', '127.0.0.1', null)`)
   const insertRefresh = db.prepare('insert into refresh_tokens (hash, session_id, generation, created_at, used_at) values (?, ?, 1, ?, null)')
-  const sessions = []
+  const rows = seedRows({ userCount, passwordHash })
   db.transaction(() => {
-    for (let id = 1; id <= userCount; id++) {
-      const name = username(id)
-      insertUser.run(id, name, `${name}@example.test`, `Bench User ${id}`, passwordHash, now, now)
-      const sessionId = randomBytes(16).toString('base64url')
-      insertSession.run(sessionId, id, Math.floor(now / 1000), now, now, now + 30 * 86400_000)
-      insertRefresh.run(randomBytes(32).toString('base64url'), sessionId, now)
-      sessions.push({ username: name, sessionId, authTime: Math.floor(now / 1000) })
+    for (const { user, session, refresh } of rows) {
+      insertUser.run(user.id, user.username, user.email, user.fullName, user.passwordHash, user.createdAt, user.createdAt)
+      insertSession.run(session.id, user.id, session.authTime, session.createdAt, session.createdAt, session.expiresAt)
+      insertRefresh.run(refresh.hash, session.id, session.createdAt)
     }
   })()
   db.pragma('wal_checkpoint(TRUNCATE)')
   db.close()
-  return { file, sessions }
+  return { file, sessions: rows.map(seededSession) }
 }
 
 /**

@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort, startNode, waitForListening, waitForOk } from './processes.mjs'
 
@@ -9,7 +10,7 @@ export const UNBUNDLED_SERVER = fileURLToPath(new URL('../../dist/server.js', im
 const FLOOR = fileURLToPath(new URL('../floor-server.mjs', import.meta.url))
 
 /** Settings the operator may pass through to the service under test. */
-const PASSTHROUGH = ['UV_THREADPOOL_SIZE', 'BCRYPT_COST', 'HASH_CONCURRENCY', 'HASH_QUEUE_MAX', 'HASH_QUEUE_TIMEOUT_MS', 'AUTH_CACHE_SIZE']
+const PASSTHROUGH = ['UV_THREADPOOL_SIZE', 'BCRYPT_COST', 'HASH_CONCURRENCY', 'HASH_QUEUE_MAX', 'HASH_QUEUE_TIMEOUT_MS', 'AUTH_CACHE_SIZE', 'DATABASE_POOL_SIZE']
 
 /**
  * The service's environment: production mode, embedded SQLite, HS256,
@@ -67,4 +68,17 @@ export async function timeFloorStartup () {
   const handle = startNode('floor start-up', [FLOOR], { PATH: process.env.PATH, PORT: String(port) })
   const readyMs = await waitForOk(handle, `http://127.0.0.1:${port}/users/me`)
   return { handle, readyMs }
+}
+
+/**
+ * The environment of an ES256 instance: a fresh P-256 key in PKCS#8 PEM (what
+ * `npm run cli -- keys generate --alg ES256` writes), mode 0600, in `dir`.
+ * The rest (issuer, audience, store settings) is `base`'s; the HS256 secret is dropped.
+ */
+export function es256Environment (base, dir) {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const file = join(dir, 'es256.key')
+  writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 })
+  const { JWT_SECRET: _secret, ...rest } = base
+  return { ...rest, JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY_FILE: file }
 }
