@@ -80,7 +80,7 @@ export function createAuthService (deps: Dependencies): AuthService {
       }
       const scopes = grantScopes(input.scope, user.scopes)
       if (hasher.needsRehash(user.passwordHash)) {
-        await store.users.setPasswordHash(user.id, await hasher.hash(input.password))
+        await store.users.setPasswordHash(user.id, await hasher.hash(input.password, client.ip))
       }
 
       const at = now()

@@ -19,7 +19,19 @@ export interface PasswordCheck {
  * is right or when no answer came (hashing queue full, store or Redis down,
  * any error). Resolves whether the password matched; throws 429 while locked
  * out (even for the right password) and 503 when the counters cannot take it.
- * A refused attempt still does one bcrypt comparison, so timing tells nothing.
+ *
+ * Timing. A refused attempt (429: the username or the IP is locked out; 503:
+ * the counters are full) does no hashing at all and answers at once, so a
+ * flood that is already refused takes no hashing slot from other clients.
+ * That tells an attacker nothing: the status already says the attempt was
+ * refused, and every refusal is decided on counters alone, before and
+ * without any password work: the username's counter exists for an unknown
+ * username exactly as for a known one (a lockout is counted per username,
+ * whether or not it exists), so 429s are alike among themselves, all
+ * instant. Every attempt that is not refused, whatever its outcome (unknown
+ * user, wrong password, disabled user, unusable or lower-cost stored hash, a
+ * right password), does one comparison's work at the configured cost in the
+ * hasher, so 401s stay alike among themselves.
  */
 export async function checkPassword (
   deps: { throttle: LoginThrottle, hasher: PasswordHasher },
@@ -29,17 +41,17 @@ export async function checkPassword (
   const { username, user } = input
   const attempt = await deps.throttle.begin(username, input.ip, user?.lockoutGeneration ?? 0)
   const { refused } = attempt
-  let matches: boolean
-  try {
-    matches = await deps.hasher.verify(input.password, refused === undefined ? user?.passwordHash : undefined)
-  } catch (err) {
-    await attempt.abandoned().catch(() => {})
-    throw err
-  }
   if (refused !== undefined) {
     if (refused.reason === 'capacity') throw temporarilyUnavailable('Login is temporarily unavailable; try again shortly', refused.retryAfterSeconds)
     audit({ event: 'login.failed', username, reason: 'locked_out' })
     throw tooManyRequests(refused.retryAfterSeconds)
+  }
+  let matches: boolean
+  try {
+    matches = await deps.hasher.verify(input.password, user?.passwordHash, input.ip)
+  } catch (err) {
+    await attempt.abandoned().catch(() => {})
+    throw err
   }
   if (user === undefined || !matches) {
     const lockouts = await attempt.failed()
