@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Audit } from '../audit/audit-event.js'
 import { temporarilyUnavailable, tooManyRequests } from '../errors.js'
 import type { PasswordHasher } from '../passwords/password-hasher.js'
@@ -10,6 +11,19 @@ export interface PasswordCheck {
   /** undefined for an unknown (or malformed) username: a failure like a wrong password. */
   user: User | undefined
   password: string
+  /** From refusalClock(), started before the user was looked up. */
+  refusalTime: Promise<void>
+}
+
+/** How long after an attempt began a refusal answers (see Timing below). */
+export const REFUSAL_ANSWER_MS = 20
+
+/**
+ * Starts an attempt's clock: call it before any work that depends on the
+ * username (the user lookup), so that the timer's deadline does not.
+ */
+export async function refusalClock (): Promise<void> {
+  await sleep(REFUSAL_ANSWER_MS)
 }
 
 /**
@@ -21,17 +35,20 @@ export interface PasswordCheck {
  * out (even for the right password) and 503 when the counters cannot take it.
  *
  * Timing. A refused attempt (429: the username or the IP is locked out; 503:
- * the counters are full) does no hashing at all and answers at once, so a
- * flood that is already refused takes no hashing slot from other clients.
- * That tells an attacker nothing: the status already says the attempt was
- * refused, and every refusal is decided on counters alone, before and
- * without any password work: the username's counter exists for an unknown
- * username exactly as for a known one (a lockout is counted per username,
- * whether or not it exists), so 429s are alike among themselves, all
- * instant. Every attempt that is not refused, whatever its outcome (unknown
- * user, wrong password, disabled user, unusable or lower-cost stored hash, a
- * right password), does one comparison's work at the configured cost in the
- * hasher, so 401s stay alike among themselves.
+ * the counters are full, or the hashing queue has no room for this IP) does
+ * no hashing at all, so a flood that is already refused takes no hashing slot
+ * from other clients. That tells an attacker nothing: the status already says
+ * the attempt was refused, and a refusal is decided on counters alone: the
+ * username's counter exists for an unknown username exactly as for a known
+ * one (a lockout is counted per username, whether or not it exists). Only
+ * the user lookup before it differs (a row found and read, or none: about
+ * 10 µs on SQLite), and without bcrypt's noise over it, enough free 429s
+ * would average that out; so every refusal answers REFUSAL_ANSWER_MS after
+ * the attempt began, on a timer started before the lookup, whatever ran in
+ * between. 429s are alike among themselves. Every attempt that is not refused,
+ * whatever its outcome (unknown user, wrong password, disabled user, unusable
+ * or lower-cost stored hash, a right password), does one comparison's work at
+ * the configured cost in the hasher, so 401s are alike among themselves.
  */
 export async function checkPassword (
   deps: { throttle: LoginThrottle, hasher: PasswordHasher },
@@ -42,6 +59,7 @@ export async function checkPassword (
   const attempt = await deps.throttle.begin(username, input.ip, user?.lockoutGeneration ?? 0)
   const { refused } = attempt
   if (refused !== undefined) {
+    await input.refusalTime
     if (refused.reason === 'capacity') throw temporarilyUnavailable('Login is temporarily unavailable; try again shortly', refused.retryAfterSeconds)
     audit({ event: 'login.failed', username, reason: 'locked_out' })
     throw tooManyRequests(refused.retryAfterSeconds)
@@ -50,7 +68,8 @@ export async function checkPassword (
   try {
     matches = await deps.hasher.verify(input.password, user?.passwordHash, input.ip)
   } catch (err) {
-    await attempt.abandoned().catch(() => {})
+    // No room in the hashing queue (503), or an error: an answer without a comparison.
+    await Promise.all([attempt.abandoned().catch(() => {}), input.refusalTime])
     throw err
   }
   if (user === undefined || !matches) {

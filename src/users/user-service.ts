@@ -1,6 +1,6 @@
 import type { Audit } from '../audit/audit-event.js'
 import type { LoginThrottle } from '../auth/login-throttle.js'
-import { checkPassword } from '../auth/password-check.js'
+import { checkPassword, refusalClock } from '../auth/password-check.js'
 import { accessDenied, conflict, invalidRequest, notFound } from '../errors.js'
 import type { PasswordHasher } from '../passwords/password-hasher.js'
 import { passwordPolicyViolation } from '../passwords/password-policy.js'
@@ -135,9 +135,10 @@ export function createUserService (deps: { store: Store, hasher: PasswordHasher,
     },
 
     async changePassword (user, currentSessionId, passwords, client, audit) {
+      const refusalTime = refusalClock()
       // The stored row, not the session's copy: its lockout generation and hash are current.
       const stored = await store.users.findByUsername(user.username)
-      if (!await checkPassword({ throttle, hasher }, { username: user.username, ip: client.ip, user: stored, password: passwords.current }, audit) ||
+      if (!await checkPassword({ throttle, hasher }, { username: user.username, ip: client.ip, user: stored, password: passwords.current, refusalTime }, audit) ||
         stored === undefined) {
         throw accessDenied('The current password is wrong')
       }

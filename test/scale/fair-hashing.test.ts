@@ -39,11 +39,11 @@ function slowVerify (t: Test, app: FastifyInstance) {
   }
 }
 
-/** Lets the event loop run until `condition` holds (every step is in-process; no clock involved). */
+/** Lets the event loop run (timers too: refusals answer on one) until `condition` holds. */
 async function until (condition: () => boolean, what: string) {
   for (let turns = 0; turns < 10_000; turns++) {
     if (condition()) return
-    await new Promise(resolve => setImmediate(resolve))
+    await new Promise(resolve => setTimeout(resolve, 1))
   }
   throw new Error(`never happened: ${what}`)
 }

@@ -22,8 +22,8 @@ async function setup (options: { maxEntries?: number, limits?: Partial<ThrottleL
   const hasher = await createPasswordHasher({ cost: COST, concurrency: 1, queueMax: 16, queueMaxPerSource: 8, queueTimeoutMs: 60_000, compare: counted })
   const throttle = new LoginThrottle(createMemoryCounters(Date.now, options.maxEntries), { ...LIMITS, ...options.limits })
   const events: AuditEvent[] = []
-  const check = async (username: string, user: User | undefined, password: string, ip = '10.0.0.1') =>
-    await checkPassword({ throttle, hasher }, { username, ip, user, password }, event => { events.push(event) })
+  const check = async (username: string, user: User | undefined, password: string, ip = '10.0.0.1', refusalTime = Promise.resolve()) =>
+    await checkPassword({ throttle, hasher }, { username, ip, user, password, refusalTime }, event => { events.push(event) })
   /** The refusal (a thrown ServiceError) or the result, with the compare calls it made. */
   const attempt = async (username: string, user: User | undefined, password: string, ip?: string) => {
     calls.length = 0
@@ -31,7 +31,7 @@ async function setup (options: { maxEntries?: number, limits?: Partial<ThrottleL
     try { result = await check(username, user, password, ip) } catch (err) { result = err as ServiceError }
     return { result, compares: [...calls], work: calls.reduce<number>((sum, cost) => sum + 2 ** (cost ?? 0), 0) }
   }
-  return { attempt, events }
+  return { attempt, check, events }
 }
 
 let nextId = 1
@@ -98,4 +98,17 @@ t.test('the lockout of an unknown username answers exactly like that of a known 
   t.same(refusal(unknown?.result ?? false), refusal(known?.result ?? false), 'same status, code, description and Retry-After')
   t.same(unknown?.compares, known?.compares, 'the same (no) hashing work')
   t.same(known?.compares, [])
+})
+
+t.test('a refusal answers when the attempt\'s refusal time comes, not before', async t => {
+  const { attempt, check } = await setup()
+  for (let i = 0; i < 3; i++) await attempt('ghost', undefined, 'wrong-password')
+  let due = () => {}
+  const refusalTime = new Promise<void>(resolve => { due = resolve })
+  let settled = false
+  const answer = check('ghost', undefined, PASSWORD, '10.0.0.1', refusalTime).finally(() => { settled = true })
+  for (let turn = 0; turn < 20; turn++) await new Promise(resolve => setImmediate(resolve))
+  t.equal(settled, false, 'the refusal is decided but not answered yet')
+  due()
+  await t.rejects(answer, { message: 'Too many failed attempts, try again later' }, 'then it is answered: 429')
 })
