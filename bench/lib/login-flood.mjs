@@ -9,8 +9,9 @@
 // cannot do that (it calls net.connect(port, host) with no local address), so
 // the flood is written here: a child process (this file, run with
 // --flood-client) keeps `connections` keep-alive connections busy, each
-// sending the next wrong password as soon as the last answer came. The child
-// keeps the flood's own CPU out of this process, which times the other two.
+// sending the next wrong password as soon as the last answer came. The user's
+// logins run in another child (--user-client), so that neither the flood's
+// CPU nor autocannon's, in this process, delays their timing.
 import http from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -59,6 +60,18 @@ async function floodClient ({ url, localAddress, connections, usernames, passwor
   process.stdout.write(`${JSON.stringify({ counts, seconds: (performance.now() - started) / 1000 })}\n`)
 }
 
+/** The user child: one login a second, each on a fresh connection as a browser's would be; prints every answer as JSON. */
+async function userClient ({ url, localAddress, username, password, count }) {
+  const logins = []
+  for (let i = 0; i < count; i++) {
+    logins.push(postLogin(new http.Agent({ keepAlive: false, localAddress }), url, username, password))
+    await sleep(1000)
+  }
+  process.stdout.write(`${JSON.stringify(await Promise.all(logins))}\n`)
+}
+
+const lastJsonLine = handle => JSON.parse(handle.stdout.trim().split('\n').at(-1) || 'null')
+
 async function timeOneVerify (password, passwordHash) {
   const times = []
   for (let i = 0; i < 3; i++) {
@@ -79,8 +92,8 @@ const percentile = (values, p) => {
  * cost is timed first, in this process, with nothing else running (the unit
  * of the p99 budget). Then the flood starts from `floodAddress`; after
  * `prefillMs` (the hashing queue fills) the /users/me load and the user's
- * logins (from `userAddress`, one a second, each on a fresh connection as a
- * browser's would be) run for `seconds`; then the flood stops.
+ * logins (from `userAddress`, one a second: `seconds` logins) run; then the
+ * flood stops.
  *
  * Returns { verifyMs, user: { attempts, ok, successRate, p50, p99, statuses },
  * me: loadMe's summary, flood: { counts, seconds, hashed, perSecond },
@@ -96,19 +109,14 @@ export async function loginFloodRound ({
   const flood = startNode(`login flood from ${floodAddress}`, [SELF, '--flood-client', JSON.stringify(config)], { PATH: process.env.PATH })
   await sleep(prefillMs)
 
-  const logins = []
-  const userRuns = (async () => {
-    for (let i = 0; i < seconds; i++) {
-      const agent = new http.Agent({ keepAlive: false, localAddress: userAddress })
-      logins.push(postLogin(agent, url, user.username, user.password))
-      await sleep(1000)
-    }
-  })()
+  const userConfig = { url, localAddress: userAddress, username: user.username, password: user.password, count: seconds }
+  const userRun = startNode(`logins from ${userAddress}`, [SELF, '--user-client', JSON.stringify(userConfig)], { PATH: process.env.PATH })
+  const userDone = new Promise(resolve => { if (userRun.exited) resolve(); else userRun.child.once('exit', resolve) })
   const me = await loadMe({ url, connections: meConnections, seconds, tokens: meTokens })
-  await userRuns
-  const answers = await Promise.all(logins)
+  await userDone
   await stop(flood)
-  const report = JSON.parse(flood.stdout.trim().split('\n').at(-1) ?? '{}')
+  const answers = lastJsonLine(userRun) ?? []
+  const report = lastJsonLine(flood) ?? {}
   const counts = report.counts ?? {}
 
   const ok = answers.filter(a => a.status === 200).length
@@ -131,6 +139,5 @@ export async function loginFloodRound ({
   }
 }
 
-if (process.argv[1] === SELF && process.argv[2] === '--flood-client') {
-  await floodClient(JSON.parse(process.argv[3]))
-}
+if (process.argv[1] === SELF && process.argv[2] === '--flood-client') await floodClient(JSON.parse(process.argv[3]))
+if (process.argv[1] === SELF && process.argv[2] === '--user-client') await userClient(JSON.parse(process.argv[3]))
