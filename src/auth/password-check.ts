@@ -15,8 +15,12 @@ export interface PasswordCheck {
   refusalTime: Promise<void>
 }
 
-/** How long after an attempt began a refusal answers (see Timing below). */
-export const REFUSAL_ANSWER_MS = 20
+/**
+ * How long after an attempt began a refusal answers (see Timing below): far
+ * above the work before it, even under load, and long enough that a client
+ * that keeps sending refused attempts sends a few a second per connection.
+ */
+export const REFUSAL_ANSWER_MS = 200
 
 /**
  * Starts an attempt's clock: call it before any work that depends on the
