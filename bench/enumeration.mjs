@@ -1,11 +1,14 @@
-// Enumeration check (issue 7 item 8, issue 11 item 5): the latency of a failed
-// login must not tell its kind apart: an unknown user, a wrong password for a
-// user whose hash has the configured cost, for one whose hash has a lower cost
-// (created before BCRYPT_COST was raised) and for one whose hash is of another
-// scheme, a disabled user, a locked-out user and a malformed username. Runs
-// the compiled service (`npm run build` first) at the default BCRYPT_COST=12,
-// sends the kinds one at a time, interleaved in a shuffled order each round,
-// and requires every median within 10 % of every other (largest / smallest).
+// Enumeration check (issue 7 item 8, issue 11 item 5, issue 13 item 5): the
+// latency of a failed login must not tell its kind apart. Two groups, since
+// the status already tells them apart: 401s (an unknown user, a wrong password
+// for a user whose hash has the configured cost, for one whose hash has a
+// lower cost (created before BCRYPT_COST was raised) and for one whose hash
+// is of another scheme, a disabled user and a malformed username), which each
+// do one bcrypt comparison's work, and 429s (a locked-out known username and
+// a locked-out unknown one), which do none. Runs the compiled service
+// (`npm run build` first) at the default BCRYPT_COST=12, sends the kinds one
+// at a time, interleaved in a shuffled order each round, and requires every
+// median within 10 % of every other of its group (largest / smallest).
 // Prints a table and writes bench/enumeration.json.
 // Usage: node bench/enumeration.mjs [--samples N] [--warmup N]
 import { spawn } from 'node:child_process'
@@ -22,6 +25,8 @@ const PASSWORD = 'Sturdy-Lamp-Orbit-42'
 const MAX_FAILURES_PER_USER = 10
 const TOLERANCE = 0.10
 const LOWER_COST_BY = 2
+/** 429s are cheap: each round sends each of them this many times, for a finer median. */
+const LOCKED_REPEATS = 5
 // Not bcrypt: the hasher checks the password against its dummy hash instead.
 const OTHER_SCHEME_HASH = '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA'
 
@@ -127,8 +132,11 @@ try {
   server = spawn(process.execPath, [SERVER], { cwd: dataDir, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] })
   await waitUntilReady(baseUrl)
 
-  // Lock out one user: MAX_FAILURES_PER_USER wrong passwords.
-  for (let i = 0; i < MAX_FAILURES_PER_USER; i++) await login(baseUrl, 'locked', 'wrong-password')
+  // Lock out one user and one username that does not exist: MAX_FAILURES_PER_USER wrong passwords each.
+  for (let i = 0; i < MAX_FAILURES_PER_USER; i++) {
+    await login(baseUrl, 'locked', 'wrong-password')
+    await login(baseUrl, 'nobody-locked', 'wrong-password')
+  }
 
   let fresh = 0
   const attempts = Object.fromEntries(Object.keys(pools).map(kind => [kind, 0]))
@@ -139,8 +147,9 @@ try {
     lower_cost: () => login(baseUrl, nextOf('lower_cost'), 'wrong-password'),
     other_scheme: () => login(baseUrl, nextOf('other_scheme'), 'wrong-password'),
     disabled: () => login(baseUrl, nextOf('disabled'), 'wrong-password'),
+    malformed_username: () => login(baseUrl, `no such name ${fresh++}!`, PASSWORD),
     locked_out: () => login(baseUrl, 'locked', PASSWORD),
-    malformed_username: () => login(baseUrl, `no such name ${fresh++}!`, PASSWORD)
+    locked_out_unknown: () => login(baseUrl, 'nobody-locked', PASSWORD)
   }
   const labels = {
     unknown: 'unknown user',
@@ -148,14 +157,17 @@ try {
     lower_cost: `wrong password, cost ${lowerCost}`,
     other_scheme: 'wrong password, not bcrypt',
     disabled: 'disabled, wrong password',
-    locked_out: 'locked out',
-    malformed_username: 'malformed username'
+    malformed_username: 'malformed username',
+    locked_out: 'locked out, known user',
+    locked_out_unknown: 'locked out, unknown user'
   }
-  const expected = Object.fromEntries(Object.keys(kinds).map(kind => [kind, kind === 'locked_out' ? 429 : 401]))
+  const expected = Object.fromEntries(Object.keys(kinds).map(kind => [kind, kind.startsWith('locked_out') ? 429 : 401]))
+  const groups = { 401: Object.keys(kinds).filter(kind => expected[kind] === 401), 429: Object.keys(kinds).filter(kind => expected[kind] === 429) }
   const times = Object.fromEntries(Object.keys(kinds).map(kind => [kind, []]))
   const bodies401 = new Set()
   for (let round = 0; round < warmup + samples; round++) {
-    for (const kind of shuffle(Object.keys(kinds))) {
+    const order = shuffle(Object.keys(kinds).flatMap(kind => Array(expected[kind] === 429 ? LOCKED_REPEATS : 1).fill(kind)))
+    for (const kind of order) {
       const result = await kinds[kind]()
       if (result.status !== expected[kind]) throw new Error(`${kind}: expected ${expected[kind]}, got ${result.status} ${result.body}`)
       if (round >= warmup) {
@@ -166,23 +178,25 @@ try {
   }
 
   const medians = Object.fromEntries(Object.entries(times).map(([kind, list]) => [kind, median(list)]))
-  const ratios = Object.fromEntries(Object.keys(kinds).map(kind => [kind, medians[kind] / medians.unknown]))
-  const maxSpreadVsUnknown = Math.max(...Object.values(ratios).map(r => Math.abs(r - 1)))
-  const largestOverSmallest = Math.max(...Object.values(medians)) / Math.min(...Object.values(medians))
-  const pass = largestOverSmallest - 1 <= TOLERANCE
+  const ratios = Object.fromEntries(Object.keys(kinds).map(kind => [kind, medians[kind] / medians[groups[expected[kind]][0]]]))
+  const spreadOf = group => Math.max(...group.map(kind => medians[kind])) / Math.min(...group.map(kind => medians[kind]))
+  const largestOverSmallest = { 401: spreadOf(groups[401]), 429: spreadOf(groups[429]) }
+  const pass = Object.values(largestOverSmallest).every(ratio => ratio - 1 <= TOLERANCE)
   const sameBody = bodies401.size === 1
 
-  console.log(`\nLogin latency by kind of failure (BCRYPT_COST=${cost}, ${samples} samples each after ${warmup} warm-up rounds, interleaved)\n`)
-  console.log('kind                          status  median ms   p10 ms   p90 ms   ÷ unknown')
+  console.log(`\nLogin latency by kind of failure (BCRYPT_COST=${cost}, ${samples} samples each after ${warmup} warm-up rounds, ${samples * LOCKED_REPEATS} for 429s, interleaved)\n`)
+  console.log('kind                          status  median ms   p10 ms   p90 ms   ÷ first of its status')
   for (const kind of Object.keys(times)) {
     const sorted = [...times[kind]].sort((a, b) => a - b)
     const pct = p => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
-    console.log(`${labels[kind].padEnd(29)} ${String(expected[kind]).padEnd(7)} ${medians[kind].toFixed(1).padStart(9)} ${pct(0.1).toFixed(1).padStart(8)} ${pct(0.9).toFixed(1).padStart(8)} ${ratios[kind].toFixed(3).padStart(11)}`)
+    console.log(`${labels[kind].padEnd(29)} ${String(expected[kind]).padEnd(7)} ${medians[kind].toFixed(2).padStart(9)} ${pct(0.1).toFixed(2).padStart(8)} ${pct(0.9).toFixed(2).padStart(8)} ${ratios[kind].toFixed(3).padStart(11)}`)
   }
-  console.log(`\nlargest spread from the unknown-user median: ${(maxSpreadVsUnknown * 100).toFixed(1)} %`)
-  console.log(`largest median ÷ smallest median: ${largestOverSmallest.toFixed(3)} (budget 1 + ${TOLERANCE})`)
+  for (const status of ['401', '429']) {
+    console.log(`\n${status}s: largest median ÷ smallest median: ${largestOverSmallest[status].toFixed(3)} (budget 1 + ${TOLERANCE})`)
+  }
+  console.log(`a 429 answers in ${(medians.locked_out / medians.unknown * 100).toFixed(1)} % of a 401's time: refused attempts do no hashing`)
   console.log(`every 401 answers the same body: ${sameBody ? 'yes' : 'NO'}`)
-  console.log(`${pass && sameBody ? 'PASS' : 'FAIL'}: every median within ${TOLERANCE * 100} % of every other\n`)
+  console.log(`${pass && sameBody ? 'PASS' : 'FAIL'}: every median within ${TOLERANCE * 100} % of every other of its status\n`)
 
   writeFileSync(join(ROOT, 'bench', 'enumeration.json'), JSON.stringify({
     date: new Date().toISOString(),
@@ -192,8 +206,9 @@ try {
     samples,
     warmup,
     medianMs: medians,
-    ratiosToUnknown: ratios,
-    maxSpreadVsUnknown,
+    lockedRepeats: LOCKED_REPEATS,
+    groups,
+    ratiosToFirstOfGroup: ratios,
     largestOverSmallest,
     tolerance: TOLERANCE,
     sameBody,

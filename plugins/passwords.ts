@@ -13,6 +13,7 @@ export default fp(async (app) => {
     cost: passwords.bcryptCost,
     concurrency: passwords.hashConcurrency,
     queueMax: passwords.hashQueueMax,
+    queueMaxPerSource: passwords.hashQueueMaxPerIp,
     queueTimeoutMs: passwords.hashQueueTimeoutMs
   }))
 }, { name: 'passwords', dependencies: ['config'], fastify: '5.x' })

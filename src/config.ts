@@ -33,6 +33,7 @@ export const EnvSchema = Type.Object({
   BCRYPT_COST: Int(10, 15, 12),
   HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   HASH_QUEUE_MAX: Int(0, 100000, 64),
+  HASH_QUEUE_MAX_PER_IP: Int(0, 100000, 8),
   HASH_QUEUE_TIMEOUT_MS: Int(1, 60000, 2000),
   CORS_ORIGINS: Type.String({ default: '' }),
   CORS_CREDENTIALS: Type.Boolean({ default: false }),
@@ -89,6 +90,8 @@ export interface Config {
     bcryptCost: number
     hashConcurrency: number
     hashQueueMax: number
+    /** Waiters at most from one client IP: the queue is shared round-robin between IPs. */
+    hashQueueMaxPerIp: number
     hashQueueTimeoutMs: number
   }
   cors: { origins: string[], credentials: boolean }
@@ -218,6 +221,7 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
       // so that a login flood cannot starve token checks (docs/benchmark.md).
       hashConcurrency: env.HASH_CONCURRENCY ?? defaultHashConcurrency(),
       hashQueueMax: env.HASH_QUEUE_MAX,
+      hashQueueMaxPerIp: env.HASH_QUEUE_MAX_PER_IP,
       hashQueueTimeoutMs: env.HASH_QUEUE_TIMEOUT_MS
     },
     cors: { origins: corsOrigins, credentials: env.CORS_CREDENTIALS },

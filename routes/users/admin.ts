@@ -36,7 +36,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       password: request.body.password,
       email: request.body.email ?? null,
       fullName: request.body.full_name ?? null
-    })
+    }, { ip: request.ip })
     request.audit({ event: 'user.created', username: user.username })
     return reply.code(201).header('location', `/users/${encodeURIComponent(user.username)}`).send(toUserView(user))
   })
@@ -78,7 +78,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const { email, full_name: fullName, disabled, scopes, password } = request.body
-    const { user, revokedSessions } = await app.userService.update(request.params.username, { email, fullName, disabled, scopes, password })
+    const { user, revokedSessions } = await app.userService.update(request.params.username, { email, fullName, disabled, scopes, password }, { ip: request.ip })
     request.audit({ event: disabled === true ? 'user.disabled' : 'user.updated', username: user.username, changes: Object.keys(request.body), revoked_sessions: revokedSessions })
     return toUserView(user)
   })

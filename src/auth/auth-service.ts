@@ -12,7 +12,7 @@ import { hashRefreshToken, newRefreshToken, newSessionId, REFRESH_TOKEN_PATTERN 
 import { canonicalUsername, isValidUsername } from '../users/username.js'
 import type { User } from '../store/user.js'
 import type { LoginThrottle } from './login-throttle.js'
-import { checkPassword } from './password-check.js'
+import { checkPassword, refusalClock } from './password-check.js'
 import { grantScopes } from './scope-check.js'
 import type { TokenResponse } from '../../schemas/token.js'
 
@@ -68,10 +68,11 @@ export function createAuthService (deps: Dependencies): AuthService {
     isUsable,
 
     async passwordGrant (input, client, audit) {
+      const refusalTime = refusalClock()
       const username = canonicalUsername(input.username)
       // Read first: the user's lockout generation decides whether old failures still count.
       const user = isValidUsername(username) ? await store.users.findByUsername(username) : undefined
-      if (!await checkPassword({ throttle, hasher }, { username, ip: client.ip, user, password: input.password }, audit) || user === undefined) {
+      if (!await checkPassword({ throttle, hasher }, { username, ip: client.ip, user, password: input.password, refusalTime }, audit) || user === undefined) {
         throw badCredentials()
       }
       if (user.disabled) {
@@ -80,7 +81,7 @@ export function createAuthService (deps: Dependencies): AuthService {
       }
       const scopes = grantScopes(input.scope, user.scopes)
       if (hasher.needsRehash(user.passwordHash)) {
-        await store.users.setPasswordHash(user.id, await hasher.hash(input.password))
+        await store.users.setPasswordHash(user.id, await hasher.hash(input.password, client.ip))
       }
 
       const at = now()

@@ -35,16 +35,20 @@ function atCost (passwordHash: string, cost: number): string {
 
 export type CompareFunction = (password: string, passwordHash: string) => Promise<boolean>
 
+/**
+ * `source` is the client the work is done for (its IP, `request.ip`): the
+ * hashing slots are shared round-robin between sources (hash-limiter.ts).
+ */
 export interface PasswordHasher {
   readonly cost: number
   readonly limiter: HashLimiter
-  hash: (password: string) => Promise<string>
+  hash: (password: string, source: string) => Promise<string>
   /**
    * Every refusal does the work of one comparison at the configured cost: an
    * unknown user or unusable hash is checked against a dummy hash of that
    * cost, and a wrong password for a hash of a lower cost is padded (see below).
    */
-  verify: (password: string, passwordHash: string | undefined) => Promise<boolean>
+  verify: (password: string, passwordHash: string | undefined, source: string) => Promise<boolean>
   needsRehash: (passwordHash: string) => boolean
 }
 
@@ -52,6 +56,8 @@ export interface HasherOptions {
   cost: number
   concurrency: number
   queueMax: number
+  /** Waiters at most from one source (HASH_QUEUE_MAX_PER_IP); queueMax when left out. */
+  queueMaxPerSource?: number
   queueTimeoutMs: number
   /** bcrypt's compare; tests pass a wrapper that counts the work done. */
   compare?: CompareFunction
@@ -61,7 +67,12 @@ export interface HasherOptions {
 export async function createPasswordHasher (options: HasherOptions): Promise<PasswordHasher> {
   const { cost } = options
   const compare = options.compare ?? bcryptCompare
-  const limiter = new HashLimiter(options.concurrency, options.queueMax, options.queueTimeoutMs)
+  const limiter = new HashLimiter({
+    concurrency: options.concurrency,
+    maxQueue: options.queueMax,
+    maxQueuePerSource: options.queueMaxPerSource ?? options.queueMax,
+    queueTimeoutMs: options.queueTimeoutMs
+  })
   // Computed in the background so that it does not delay start-up; the first
   // verification that needs it waits for it. A failure surfaces there, not as
   // an unhandled rejection.
@@ -71,19 +82,19 @@ export async function createPasswordHasher (options: HasherOptions): Promise<Pas
   return {
     cost,
     limiter,
-    hash: async (password) => {
+    hash: async (password, source) => {
       const normalized = normalizePassword(password)
       if (Buffer.byteLength(normalized, 'utf8') > BCRYPT_MAX_BYTES) throw new RangeError('password longer than 72 bytes')
-      return await limiter.run(async () => await hash(normalized, cost))
+      return await limiter.run(source, async () => await hash(normalized, cost))
     },
-    verify: async (password, passwordHash) => {
+    verify: async (password, passwordHash, source) => {
       const normalized = normalizePassword(password)
       const tooLong = Buffer.byteLength(normalized, 'utf8') > BCRYPT_MAX_BYTES
       const storedCost = passwordHash === undefined || tooLong ? undefined : hashCost(passwordHash)
       const usable = storedCost !== undefined
       const target = passwordHash !== undefined && usable ? passwordHash : await dummyHash
       const candidate = tooLong ? normalized.slice(0, 8) : normalized
-      return await limiter.run(async () => {
+      return await limiter.run(source, async () => {
         if (await compare(candidate, target) && usable) return true
         // bcrypt's work is proportional to 2^cost, so a refusal for a stored
         // hash of cost c < C (made before BCRYPT_COST was raised) would take

@@ -1,6 +1,6 @@
 import type { Audit } from '../audit/audit-event.js'
 import type { LoginThrottle } from '../auth/login-throttle.js'
-import { checkPassword } from '../auth/password-check.js'
+import { checkPassword, refusalClock } from '../auth/password-check.js'
 import { accessDenied, conflict, invalidRequest, notFound } from '../errors.js'
 import type { PasswordHasher } from '../passwords/password-hasher.js'
 import { passwordPolicyViolation } from '../passwords/password-policy.js'
@@ -24,11 +24,18 @@ export interface UserPatch extends UserChanges {
   password?: string
 }
 
+/**
+ * The client a password is hashed for: its IP is the key the hashing queue is
+ * shared fairly by (src/passwords/hash-limiter.ts). Left out by the CLI, whose
+ * work is queued as the one source `local`.
+ */
+export interface HashingClient { ip: string }
+
 export interface UserService {
-  register: (input: RegistrationInput) => Promise<User>
+  register: (input: RegistrationInput, client?: HashingClient) => Promise<User>
   get: (username: string) => Promise<User>
   list: (options: { after?: string, limit: number }) => Promise<{ users: User[], nextCursor: string | null }>
-  update: (username: string, patch: UserPatch) => Promise<{ user: User, revokedSessions: number }>
+  update: (username: string, patch: UserPatch, client?: HashingClient) => Promise<{ user: User, revokedSessions: number }>
   delete: (username: string) => Promise<void>
   /**
    * Checks the current password as a login attempt (same counters and
@@ -38,13 +45,15 @@ export interface UserService {
    */
   changePassword: (
     user: User, currentSessionId: string | undefined, passwords: { current: string, next: string },
-    client: { ip: string }, audit: Audit
+    client: HashingClient, audit: Audit
   ) => Promise<number>
   /** Sets a password without the current one (CLI and admins), revokes every session and lifts a lockout. */
   setPassword: (username: string, newPassword: string) => Promise<number>
   /** Lifts the user's login lockout, on every instance (the failures counted so far no longer lock). */
   unlock: (username: string) => Promise<void>
 }
+
+const LOCAL: HashingClient = { ip: 'local' }
 
 function canonicalOrThrow (raw: string): string {
   const username = canonicalUsername(raw)
@@ -62,10 +71,10 @@ export function createUserService (deps: { store: Store, hasher: PasswordHasher,
   const { store, hasher, throttle } = deps
   const now = deps.now ?? Date.now
 
-  async function hashAcceptable (password: string, username: string): Promise<string> {
+  async function hashAcceptable (password: string, username: string, client: HashingClient): Promise<string> {
     const violation = passwordPolicyViolation(password, username)
     if (violation !== undefined) throw invalidRequest(violation)
-    return await hasher.hash(password)
+    return await hasher.hash(password, client.ip)
   }
 
   async function get (raw: string): Promise<User> {
@@ -75,11 +84,11 @@ export function createUserService (deps: { store: Store, hasher: PasswordHasher,
   }
 
   return {
-    async register (input) {
+    async register (input, client = LOCAL) {
       const username = canonicalOrThrow(input.username)
       const scopes = checkScopes(input.scopes ?? [])
       if (await store.users.findByUsername(username) !== undefined) throw conflict('Username is already taken')
-      const passwordHash = await hashAcceptable(input.password, username)
+      const passwordHash = await hashAcceptable(input.password, username, client)
       try {
         return await store.users.create({
           username,
@@ -104,12 +113,12 @@ export function createUserService (deps: { store: Store, hasher: PasswordHasher,
       return { users: page, nextCursor: users.length > limit && last !== undefined ? last.username : null }
     },
 
-    async update (raw, patch) {
+    async update (raw, patch, client = LOCAL) {
       const username = canonicalUsername(raw)
       const { password, ...clean }: UserPatch = { ...patch }
       if (patch.scopes !== undefined) clean.scopes = checkScopes(patch.scopes)
       // Checked before anything is written, so a refused password changes nothing.
-      const passwordHash = password === undefined ? undefined : await hashAcceptable(password, username)
+      const passwordHash = password === undefined ? undefined : await hashAcceptable(password, username, client)
       let user = await store.users.update(username, clean)
       if (user === undefined) throw notFound('No such user')
       if (passwordHash !== undefined) {
@@ -126,20 +135,21 @@ export function createUserService (deps: { store: Store, hasher: PasswordHasher,
     },
 
     async changePassword (user, currentSessionId, passwords, client, audit) {
+      const refusalTime = refusalClock()
       // The stored row, not the session's copy: its lockout generation and hash are current.
       const stored = await store.users.findByUsername(user.username)
-      if (!await checkPassword({ throttle, hasher }, { username: user.username, ip: client.ip, user: stored, password: passwords.current }, audit) ||
+      if (!await checkPassword({ throttle, hasher }, { username: user.username, ip: client.ip, user: stored, password: passwords.current, refusalTime }, audit) ||
         stored === undefined) {
         throw accessDenied('The current password is wrong')
       }
-      const passwordHash = await hashAcceptable(passwords.next, stored.username)
+      const passwordHash = await hashAcceptable(passwords.next, stored.username, client)
       await store.users.setPasswordHash(stored.id, passwordHash)
       return await store.sessions.revokeAllForUser(stored.id, now(), currentSessionId)
     },
 
     async setPassword (raw, newPassword) {
       const user = await get(raw)
-      await store.users.setPasswordHash(user.id, await hashAcceptable(newPassword, user.username), { resetLockout: true })
+      await store.users.setPasswordHash(user.id, await hashAcceptable(newPassword, user.username, LOCAL), { resetLockout: true })
       return await store.sessions.revokeAllForUser(user.id, now())
     },
 

@@ -27,7 +27,7 @@ t.test('register stores a canonical username, a bcrypt hash and sorted scopes', 
   t.equal(user.email, 'a@example.com')
   t.same(user.scopes, ['a:read', 'users:admin'])
   t.not(user.passwordHash, PASSWORD)
-  t.equal(await hasher.verify(PASSWORD, user.passwordHash), true)
+  t.equal(await hasher.verify(PASSWORD, user.passwordHash, '10.0.0.1'), true)
   t.same(await users.get('ALICE'), user, 'looked up case-insensitively')
 })
 
@@ -96,8 +96,8 @@ t.test('changePassword checks the current one, applies the policy, keeps only th
   t.equal(await change(PASSWORD, 'New-Orbit-Lamp-77'), 1)
   t.same((await store.sessions.listForUser(user.id)).map(s => s.id), ['current'])
   const stored = await users.get('alice')
-  t.equal(await hasher.verify('New-Orbit-Lamp-77', stored.passwordHash), true)
-  t.equal(await hasher.verify(PASSWORD, stored.passwordHash), false)
+  t.equal(await hasher.verify('New-Orbit-Lamp-77', stored.passwordHash, '10.0.0.1'), true)
+  t.equal(await hasher.verify(PASSWORD, stored.passwordHash, '10.0.0.1'), false)
 })
 
 t.test('setPassword (CLI) applies the policy and revokes every session', async t => {
@@ -107,7 +107,7 @@ t.test('setPassword (CLI) applies the policy and revokes every session', async t
   await t.rejects(users.setPassword('alice', 'alice'), { code: 'invalid_request', statusCode: 400 })
   await users.setPassword('alice', 'New-Orbit-Lamp-77')
   t.same(await store.sessions.listForUser(user.id), [])
-  t.equal(await hasher.verify('New-Orbit-Lamp-77', (await users.get('alice')).passwordHash), true)
+  t.equal(await hasher.verify('New-Orbit-Lamp-77', (await users.get('alice')).passwordHash, '10.0.0.1'), true)
 })
 
 t.test('changePassword: a wrong current password is a failed login; once locked out, even the right one gets 429', async t => {
