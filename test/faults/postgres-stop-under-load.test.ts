@@ -20,6 +20,8 @@ t.test('PostgreSQL stopped (fast, immediate) with queries checked out: the proce
     SIGNUP_ENABLED: 'true',
     // 12 logins at once on a busy 2-core machine could time out in the hashing queue (503 by design): not this test's subject.
     HASH_QUEUE_TIMEOUT_MS: '60000',
+    // Every client here is one IP: its share of the hashing queue must be the whole queue.
+    HASH_QUEUE_MAX_PER_IP: '64',
     // Fewer connections than clients: requests queue for the pool, so clients are checked out at every moment.
     DATABASE_POOL_SIZE: '3'
   }))

@@ -15,7 +15,11 @@ const ENV = {
   SIGNUP_ENABLED: 'true',
   // Under a login flood on a busy 2-core machine the hash queue could time out
   // and answer 503 by design; this test is about shutdown, not that limit.
-  HASH_QUEUE_TIMEOUT_MS: '60000'
+  HASH_QUEUE_TIMEOUT_MS: '60000',
+  // Every client here is one IP: its share of the hashing queue must be the whole queue.
+  HASH_QUEUE_MAX_PER_IP: '64',
+  // 20 clients log in as alice at once, and attempts in flight count toward the per-user limit.
+  LOGIN_MAX_FAILURES_PER_USER: '100'
 }
 
 async function startWithUser (t: Test): Promise<Service> {

@@ -16,7 +16,7 @@ interface Tokens { access_token: string, refresh_token: string }
 t.test('SQLite on a full disk: writes answer 503 with Retry-After, reads keep working, ready 503, the process stays up, writes resume when space returns', async t => {
   const dataDir = mountSmallDisk(t)
   if (dataDir === undefined) return
-  const service = await startService(t, serviceEnv(dataDir, await freePort(), { SIGNUP_ENABLED: 'true', HASH_QUEUE_TIMEOUT_MS: '60000' }))
+  const service = await startService(t, serviceEnv(dataDir, await freePort(), { SIGNUP_ENABLED: 'true', HASH_QUEUE_TIMEOUT_MS: '60000', HASH_QUEUE_MAX_PER_IP: '64' }))
   const call = async (path: string, options: Parameters<typeof request>[1] = {}) => await request(`${service.baseUrl}${path}`, { timeoutMs: 10_000, ...options })
   const register = async (username: string) => await call('/users', { method: 'POST', ...jsonBody({ username, password: PASSWORD }) })
   const passwordGrant = async (username: string) => await call('/token', { method: 'POST', ...formBody({ username, password: PASSWORD }) })
