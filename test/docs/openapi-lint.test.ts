@@ -1,0 +1,42 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { build, tempDir } from '../helper.js'
+import { ROOT, spawnChild } from '../child-process.js'
+
+/**
+ * Issue 14 item 6: the document served at /docs/json passes `redocly lint`
+ * (redocly.yaml: the recommended ruleset) with no errors and no warnings.
+ */
+interface Problem { ruleId: string, severity: string, message: string, location: Array<{ pointer: string }> }
+interface LintReport { totals: { errors: number, warnings: number, ignored: number }, problems: Problem[] }
+
+t.test('the live /docs/json lints clean with Redocly CLI', async t => {
+  const app = await build(t)
+  const res = await app.inject({ method: 'GET', url: '/docs/json' })
+  t.equal(res.statusCode, 200)
+  const file = join(tempDir(t, 'gatehouse-openapi-lint-'), 'openapi.json')
+  writeFileSync(file, JSON.stringify(res.json(), null, 2))
+
+  const redocly = join(ROOT, 'node_modules', '@redocly', 'cli', 'bin', 'cli.js')
+  const lint = spawnChild(t, process.execPath, [redocly, 'lint', '--config', join(ROOT, 'redocly.yaml'), '--format', 'json', file],
+    { env: process.env })
+  const code = await lint.exited
+  const json = lint.stdout().slice(lint.stdout().indexOf('{'))
+  const report = JSON.parse(json) as LintReport
+  const problems = report.problems.map(p => `${p.severity} ${p.ruleId} at ${p.location[0]?.pointer ?? '?'}: ${p.message}`)
+  t.comment(`redocly lint: ${report.totals.errors} errors, ${report.totals.warnings} warnings`)
+  t.equal(report.totals.errors, 0, 'no errors', { problems })
+  t.equal(report.totals.warnings, 0, 'no warnings', { problems })
+  t.equal(report.totals.ignored, 0, 'nothing hidden by an ignore file')
+  t.equal(code, 0, 'redocly lint exits 0')
+})
+
+t.test('npm run lint:openapi builds the same document and passes', async t => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  t.equal(pkg.scripts['lint:openapi'], 'node scripts/lint-openapi.mjs')
+  const run = spawnChild(t, process.execPath, [join(ROOT, 'scripts', 'lint-openapi.mjs'), '--format', 'json'], { env: process.env })
+  t.equal(await run.exited, 0, 'it exits 0', { output: run.output() })
+  const report = JSON.parse(run.stdout().slice(run.stdout().indexOf('{'))) as LintReport
+  t.same(report.totals, { errors: 0, warnings: 0, ignored: 0 }, 'no problems')
+})
