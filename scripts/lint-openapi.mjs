@@ -1,7 +1,8 @@
 // `npm run lint:openapi`: builds the OpenAPI document exactly as the service
 // serves it at /docs/json (buildApp with the default configuration, on a
 // throw-away SQLite store) and lints it with Redocly CLI (redocly.yaml:
-// the recommended ruleset). Exits with Redocly's status: non-zero on an error.
+// the recommended ruleset, warnings raised to errors). Exits with Redocly's status:
+// non-zero on any problem.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
