@@ -1,17 +1,16 @@
-// `npm run lint:openapi`: builds the OpenAPI document exactly as the service
-// serves it at /docs/json (buildApp with the default configuration, on a
-// throw-away SQLite store) and lints it with Redocly CLI (redocly.yaml:
-// the recommended ruleset, warnings raised to errors). Exits with Redocly's status:
-// non-zero on any problem.
+// `npm run lint:openapi` (after scripts/ensure-build.mjs): builds the OpenAPI
+// document exactly as the service serves it at /docs/json (buildApp from dist/
+// with the default configuration, on a throw-away SQLite store) and lints it
+// with Redocly CLI (redocly.yaml: the recommended ruleset, warnings raised to
+// errors). Exits with Redocly's status: non-zero on any problem. It never
+// builds itself, so the test suite can run it beside the tests that use dist/.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ensureBuild } from './ensure-build.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-ensureBuild()
 const { buildApp } = await import('../dist/app.js')
 const { loadConfig } = await import('../dist/src/config.js')
 const { loadKeySet } = await import('../dist/src/tokens/keys.js')

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { build, tempDir } from '../helper.js'
-import { ROOT, spawnChild } from '../child-process.js'
+import { requireBuild, ROOT, spawnChild } from '../child-process.js'
 
 /**
  * Issue 14 item 6: the document served at /docs/json passes `redocly lint`
@@ -46,7 +46,8 @@ t.test('the live /docs/json lints clean with Redocly CLI', async t => {
 
 t.test('npm run lint:openapi builds the same document and passes', async t => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
-  t.equal(pkg.scripts['lint:openapi'], 'node scripts/lint-openapi.mjs')
+  t.equal(pkg.scripts['lint:openapi'], 'node scripts/ensure-build.mjs && node scripts/lint-openapi.mjs')
+  requireBuild()
   const run = spawnChild(t, process.execPath, [join(ROOT, 'scripts', 'lint-openapi.mjs'), '--format', 'json'], { env: process.env })
   t.equal(await run.exited, 0, 'it exits 0', { output: run.output() })
   const report = JSON.parse(run.stdout().slice(run.stdout().indexOf('{'))) as LintReport
