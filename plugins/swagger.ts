@@ -22,9 +22,14 @@ export default fp(async (app) => {
       info: {
         title: 'gatehouse',
         version: '0.1.0',
-        description: 'OAuth2 password-grant authentication service: JWT access tokens, rotating refresh tokens, sessions and revocation.'
+        description: 'OAuth2 password-grant authentication service: JWT access tokens, rotating refresh tokens, sessions and revocation.',
+        // package.json's "license" (test/plugins/swagger.test.ts keeps them equal).
+        license: { name: 'UNLICENSED' }
       },
-      servers: [{ url: app.config.publicUrl }],
+      // Relative: the API is wherever the document was fetched from, so Swagger UI's calls stay
+      // same-origin (the docs CSP allows only 'self') through any host name or proxy. Never built
+      // from the Host header (an attacker's value); PUBLIC_URL stays the issuer and the discovery URLs.
+      servers: [{ url: '/' }],
       components: {
         securitySchemes: {
           OAuth2PasswordBearer: {

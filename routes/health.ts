@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { errorResponses } from '../schemas/error.js'
+import { onlyErrorResponses } from '../schemas/error.js'
 import { temporarilyUnavailable } from '../src/errors.js'
 
 const Status = Type.Object({ status: Type.String() }, { additionalProperties: false, description: 'Healthy' })
@@ -8,12 +8,25 @@ const Status = Type.Object({ status: Type.String() }, { additionalProperties: fa
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/health/live', {
     config: { rateLimit: false },
-    schema: { tags: ['operations'], summary: 'Liveness: the process is serving', response: { 200: Status } }
+    // Not rate-limited, and no parameters: the only client error left is one answered before routing (431).
+    schema: {
+      operationId: 'getLiveness',
+      security: [],
+      tags: ['operations'],
+      summary: 'Liveness: the process is serving',
+      response: { 200: Status, ...onlyErrorResponses(431, 500) }
+    }
   }, async () => ({ status: 'ok' }))
 
   app.get('/health/ready', {
     config: { rateLimit: false },
-    schema: { tags: ['operations'], summary: 'Readiness: the store answers', response: { 200: Status, ...errorResponses(503) } }
+    schema: {
+      operationId: 'getReadiness',
+      security: [],
+      tags: ['operations'],
+      summary: 'Readiness: the store answers',
+      response: { 200: Status, ...onlyErrorResponses(431, 500, 503) }
+    }
   }, async (request) => {
     try {
       await app.store.ping()

@@ -9,6 +9,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     onRequest: cookie.refuseCrossSite,
     preHandler: [app.authenticate],
     schema: {
+      operationId: 'logout',
       tags: ['auth'],
       summary: 'Log out: revoke the current session, its refresh token and, immediately, its access tokens',
       security: [{ OAuth2PasswordBearer: [] }],

@@ -6,6 +6,19 @@ import type { Audit } from '../src/audit/audit-event.js'
 import { invalidRequest, ServiceError } from '../src/errors.js'
 import { AccessTokenError, type AccessTokenClaims } from '../src/tokens/access-tokens.js'
 
+/**
+ * RFC 6749 §5.2: a grant type we do not issue is `unsupported_grant_type`,
+ * not the `invalid_request` of every other validation failure. The schema's
+ * enum is what refuses it, so /token looks at its validation error itself.
+ */
+function tokenRequestRefusal (err: Error & { validation: Array<{ instancePath?: string, keyword?: string }> }): Error {
+  const first = err.validation[0]
+  if (first?.instancePath === '/grant_type' && first.keyword === 'enum') {
+    return new ServiceError('unsupported_grant_type', 400, 'Unsupported grant_type: use password or refresh_token')
+  }
+  return err
+}
+
 /** The claims of `token` when it is a valid access token of ours; RFC 7009 answers the same either way. */
 function accessClaimsOf (verify: (token: string) => Readonly<AccessTokenClaims>, token: string): Readonly<AccessTokenClaims> | undefined {
   try {
@@ -22,7 +35,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/token', {
     onRequest: cookie.refuseCrossSite,
+    attachValidation: true,
     schema: {
+      operationId: 'login',
+      security: [],
       tags: ['auth'],
       summary: 'Get tokens: password grant or refresh grant (RFC 6749 §4.3, §6)',
       description: 'Form-encoded. A missing grant_type means `password`. Every refresh returns a new refresh token; presenting a used one revokes the whole session.',
@@ -31,6 +47,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: TokenResponseSchema, ...errorResponses(400, 401, 403, 415) }
     }
   }, async (request, reply) => {
+    if (request.validationError !== undefined) throw tokenRequestRefusal(request.validationError)
     const body = request.body
     const grantType = body.grant_type ?? 'password'
     const log: Audit = (event) => { request.audit(event) }
@@ -43,12 +60,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         { ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
         log
       )
-    } else if (grantType === 'refresh_token') {
+    } else {
+      // refresh_token: the schema's enum lets nothing else through.
       const presented = body.refresh_token ?? cookie.read(request)
       if (presented === undefined || presented === '') throw invalidRequest('Missing parameter: refresh_token')
       tokens = await app.authService.refreshGrant({ refreshToken: presented, scope: body.scope }, log)
-    } else {
-      throw new ServiceError('unsupported_grant_type', 400, 'Unsupported grant_type: use password or refresh_token')
     }
     cookie.set(request, reply, tokens.refresh_token)
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(tokens)
@@ -57,6 +73,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/revoke', {
     onRequest: cookie.refuseCrossSite,
     schema: {
+      operationId: 'revokeToken',
+      security: [],
       tags: ['auth'],
       summary: 'Revoke a refresh or access token and its session (RFC 7009)',
       description: 'Answers 200 with an empty JSON object for any well-formed request, whether or not the token was known.',

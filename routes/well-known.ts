@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static } from '@sinclair/typebox'
+import { onlyErrorResponses } from '../schemas/error.js'
 import { KNOWN_SCOPES } from '../src/users/scopes.js'
 
 const Jwk = Type.Object({
@@ -47,11 +48,23 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.get('/.well-known/jwks.json', {
-    schema: { tags: ['discovery'], summary: 'JSON Web Key Set: the public keys that verify access tokens', response: { 200: JwksSchema } }
+    schema: {
+      operationId: 'getJwks',
+      security: [],
+      tags: ['discovery'],
+      summary: 'JSON Web Key Set: the public keys that verify access tokens',
+      response: { 200: JwksSchema, ...onlyErrorResponses(429, 500) }
+    }
   }, async (_request, reply) => reply.header('cache-control', 'public, max-age=300, stale-while-revalidate=60').send(jwks))
 
   app.get('/.well-known/oauth-authorization-server', {
-    schema: { tags: ['discovery'], summary: 'OAuth 2.0 authorization server metadata (RFC 8414)', response: { 200: MetadataSchema } }
+    schema: {
+      operationId: 'getAuthorizationServerMetadata',
+      security: [],
+      tags: ['discovery'],
+      summary: 'OAuth 2.0 authorization server metadata (RFC 8414)',
+      response: { 200: MetadataSchema, ...onlyErrorResponses(429, 500) }
+    }
   }, async (_request, reply) => reply.header('cache-control', 'public, max-age=3600').send(metadata))
 }
 

@@ -1,4 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { StringEnum } from './string-enum.js'
+
+export const GRANT_TYPES = ['password', 'refresh_token'] as const
+/** RFC 7009 §2.1 (the OAuth Token Type Hints registry): the token types we can revoke. */
+export const TOKEN_TYPE_HINTS = ['access_token', 'refresh_token'] as const
 
 /**
  * POST /token form fields (RFC 6749 §4.3 and §6). One schema for both grants:
@@ -7,7 +12,7 @@ import { Type, type Static } from '@sinclair/typebox'
  * standard OAuth2 clients and Swagger UI may send them empty.
  */
 export const TokenRequestSchema = Type.Object({
-  grant_type: Type.Optional(Type.String({ maxLength: 64, description: '`password` (the default when absent) or `refresh_token`' })),
+  grant_type: Type.Optional(StringEnum(GRANT_TYPES, { description: '`password` (the default when absent) or `refresh_token`; any other is 400 `unsupported_grant_type`' })),
   username: Type.Optional(Type.String({ maxLength: 256 })),
   password: Type.Optional(Type.String({ maxLength: 1024, format: 'password' })),
   scope: Type.Optional(Type.String({ maxLength: 2000, description: 'Space-separated scopes; defaults to all of the user\'s scopes' })),
@@ -29,7 +34,7 @@ export type TokenResponse = Static<typeof TokenResponseSchema>
 
 export const RevokeRequestSchema = Type.Object({
   token: Type.Optional(Type.String({ maxLength: 4096 })),
-  token_type_hint: Type.Optional(Type.String({ maxLength: 64 })),
+  token_type_hint: Type.Optional(StringEnum(TOKEN_TYPE_HINTS, { description: 'Which kind `token` is; only speeds up the lookup: the other kind is tried too' })),
   client_id: Type.Optional(Type.String({ maxLength: 256 })),
   client_secret: Type.Optional(Type.String({ maxLength: 256, format: 'password' }))
 }, { additionalProperties: false })

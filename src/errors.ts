@@ -1,27 +1,13 @@
+import type { ErrorCode } from '../schemas/error.js'
+
+// The codes are listed in schemas/error.ts, where the OpenAPI document's enum comes from.
+export type { ErrorCode }
+
 /**
  * Domain errors carry the OAuth-style error code and the HTTP status that the
  * one error handler renders as `{ error, error_description }`. They hold no
  * Fastify types so the domain stays free of HTTP plumbing.
  */
-export type ErrorCode =
-  | 'invalid_request'
-  | 'invalid_grant'
-  | 'invalid_scope'
-  | 'invalid_token'
-  | 'insufficient_scope'
-  | 'insufficient_user_authentication'
-  | 'unsupported_grant_type'
-  | 'unauthorized'
-  | 'access_denied'
-  | 'not_found'
-  | 'conflict'
-  | 'method_not_allowed'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'too_many_requests'
-  | 'temporarily_unavailable'
-  | 'server_error'
-
 export class ServiceError extends Error {
   readonly code: ErrorCode
   readonly statusCode: number

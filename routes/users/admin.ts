@@ -23,6 +23,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/users', {
     preHandler: adminChange.map(unlessOpenSignup),
     schema: {
+      operationId: 'createUser',
       tags: ['admin'],
       summary: 'Register a user',
       description: `Open to anyone when SIGNUP_ENABLED=true; otherwise needs scope ${ADMIN_SCOPE} and a recent login. Scopes are set by admins (PATCH).`,
@@ -44,6 +45,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/users', {
     preHandler: admin,
     schema: {
+      operationId: 'listUsers',
       tags: ['admin'],
       summary: 'List users (cursor pagination by username)',
       security: adminSecurity,
@@ -58,6 +60,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/users/:username', {
     preHandler: admin,
     schema: {
+      operationId: 'getUser',
       tags: ['admin'],
       summary: 'Read a user',
       security: adminSecurity,
@@ -69,6 +72,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch('/users/:username', {
     preHandler: adminChange,
     schema: {
+      operationId: 'updateUser',
       tags: ['admin'],
       summary: 'Update a user (disabled, scopes, email, full_name, password); disabling or a new password revokes every session',
       security: adminSecurity,
@@ -86,6 +90,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/users/:username', {
     preHandler: adminChange,
     schema: {
+      operationId: 'deleteUser',
       tags: ['admin'],
       summary: 'Delete a user and all of their sessions',
       security: adminSecurity,

@@ -10,6 +10,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/users/me', {
     preHandler: [app.authenticate],
     schema: {
+      operationId: 'getMe',
       tags: ['account'],
       summary: 'The authenticated user',
       security,
@@ -23,6 +24,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.put('/users/me/password', {
     preHandler: [app.authenticate],
     schema: {
+      operationId: 'changePassword',
       tags: ['account'],
       summary: 'Change the password; every other session is revoked',
       description: 'A wrong current password counts as a failed login for the user (429 with Retry-After once locked out, even for the right one).',

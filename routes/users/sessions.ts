@@ -13,6 +13,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/users/me/sessions', {
     preHandler: [app.authenticate],
     schema: {
+      operationId: 'listSessions',
       tags: ['account'],
       summary: 'The user\'s active sessions (one per login)',
       security,
@@ -27,6 +28,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/users/me/sessions/:id', {
     preHandler: [app.authenticate],
     schema: {
+      operationId: 'revokeSession',
       tags: ['account'],
       summary: 'Revoke one of the user\'s sessions',
       security,
@@ -43,6 +45,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/users/me/sessions', {
     preHandler: [app.authenticate, app.requireRecentLogin],
     schema: {
+      operationId: 'revokeAllSessions',
       tags: ['account'],
       summary: 'Log out everywhere: revoke every session, this one included',
       description: 'Needs a recent password login (RFC 9470): otherwise 401 insufficient_user_authentication.',

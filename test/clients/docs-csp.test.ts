@@ -16,4 +16,8 @@ t.test('the /docs CSP lets Swagger UI style itself and call a plain-HTTP instanc
   t.match(csp, /script-src 'self'/)
   t.notMatch(csp, /script-src[^;]*unsafe-inline/)
   t.match(csp, /script-src-attr 'none'/)
+  // Issue 14 item 5: Swagger UI's fetches (Authorize, Try it out) go to the page's own origin,
+  // since the document's server is relative; connect-src (or default-src standing in) allows that and no more.
+  const connect = /(?:^|;)\s*connect-src ([^;]*)/.exec(csp)?.[1] ?? /(?:^|;)\s*default-src ([^;]*)/.exec(csp)?.[1]
+  t.equal(connect?.trim(), "'self'", 'the docs page may fetch from its own origin only')
 })

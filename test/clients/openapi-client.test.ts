@@ -11,7 +11,8 @@ import { listen } from './listen.js'
 
 /**
  * Item 1 of issue 7: the live OpenAPI document validates; types generated
- * from it compile with a strict client program (openapi-fetch) that logs in,
+ * from it (by operation name since issue 14: `operations['login']`…)
+ * compile with a strict client program (openapi-fetch) that logs in,
  * refreshes, reads /users/me, changes a password and runs the admin routes
  * against the listening service; every real response matches the schema the
  * document gives for its status.

@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import t from 'tap'
+import { ERROR_CODES } from '../../schemas/error.js'
 import { build } from '../helper.js'
+import { ROOT } from '../child-process.js'
+
+interface Operation { operationId?: string, security?: unknown[], responses: Record<string, unknown>, requestBody?: { content: Record<string, { schema: { properties: Record<string, { enum?: string[] }> } }> } }
 
 t.test('/docs/json: OpenAPI 3 with the password flow and every route', async t => {
   const app = await build(t)
@@ -29,6 +35,59 @@ t.test('/docs/json: OpenAPI 3 with the password flow and every route', async t =
   t.ok(admin.responses['403'], 'and their 403')
   t.ok(doc.paths['/users/me'].get.responses['401'], '401 documented on protected routes')
   t.ok(doc.paths['/token'].post.requestBody.content['application/x-www-form-urlencoded'], '/token takes a form')
+})
+
+t.test('/docs/json: operation names for generated clients, public operations, enums, servers, licence', async t => {
+  const app = await build(t, { PUBLIC_URL: 'https://auth.example.com' })
+  const doc = (await app.inject({ method: 'GET', url: '/docs/json', headers: { host: 'evil.example' } })).json()
+  const paths = doc.paths as Record<string, Record<string, Operation>>
+  const operation = (route: string): Operation => {
+    const [method = '', path = ''] = route.split(' ')
+    const found = paths[path]?.[method.toLowerCase()]
+    if (found === undefined) throw new Error(`${route} is not documented`)
+    return found
+  }
+  const names: Record<string, string> = {
+    'POST /token': 'login',
+    'POST /revoke': 'revokeToken',
+    'POST /logout': 'logout',
+    'GET /users/me': 'getMe',
+    'PUT /users/me/password': 'changePassword',
+    'GET /users/me/sessions': 'listSessions',
+    'DELETE /users/me/sessions/{id}': 'revokeSession',
+    'DELETE /users/me/sessions': 'revokeAllSessions',
+    'POST /users': 'createUser',
+    'GET /users': 'listUsers',
+    'GET /users/{username}': 'getUser',
+    'PATCH /users/{username}': 'updateUser',
+    'DELETE /users/{username}': 'deleteUser',
+    'GET /.well-known/jwks.json': 'getJwks',
+    'GET /.well-known/oauth-authorization-server': 'getAuthorizationServerMetadata',
+    'GET /health/live': 'getLiveness',
+    'GET /health/ready': 'getReadiness'
+  }
+  const all = Object.values(paths).flatMap(operations => Object.values(operations))
+  t.equal(all.length, Object.keys(names).length, 'every operation is named below')
+  for (const [route, name] of Object.entries(names)) t.equal(operation(route).operationId, name, `${route} is ${name}`)
+
+  for (const route of ['POST /token', 'POST /revoke', 'GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server', 'GET /health/live', 'GET /health/ready']) {
+    t.same(operation(route).security, [], `${route} is public: security: []`)
+  }
+  for (const [route] of Object.entries(names)) {
+    t.ok(Object.keys(operation(route).responses).some(status => /^4\d\d$/.test(status)), `${route} documents a 4xx response`)
+  }
+
+  const form = (route: string) => operation(route).requestBody?.content['application/x-www-form-urlencoded']?.schema.properties
+  t.same(form('POST /token')?.grant_type?.enum, ['password', 'refresh_token'], 'grant_type is an enum')
+  t.same(form('POST /revoke')?.token_type_hint?.enum, ['access_token', 'refresh_token'], 'token_type_hint is an enum')
+  t.same(doc.components.schemas.ErrorResponse.properties.error.enum, [...ERROR_CODES], 'the error codes are an enum')
+  t.ok(ERROR_CODES.includes('conflict'), 'conflict among them')
+
+  t.same(doc.servers, [{ url: '/' }], 'the server is relative: neither PUBLIC_URL nor the Host header')
+  t.notMatch(JSON.stringify(doc), /evil\.example/, 'nothing of the Host header gets into the document')
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string, license: string }
+  t.same(doc.info.license, { name: pkg.license }, 'the licence is package.json\'s')
+  t.equal(doc.info.version, pkg.version, 'so is the version')
 })
 
 t.test('/docs serves Swagger UI', async t => {

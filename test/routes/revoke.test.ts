@@ -49,6 +49,11 @@ t.test('200 for unknown tokens; 400/415 for malformed requests', async t => {
   t.equal(missing.statusCode, 400)
   t.equal(missing.json().error, 'invalid_request')
   t.equal((await revoke(app, { token: 'x', extra: 'y' })).statusCode, 400, 'unknown field')
+  // RFC 6749 §5.2: an unsupported parameter value is invalid_request; the hints are access_token and refresh_token.
+  const hint = await revoke(app, { token: tokens.refresh_token, token_type_hint: 'id_token' })
+  t.equal(hint.statusCode, 400, 'an unknown token_type_hint')
+  t.equal(hint.json().error, 'invalid_request')
+  t.match(hint.json().error_description, /token_type_hint/)
   const json = await app.inject({ method: 'POST', url: '/revoke', payload: { token: tokens.refresh_token } })
   t.equal(json.statusCode, 415)
   t.equal(json.json().error, 'unsupported_media_type')
