@@ -1,4 +1,5 @@
 import { compare as bcryptCompare, hash } from '@node-rs/bcrypt'
+import { hashFormat } from './hash-format.js'
 import { HashLimiter } from './hash-limiter.js'
 
 /** bcrypt reads at most 72 bytes; longer passwords are refused rather than truncated. */
@@ -12,20 +13,10 @@ export function passwordTooLong (password: string): boolean {
   return Buffer.byteLength(normalizePassword(password), 'utf8') > BCRYPT_MAX_BYTES
 }
 
-// The last character of the 22-character salt carries 2 bits and that of the
-// 31-character digest 4: @node-rs/bcrypt answers `false` at once, with no
-// work, for any other character there (or a cost outside 4-31), so such a
-// hash would answer faster than every other refusal. It is unusable instead.
-const BCRYPT_HASH = /^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{21}[.Oeu][./A-Za-z0-9]{30}[.CGKOSWaeimquy26]$/
-const MIN_COST = 4
-const MAX_COST = 31
-
 /** The cost of a bcrypt hash that @node-rs/bcrypt can verify, else undefined. */
 export function hashCost (passwordHash: string): number | undefined {
-  const match = BCRYPT_HASH.exec(passwordHash)
-  if (match === null) return undefined
-  const cost = Number(match[1])
-  return cost >= MIN_COST && cost <= MAX_COST ? cost : undefined
+  const format = hashFormat(passwordHash)
+  return format?.scheme === 'bcrypt' ? format.cost : undefined
 }
 
 /** The same salt and digest at another cost: comparing against it does that cost's work. */
