@@ -16,7 +16,7 @@ export interface Doorkeeper {
   clear: () => void
 }
 
-/** 16 bits per key of the window: with two hash functions about 1 % false positives when the window is full. */
+/** 16 bits per key of the window: with two hash functions under 1.5 % false positives when the window is full. */
 const BITS_PER_KEY = 16
 
 /** MurmurHash3's finaliser: FNV's low bits alone are too alike for similar short keys. */
