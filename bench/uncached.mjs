@@ -1,7 +1,8 @@
 // node bench/uncached.mjs [--seconds 5] [--rounds 3] [--only a,b] [--before PATH/gatehouse.mjs] [--pg-pools 4,10]
 // The UNCACHED Bearer path of issue 13 against the auth floor, interleaved rounds: GET /users/me,
 // 50 connections, 2xx req/s, p99 and server CPU µs/request. Scenarios: SQLite with caches off
-// (AUTH_CACHE_SIZE=0), SQLite with 20,000 tokens cycling (every request misses the default caches),
+// (AUTH_CACHE_SIZE=0), SQLite with 20,000 tokens cycling (more than the default caches hold), SQLite
+// with 1,000 tokens (caches warm; `--only sqlite-1k` to include it, it is not an uncached path),
 // PostgreSQL (a private schema on BENCH_POSTGRES_URL, dropped at the end), ES256 with caches off.
 // --before runs each scenario also against another build (e.g. a copy of an older dist/gatehouse.mjs
 // kept inside this checkout, so it finds node_modules). --pg-pools: one PostgreSQL target per DATABASE_POOL_SIZE.
@@ -49,6 +50,8 @@ const tokens20k = await mintTokens(env, sessions)
 const es256Tokens = await mintTokens(es256Env, spread(sessions, 1000))
 
 const scenarios = [
+  // The warm path beside them, to check that what shortens a miss does not slow a hit.
+  { key: 'sqlite-1k', env, tokens: tokens1k },
   { key: 'sqlite-off', env: { ...env, AUTH_CACHE_SIZE: '0' }, tokens: tokens1k },
   { key: 'sqlite-20k', env, tokens: tokens20k },
   ...(args['pg-pools'] ?? '').split(',').map(size => ({
@@ -58,7 +61,7 @@ const scenarios = [
     env: { ...env, POSTGRES_SESSION_CACHE: 'false', ...(size === '' ? {} : { DATABASE_POOL_SIZE: size }) }
   })),
   { key: 'es256-off', env: { ...es256Env, AUTH_CACHE_SIZE: '0' }, tokens: es256Tokens }
-].filter(s => args.only === undefined || args.only.split(',').includes(s.group ?? s.key))
+].filter(s => args.only === undefined ? s.key !== 'sqlite-1k' : args.only.split(',').includes(s.group ?? s.key))
 
 let schema
 try {

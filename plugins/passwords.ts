@@ -12,6 +12,7 @@ export default fp(async (app) => {
   app.decorate('passwordHasher', await createPasswordHasher({
     cost: passwords.bcryptCost,
     concurrency: passwords.hashConcurrency,
+    reservedSlots: passwords.hashReservedSlots,
     queueMax: passwords.hashQueueMax,
     queueMaxPerSource: passwords.hashQueueMaxPerIp,
     queueTimeoutMs: passwords.hashQueueTimeoutMs

@@ -32,6 +32,7 @@ export const EnvSchema = Type.Object({
   AUTH_CACHE_SIZE: Int(0, 1000000, 5000),
   BCRYPT_COST: Int(10, 15, 12),
   HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+  HASH_RESERVED_SLOTS: Int(0, 64, 1),
   HASH_QUEUE_MAX: Int(0, 100000, 64),
   HASH_QUEUE_MAX_PER_IP: Int(0, 100000, 8),
   HASH_QUEUE_TIMEOUT_MS: Int(1, 60000, 2000),
@@ -89,6 +90,8 @@ export interface Config {
   passwords: {
     bcryptCost: number
     hashConcurrency: number
+    /** Hashing slots beyond hashConcurrency for a client IP with no hash running (src/passwords/hash-limiter.ts). */
+    hashReservedSlots: number
     hashQueueMax: number
     /** Waiters at most from one client IP: the queue is shared round-robin between IPs. */
     hashQueueMaxPerIp: number
@@ -220,6 +223,7 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
       // bcrypt runs on libuv's thread pool; one core is left to the event loop
       // so that a login flood cannot starve token checks (docs/benchmark.md).
       hashConcurrency: env.HASH_CONCURRENCY ?? defaultHashConcurrency(),
+      hashReservedSlots: env.HASH_RESERVED_SLOTS,
       hashQueueMax: env.HASH_QUEUE_MAX,
       hashQueueMaxPerIp: env.HASH_QUEUE_MAX_PER_IP,
       hashQueueTimeoutMs: env.HASH_QUEUE_TIMEOUT_MS

@@ -15,8 +15,14 @@ export class HashQueueFullError extends Error {
 }
 
 export interface HashLimiterOptions {
-  /** Hashes running at once. */
+  /** Hashes running at once, for any source. */
   concurrency: number
+  /**
+   * Slots beyond `concurrency` that only a source with no hash running may
+   * take: while one source (a flood) holds every regular slot, another
+   * source's login starts at once instead of after the hash in progress.
+   */
+  reservedSlots?: number
   /** Waiters at most, all sources together. */
   maxQueue: number
   /** Waiters at most from one source, so that one source cannot fill the queue. */
@@ -25,10 +31,12 @@ export interface HashLimiterOptions {
   queueTimeoutMs: number
 }
 
+type Slot = 'regular' | 'reserved'
+
 interface Waiter {
   source: string
   round: number
-  start: () => void
+  start: (slot: Slot) => void
   timer: NodeJS.Timeout
 }
 
@@ -43,10 +51,19 @@ interface Waiter {
  * after at most one waiter of each other source (besides the hashes already
  * running), however many a flood keeps queued. This is start-time fair
  * queueing (Goyal et al., 1996) with unit costs.
+ *
+ * Hashing cannot be interrupted, so with one regular slot a newcomer would
+ * still wait for the flood's hash in progress: up to two hashes in all. The
+ * reserved slots close that gap: they go (in the same round order) only to
+ * waiters whose source has nothing running, so a source that keeps the
+ * regular slots busy never gets one, and another source's login takes one hash.
  */
 export class HashLimiter {
   private running = 0
+  private reservedRunning = 0
   private waiting = 0
+  /** Hashes running per source (either kind of slot). */
+  private readonly runningBySource = new Map<string, number>()
   /** Waiters by round; a Set keeps the order of arrival and deletes in O(1). */
   private readonly rounds = new Map<number, Set<Waiter>>()
   /** Each source's waiters in order of arrival (their rounds increase). */
@@ -55,28 +72,37 @@ export class HashLimiter {
   private currentRound = 0
   /** The sources given a slot in the current round. */
   private servedInRound = new Set<string>()
+  private readonly reservedSlots: number
 
-  constructor (private readonly options: HashLimiterOptions) {}
+  constructor (private readonly options: HashLimiterOptions) {
+    this.reservedSlots = options.reservedSlots ?? 0
+  }
 
-  get active (): number { return this.running }
+  get active (): number { return this.running + this.reservedRunning }
   get queued (): number { return this.waiting }
 
   /** Runs `task` in a slot, after the waiters ahead of it; `source` is the key fairness is kept between. */
   async run<T> (source: string, task: () => Promise<T>): Promise<T> {
-    await this.acquire(source)
+    const slot = await this.acquire(source)
     try {
       return await task()
     } finally {
-      this.release()
+      this.release(source, slot)
     }
   }
 
-  private async acquire (source: string): Promise<void> {
+  private async acquire (source: string): Promise<Slot> {
     if (this.running < this.options.concurrency) {
-      // A free slot means nobody is waiting: rounds start afresh.
-      this.running++
+      // A free regular slot means nobody is waiting: rounds start afresh.
+      this.occupy(source, 'regular')
       this.startRound(this.currentRound + 1, source)
-      return
+      return 'regular'
+    }
+    if (this.reservedRunning < this.reservedSlots && !this.runningBySource.has(source)) {
+      // A free reserved slot means no waiter may take it (see dispatch): nobody is passed over.
+      this.occupy(source, 'reserved')
+      this.servedInRound.add(source)
+      return 'reserved'
     }
     const queue = this.bySource.get(source) ?? []
     if (this.waiting >= this.options.maxQueue || queue.length >= this.options.maxQueuePerSource) throw new HashQueueFullError()
@@ -84,11 +110,11 @@ export class HashLimiter {
     const round = last !== undefined
       ? Math.max(this.currentRound, last.round + 1)
       : this.servedInRound.has(source) ? this.currentRound + 1 : this.currentRound
-    await new Promise<void>((resolve, reject) => {
+    return await new Promise<Slot>((resolve, reject) => {
       const waiter: Waiter = {
         source,
         round,
-        start: () => { clearTimeout(waiter.timer); resolve() },
+        start: (slot) => { clearTimeout(waiter.timer); resolve(slot) },
         timer: setTimeout(() => {
           this.remove(waiter)
           reject(new HashQueueFullError())
@@ -103,16 +129,41 @@ export class HashLimiter {
     })
   }
 
-  private release (): void {
-    const next = this.next()
-    if (next === undefined) {
-      this.running--
-      return
+  private release (source: string, slot: Slot): void {
+    if (slot === 'regular') this.running--
+    else this.reservedRunning--
+    const left = (this.runningBySource.get(source) ?? 1) - 1
+    if (left === 0) this.runningBySource.delete(source)
+    else this.runningBySource.set(source, left)
+    this.dispatch()
+  }
+
+  /** Hands free slots to waiters, synchronously, so that no newcomer can take a slot a waiter is owed. */
+  private dispatch (): void {
+    while (this.running < this.options.concurrency) {
+      const next = this.next(() => true)
+      if (next === undefined) break
+      this.serve(next, 'regular')
     }
-    this.remove(next)
-    if (next.round > this.currentRound) this.startRound(next.round, next.source)
-    else this.servedInRound.add(next.source)
-    next.start() // the slot passes straight to the next waiter
+    while (this.reservedRunning < this.reservedSlots) {
+      const next = this.next(waiter => !this.runningBySource.has(waiter.source))
+      if (next === undefined) break
+      this.serve(next, 'reserved')
+    }
+  }
+
+  private serve (waiter: Waiter, slot: Slot): void {
+    this.remove(waiter)
+    if (waiter.round > this.currentRound) this.startRound(waiter.round, waiter.source)
+    else this.servedInRound.add(waiter.source)
+    this.occupy(waiter.source, slot)
+    waiter.start(slot)
+  }
+
+  private occupy (source: string, slot: Slot): void {
+    if (slot === 'regular') this.running++
+    else this.reservedRunning++
+    this.runningBySource.set(source, (this.runningBySource.get(source) ?? 0) + 1)
   }
 
   private startRound (round: number, servedFirst: string): void {
@@ -120,12 +171,13 @@ export class HashLimiter {
     this.servedInRound = new Set([servedFirst])
   }
 
-  /** The first waiter of the lowest round (few rounds are ever open: about the per-source cap). */
-  private next (): Waiter | undefined {
-    let lowest: number | undefined
-    for (const round of this.rounds.keys()) if (lowest === undefined || round < lowest) lowest = round
-    if (lowest === undefined) return undefined
-    return this.rounds.get(lowest)?.values().next().value
+  /** The first waiter that `may` run, lowest round first (few rounds are ever open: about the per-source cap). */
+  private next (may: (waiter: Waiter) => boolean): Waiter | undefined {
+    const open = [...this.rounds.keys()].sort((a, b) => a - b)
+    for (const round of open) {
+      for (const waiter of this.rounds.get(round) ?? []) if (may(waiter)) return waiter
+    }
+    return undefined
   }
 
   private remove (waiter: Waiter): void {

@@ -46,6 +46,8 @@ export interface PasswordHasher {
 export interface HasherOptions {
   cost: number
   concurrency: number
+  /** Slots only a source with no hash running may take (HASH_RESERVED_SLOTS); none when left out. */
+  reservedSlots?: number
   queueMax: number
   /** Waiters at most from one source (HASH_QUEUE_MAX_PER_IP); queueMax when left out. */
   queueMaxPerSource?: number
@@ -60,6 +62,7 @@ export async function createPasswordHasher (options: HasherOptions): Promise<Pas
   const compare = options.compare ?? bcryptCompare
   const limiter = new HashLimiter({
     concurrency: options.concurrency,
+    reservedSlots: options.reservedSlots ?? 0,
     maxQueue: options.queueMax,
     maxQueuePerSource: options.queueMaxPerSource ?? options.queueMax,
     queueTimeoutMs: options.queueTimeoutMs

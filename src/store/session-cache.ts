@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { createDoorkeeper } from '../caching/doorkeeper.js'
 
 /** What a write tells the cache: the sessions and users it changed (`all`: anything, or unknown). */
 export interface SessionInvalidation {
@@ -46,6 +47,9 @@ export interface SessionCacheOptions<V> {
  * A bounded LRU of sessions (with their user) by session id, with an index
  * user id → cached session ids so that a user change forgets only that user's
  * sessions. Values must be immutable (frozen): every request shares them.
+ * Once full, a session is admitted only on its second load within the
+ * doorkeeper's window (src/caching/doorkeeper.ts), so a scan of sessions seen
+ * once does not evict the ones in use nor churn the LRU on every request.
  */
 export function createSessionCache<V extends object> (options: SessionCacheOptions<V>): SessionCache<V> {
   const { userIdOf } = options
@@ -58,6 +62,7 @@ export function createSessionCache<V extends object> (options: SessionCacheOptio
     if (ids.size === 0) byUser.delete(userId)
   }
   const entries = new LRUCache<string, V>({ max: options.size, dispose: (value, sessionId) => { unindex(sessionId, value) } })
+  const doorkeeper = createDoorkeeper(options.size)
   let suspended = options.startSuspended === true
   let epoch = 0
   const log: Forgotten[] = new Array(FORGET_LOG)
@@ -81,6 +86,7 @@ export function createSessionCache<V extends object> (options: SessionCacheOptio
 
   const store = (sessionId: string, value: V | undefined, startedAt: number) => {
     if (value === undefined || suspended || !fresh(sessionId, value, startedAt)) return
+    if (entries.size >= options.size && !doorkeeper.seenBefore(sessionId)) return
     entries.set(sessionId, value)
     const userId = userIdOf(value)
     let ids = byUser.get(userId)

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { createDoorkeeper } from '../caching/doorkeeper.js'
 import { AccessTokenError, hasExpired, type AccessTokenClaims } from './access-tokens.js'
 
 export interface VerifiedTokens {
@@ -12,11 +13,15 @@ export interface VerifiedTokens {
  * keys, except expiry: so an accepted token is remembered (frozen, by its
  * exact string) and only its expiry is checked again. Revocation is not
  * decided here: the caller checks the session on every request.
- * A size of 0 remembers nothing.
+ * Once full, a token is admitted only on its second verification within the
+ * doorkeeper's window (src/caching/doorkeeper.ts): more distinct tokens than
+ * the cache holds then cost what no cache costs, and do not evict the tokens
+ * in use. A size of 0 remembers nothing.
  */
 export function createVerifiedTokens (size: number, now: () => number = Date.now): VerifiedTokens {
   if (size <= 0) return { get: () => undefined, set: () => {} }
   const cache = new LRUCache<string, Readonly<AccessTokenClaims>>({ max: size })
+  const doorkeeper = createDoorkeeper(size)
   return {
     get (token) {
       const remembered = cache.get(token)
@@ -26,6 +31,9 @@ export function createVerifiedTokens (size: number, now: () => number = Date.now
       }
       return remembered
     },
-    set (token, claims) { cache.set(token, claims) }
+    set (token, claims) {
+      if (cache.size >= size && !doorkeeper.seenBefore(token)) return
+      cache.set(token, claims)
+    }
   }
 }

@@ -140,3 +140,50 @@ t.test('a source whose waiters timed out starts again in the current round', asy
   await Promise.all([held, a1, b1])
   t.same(started, ['b-1', 'a-1'], 'b, never served, goes before a, which holds the slot in this round')
 })
+
+t.test('a reserved slot: another source starts at once while a flood holds the regular slot', async t => {
+  const { limiter, started, queue, release } = heldLimiter({ reservedSlots: 1 })
+  for (let i = 1; i <= 4; i++) void queue('flood', `flood-${i}`)
+  t.equal(limiter.active, 1, 'the flood\'s own waiters may not take the reserved slot')
+  t.equal(limiter.queued, 4)
+  await queue('10.0.0.7', 'user')
+  t.same(started, ['user'], 'ran to its end while the flood\'s hash was still in progress')
+  t.equal(limiter.active, 1, 'and gave the reserved slot back')
+  t.equal(limiter.queued, 4, 'the flood\'s waiters still wait for the regular slot')
+  await release()
+  t.same(started, ['user', 'flood-1', 'flood-2', 'flood-3', 'flood-4'])
+})
+
+t.test('a freed reserved slot goes to the first waiter whose source has nothing running', async t => {
+  const limiter = limiterWith({ reservedSlots: 1 })
+  const hold = gate()
+  const holdB = gate()
+  const started: string[] = []
+  const held = limiter.run('flood', async () => { await hold.promise })
+  const b1 = limiter.run('b', async () => { started.push('b-1'); await holdB.promise })
+  t.equal(limiter.active, 2, 'b took the reserved slot')
+  const tasks = [
+    limiter.run('flood', async () => { started.push('flood-1') }),
+    limiter.run('b', async () => { started.push('b-2') }),
+    limiter.run('c', async () => { started.push('c-1') })
+  ]
+  t.equal(limiter.queued, 3, 'b has a hash running: its second waits; c waits for a free slot')
+  holdB.open()
+  await b1
+  while (started.length < 3) await new Promise(resolve => setImmediate(resolve))
+  t.same(started, ['b-1', 'c-1', 'b-2'], 'the reserved slot passed over the flood\'s waiter: to c (not yet served in this round), then b; the flood still holds the regular slot')
+  t.equal(limiter.queued, 1)
+  hold.open()
+  await Promise.all([held, ...tasks])
+  t.same(started, ['b-1', 'c-1', 'b-2', 'flood-1'])
+  t.equal(limiter.active, 0)
+})
+
+t.test('without reserved slots a newcomer waits for the hash in progress', async t => {
+  const { started, queue, release } = heldLimiter({ reservedSlots: 0 })
+  void queue('10.0.0.7', 'user')
+  await new Promise(resolve => setImmediate(resolve))
+  t.same(started, [], 'still waiting')
+  await release()
+  t.same(started, ['user'])
+})

@@ -63,12 +63,13 @@ t.test('the index follows LRU evictions: a user forgotten after an eviction is s
   const { load, loads } = counted({ a1: 1, a2: 1, b1: 2 })
   cache.get('a1', load)
   cache.get('a2', load)
-  cache.get('b1', load) // evicts a1
+  cache.get('b1', load) // the cache is full: b1 is not admitted on its first load…
+  cache.get('b1', load) // …but on its second, and evicts a1
   t.equal(cache.size, 2)
   cache.forgetUser(1)
   t.equal(cache.size, 1)
   cache.get('b1', load)
-  t.equal(loads(), 3)
+  t.equal(loads(), 4)
 })
 
 t.test('clear drops everything', async t => {
@@ -146,4 +147,24 @@ t.test('suspended: nothing is stored, every lookup loads; resume starts empty', 
   cache.get('s1', load)
   cache.get('s1', load)
   t.equal(loads(), 4, 'cached again')
+})
+
+t.test('once full: a scan of sessions loaded once does not evict the sessions in use; a second load admits', async t => {
+  const users: Record<string, number> = {}
+  for (let i = 0; i < 10; i++) users[`hot-${i}`] = i
+  for (let i = 0; i < 200; i++) users[`scan-${i}`] = 100 + i
+  const cache = newCache(10)
+  const { load, loads } = counted(users)
+  for (let i = 0; i < 10; i++) cache.get(`hot-${i}`, load)
+  for (let i = 0; i < 200; i++) cache.get(`scan-${i}`, load)
+  const before = loads()
+  for (let i = 0; i < 10; i++) cache.get(`hot-${i}`, load)
+  t.ok(loads() - before <= 1, `${loads() - before} hot sessions had to be loaded again`)
+  t.equal(cache.size, 10)
+
+  const admittedBefore = loads()
+  cache.get('scan-199', load)
+  t.equal(loads(), admittedBefore + 1, 'seen twice: loaded, now admitted')
+  cache.get('scan-199', load)
+  t.equal(loads(), admittedBefore + 1, 'served from the cache')
 })
