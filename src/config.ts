@@ -53,6 +53,7 @@ export const EnvSchema = Type.Object({
   TLS_KEY_FILE: Str(),
   TRUST_PROXY: Type.String({ default: 'false' }),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  STARTUP_TIMEOUT_SECONDS: Int(0, 3600, 60),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' })
 })
 type Env = Static<typeof EnvSchema>
@@ -114,6 +115,8 @@ export interface Config {
   /** Port of the separate Prometheus listener on `host`; undefined turns it off. */
   metricsPort: number | undefined
   logLevel: string
+  /** How long start-up keeps trying to reach PostgreSQL and Redis (0: one attempt). */
+  startupTimeoutSeconds: number
   /** Verified access tokens, and sessions read with their user, remembered on the Bearer path (0: none). */
   authCacheSize: number
 }
@@ -241,6 +244,7 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
     trustProxy: trustProxy.value,
     metricsPort: env.METRICS_PORT,
     logLevel: env.LOG_LEVEL,
+    startupTimeoutSeconds: env.STARTUP_TIMEOUT_SECONDS,
     authCacheSize: env.AUTH_CACHE_SIZE
   }
 }
