@@ -79,7 +79,7 @@ export async function openStore (options: StoreOptions): Promise<Store> {
   return {
     dialect: handle.dialect,
     location: handle.location,
-    users: createUsersRepository(handle.db, Date.now, lookup.cache ?? NO_SESSION_CACHE, handle.statements),
+    users: createUsersRepository(handle.db, Date.now, lookup.cache ?? NO_SESSION_CACHE, handle.statements, handle.dialect),
     sessions: createSessionsRepository(handle.db, lookup, handle.statements),
     handle,
     sessionCache: lookup.cache,
