@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { parseEnv } from 'node:util'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { readFileVariables } from './file-variables.js'
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.js'
 import { canonicalUsername, isValidUsername, USERNAME_RULE } from './users/username.js'
 
@@ -17,12 +18,15 @@ export const EnvSchema = Type.Object({
   PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' })),
   DATA_DIR: Str('./data'),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres|postgresql|sqlite)://' })),
+  DATABASE_URL_FILE: Str(),
   DATABASE_POOL_SIZE: Int(1, 200, 4),
   POSTGRES_SESSION_CACHE: Type.Boolean({ default: false }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_URL_FILE: Str(),
   REDIS_KEY_PREFIX: Type.String({ default: 'gatehouse:', minLength: 1, maxLength: 100, pattern: '^\\S+$' }),
   JWT_ALGORITHM: Type.Union([Type.Literal('HS256'), Type.Literal('RS256'), Type.Literal('ES256'), Type.Literal('EdDSA')], { default: 'HS256' }),
   JWT_SECRET: Str(),
+  JWT_SECRET_FILE: Str(),
   JWT_PREVIOUS_SECRETS: Str(),
   JWT_PRIVATE_KEY_FILE: Str(),
   JWT_PREVIOUS_KEY_FILES: Str(),
@@ -167,7 +171,10 @@ function describe (path: string, message: string, raw: Record<string, string | u
  * bad variable. Secrets and keys are resolved later (src/tokens/keys.ts)
  * because that needs file access and the data folder.
  */
-export function loadConfig (rawEnv: Record<string, string | undefined>): Config {
+export function loadConfig (givenEnv: Record<string, string | undefined>): Config {
+  const fromFiles = readFileVariables(givenEnv)
+  if (fromFiles.problems.length > 0) throw new ConfigError(fromFiles.problems)
+  const rawEnv = { ...givenEnv, ...fromFiles.values }
   const known = Object.keys(EnvSchema.properties)
   const raw: Record<string, unknown> = {}
   for (const name of known) {
