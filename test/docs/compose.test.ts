@@ -28,6 +28,8 @@ const compose = document.toJS() as Compose
 const envExample = readFileSync(join(ROOT, '.env.example'), 'utf8')
 const known = new Set(Object.keys(EnvSchema.properties))
 const gatehouses = Object.entries(compose.services).filter(([name]) => name.startsWith('gatehouse'))
+/** Variables whose value is a secret (the database URL holds its password); REDIS_URL is checked for one. */
+const SECRET_VARIABLES = ['JWT_SECRET', 'JWT_PREVIOUS_SECRETS', 'DATABASE_URL', 'GATEHOUSE_ADMIN_PASSWORD']
 const testOf = (service: Service) => [service.healthcheck?.test ?? []].flat().join(' ')
 
 t.test('parses as YAML without errors or warnings', async t => {
@@ -87,13 +89,12 @@ t.test('secrets are files under ./secrets (ignored by git), mounted where the *_
 })
 
 t.test('every variable given to gatehouse is a configuration variable, and no secret is in the environment', async t => {
-  const secretValues = ['JWT_SECRET', 'JWT_PREVIOUS_SECRETS', 'DATABASE_URL', 'GATEHOUSE_ADMIN_PASSWORD']
   for (const [name, service] of gatehouses) {
     for (const variable of Object.keys(service.environment ?? {})) {
       t.ok(known.has(variable), `${name}: ${variable} is in EnvSchema`)
-      t.notOk(secretValues.includes(variable), `${name}: ${variable} is not a secret`)
+      t.notOk(SECRET_VARIABLES.includes(variable), `${name}: ${variable} is not a secret`)
     }
-    t.equal(service.environment?.REDIS_URL, 'redis://redis:6379', `${name}: the compose Redis`)
+    t.equal(service.environment?.REDIS_URL, 'redis://redis:6379', `${name}: the compose Redis, no password in the URL`)
   }
 })
 
@@ -107,7 +108,7 @@ t.test('.env.example: every variable is a known one, explained by a comment, and
   for (const { name, comment } of variables) {
     t.ok(known.has(name), `${name} is in EnvSchema`)
     t.match(comment, /^# /, `${name} has a comment just above it`)
-    t.notOk(/SECRET|PASSWORD$|_URL$/.test(name), `${name} is not a secret`)
+    t.notOk([...SECRET_VARIABLES, 'REDIS_URL'].includes(name), `${name} is not a secret`)
   }
   const env = parseEnv(envExample)
   const config = loadConfig({ ...env, JWT_SECRET: TEST_SECRET, GATEHOUSE_ADMIN_PASSWORD_FILE: '/run/secrets/admin-password' })
