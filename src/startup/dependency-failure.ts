@@ -33,7 +33,7 @@ const PHRASES: Record<string, string> = {
   28000: 'refused the login: authentication failed (no such role, or not allowed by pg_hba.conf)',
   '3D000': 'has no such database: the database does not exist',
   '57P03': 'is starting up and does not accept connections yet',
-  '53300': 'has no free connection slot (too many connections)',
+  53300: 'has no free connection slot (too many connections)',
   // Redis replies
   NOAUTH: 'wants a password: authentication failed (set it in the URL)',
   WRONGPASS: 'refused the credentials: authentication failed (user or password)'
