@@ -5,6 +5,7 @@ import type { Config } from './src/config.js'
 import type { KeySet } from './src/tokens/keys.js'
 import { fastifyTrustProxy } from './src/trust-proxy.js'
 import { loggerOptions, requestLogger, type LogStream } from './logger.js'
+import adminBootstrapPlugin from './plugins/admin-bootstrap.js'
 import auditPlugin from './plugins/audit.js'
 import authPlugin from './plugins/auth.js'
 import configPlugin from './plugins/config.js'
@@ -99,6 +100,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   if (config.metricsPort !== undefined) await app.register(metricsPlugin)
   await app.register(auditPlugin)
   await app.register(authPlugin)
+  await app.register(adminBootstrapPlugin)
 
   await app.register(tokenRoutes)
   await app.register(logoutRoutes)

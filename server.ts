@@ -3,7 +3,15 @@ import { buildApp } from './app.js'
 import { listenForMetrics } from './plugins/metrics.js'
 import { ConfigError, loadConfig, readEnvironment } from './src/config.js'
 import { loadTlsMaterial } from './src/tls-files.js'
+import { readAdminBootstrap } from './src/users/admin-bootstrap.js'
 import { loadKeySet } from './src/tokens/keys.js'
+
+function refuseOnConfigError (err: unknown): void {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`gatehouse: refusing to start.\n${err.message}\n`)
+    process.exit(78) // EX_CONFIG
+  }
+}
 
 /** The only place that listens: load and validate config, build the app, serve, shut down on signals. */
 async function main (): Promise<void> {
@@ -12,15 +20,14 @@ async function main (): Promise<void> {
     config = loadConfig(readEnvironment())
     keys = loadKeySet(config)
     https = config.tls === undefined ? undefined : loadTlsMaterial(config.tls)
+    // Checked before connecting to anything; the admin is created after the migrations (plugins/admin-bootstrap.ts).
+    if (config.adminBootstrap !== undefined) readAdminBootstrap(config.adminBootstrap)
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`gatehouse: refusing to start.\n${err.message}\n`)
-      process.exit(78) // EX_CONFIG
-    }
+    refuseOnConfigError(err)
     throw err
   }
 
-  const app = await buildApp({ config, keys, https })
+  const app = await buildApp({ config, keys, https }).catch((err: unknown) => { refuseOnConfigError(err); throw err })
 
   if (keys.generatedSecretFile !== undefined) {
     app.log.warn({ file: keys.generatedSecretFile },
@@ -36,7 +43,7 @@ async function main (): Promise<void> {
 
   await app.listen({ host: config.host, port: config.port })
   if (config.metricsPort !== undefined) await listenForMetrics(app, config.host, config.metricsPort)
-  if (!config.production) {
+  if (!config.production && config.adminBootstrap === undefined) {
     app.log.info('add a first admin: printf "%s\\n" "$PASSWORD" | npm run cli -- user add alice --scopes users:admin')
   }
 }

@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from 'node:fs'
 import { parseEnv } from 'node:util'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { readFileVariables } from './file-variables.js'
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.js'
+import { canonicalUsername, isValidUsername, USERNAME_RULE } from './users/username.js'
 
 const Int = (minimum: number, maximum: number, def: number) => Type.Integer({ minimum, maximum, default: def })
 const Str = (def?: string) => def === undefined ? Type.Optional(Type.String({ minLength: 1 })) : Type.String({ default: def })
@@ -16,12 +18,15 @@ export const EnvSchema = Type.Object({
   PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' })),
   DATA_DIR: Str('./data'),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres|postgresql|sqlite)://' })),
+  DATABASE_URL_FILE: Str(),
   DATABASE_POOL_SIZE: Int(1, 200, 4),
   POSTGRES_SESSION_CACHE: Type.Boolean({ default: false }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_URL_FILE: Str(),
   REDIS_KEY_PREFIX: Type.String({ default: 'gatehouse:', minLength: 1, maxLength: 100, pattern: '^\\S+$' }),
   JWT_ALGORITHM: Type.Union([Type.Literal('HS256'), Type.Literal('RS256'), Type.Literal('ES256'), Type.Literal('EdDSA')], { default: 'HS256' }),
   JWT_SECRET: Str(),
+  JWT_SECRET_FILE: Str(),
   JWT_PREVIOUS_SECRETS: Str(),
   JWT_PRIVATE_KEY_FILE: Str(),
   JWT_PREVIOUS_KEY_FILES: Str(),
@@ -54,6 +59,10 @@ export const EnvSchema = Type.Object({
   TLS_KEY_FILE: Str(),
   TRUST_PROXY: Type.String({ default: 'false' }),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  STARTUP_TIMEOUT_SECONDS: Int(0, 3600, 60),
+  GATEHOUSE_ADMIN_USERNAME: Str(),
+  GATEHOUSE_ADMIN_PASSWORD_FILE: Str(),
+  GATEHOUSE_ADMIN_PASSWORD: Str(),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' })
 })
 type Env = Static<typeof EnvSchema>
@@ -117,8 +126,21 @@ export interface Config {
   /** Port of the separate Prometheus listener on `host`; undefined turns it off. */
   metricsPort: number | undefined
   logLevel: string
+  /** How long start-up keeps trying to reach PostgreSQL and Redis (0: one attempt). */
+  startupTimeoutSeconds: number
+  /** The first admin, created at start when no user exists (src/users/admin-bootstrap.ts). */
+  adminBootstrap: AdminBootstrapSettings | undefined
   /** Verified access tokens, and sessions read with their user, remembered on the Bearer path (0: none). */
   authCacheSize: number
+}
+
+export interface AdminBootstrapSettings {
+  /** Canonical (NFKC, lower case). */
+  username: string
+  /** Exactly one of the two is set. */
+  passwordFile: string | undefined
+  /** From the environment: works, with a warning at start. */
+  password: string | undefined
 }
 
 export class ConfigError extends Error {
@@ -143,7 +165,7 @@ function describe (path: string, message: string, raw: Record<string, string | u
   const name = path.replace(/^\//, '').split('/')[0] ?? path
   const value = raw[name]
   // Secrets, key paths and connection URLs (which may hold a password) are never echoed.
-  const shown = value === undefined ? '' : /SECRET|KEY|_URL$/.test(name) ? ' (value hidden)' : ` (got ${JSON.stringify(value)})`
+  const shown = value === undefined ? '' : /SECRET|KEY|PASSWORD|_URL$/.test(name) ? ' (value hidden)' : ` (got ${JSON.stringify(value)})`
   return `${name}: ${message}${shown}`
 }
 
@@ -152,7 +174,10 @@ function describe (path: string, message: string, raw: Record<string, string | u
  * bad variable. Secrets and keys are resolved later (src/tokens/keys.ts)
  * because that needs file access and the data folder.
  */
-export function loadConfig (rawEnv: Record<string, string | undefined>): Config {
+export function loadConfig (givenEnv: Record<string, string | undefined>): Config {
+  const fromFiles = readFileVariables(givenEnv)
+  if (fromFiles.problems.length > 0) throw new ConfigError(fromFiles.problems)
+  const rawEnv = { ...givenEnv, ...fromFiles.values }
   const known = Object.keys(EnvSchema.properties)
   const raw: Record<string, unknown> = {}
   for (const name of known) {
@@ -188,6 +213,7 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
   for (const problem of trustProxy.problems) {
     extra.push(`TRUST_PROXY: ${problem}; use false, a hop count (1), or a comma list of proxy addresses/CIDRs`)
   }
+  const adminBootstrap = adminBootstrapSettings(env, extra)
   if (extra.length > 0) throw new ConfigError(extra)
 
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '')
@@ -245,8 +271,28 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
     trustProxy: trustProxy.value,
     metricsPort: env.METRICS_PORT,
     logLevel: env.LOG_LEVEL,
+    startupTimeoutSeconds: env.STARTUP_TIMEOUT_SECONDS,
+    adminBootstrap,
     authCacheSize: env.AUTH_CACHE_SIZE
   }
+}
+
+function adminBootstrapSettings (env: Env, problems: string[]): AdminBootstrapSettings | undefined {
+  const { GATEHOUSE_ADMIN_USERNAME: raw, GATEHOUSE_ADMIN_PASSWORD_FILE: passwordFile, GATEHOUSE_ADMIN_PASSWORD: password } = env
+  if (raw === undefined && passwordFile === undefined && password === undefined) return undefined
+  if (passwordFile !== undefined && password !== undefined) {
+    problems.push('GATEHOUSE_ADMIN_PASSWORD, GATEHOUSE_ADMIN_PASSWORD_FILE: set one of them, not both')
+  }
+  if (raw === undefined) {
+    problems.push(`${passwordFile !== undefined ? 'GATEHOUSE_ADMIN_PASSWORD_FILE' : 'GATEHOUSE_ADMIN_PASSWORD'}: set GATEHOUSE_ADMIN_USERNAME too (the admin to create)`)
+    return undefined
+  }
+  if (passwordFile === undefined && password === undefined) {
+    problems.push('GATEHOUSE_ADMIN_USERNAME: set GATEHOUSE_ADMIN_PASSWORD_FILE (or GATEHOUSE_ADMIN_PASSWORD) too')
+  }
+  const username = canonicalUsername(raw)
+  if (!isValidUsername(username)) problems.push(`GATEHOUSE_ADMIN_USERNAME: use ${USERNAME_RULE} (got ${JSON.stringify(raw)})`)
+  return { username, passwordFile, password }
 }
 
 function defaultHashConcurrency (): number {

@@ -69,17 +69,20 @@ async function sessionLookup (handle: DatabaseHandle, options: StoreOptions): Pr
 
 export async function openStore (options: StoreOptions): Promise<Store> {
   const handle = await openDatabase(options)
+  let found: Awaited<ReturnType<typeof sessionLookup>>
   try {
     await migrateToLatest(handle)
+    found = await sessionLookup(handle, options)
   } catch (err) {
+    // Closed, so that start-up's next attempt (plugins/store.ts) leaves no pool behind.
     await handle.close().catch(() => {})
     throw err
   }
-  const { notifications, ...lookup } = await sessionLookup(handle, options)
+  const { notifications, ...lookup } = found
   return {
     dialect: handle.dialect,
     location: handle.location,
-    users: createUsersRepository(handle.db, Date.now, lookup.cache ?? NO_SESSION_CACHE, handle.statements),
+    users: createUsersRepository(handle.db, Date.now, lookup.cache ?? NO_SESSION_CACHE, handle.statements, handle.dialect),
     sessions: createSessionsRepository(handle.db, lookup, handle.statements),
     handle,
     sessionCache: lookup.cache,

@@ -1,4 +1,5 @@
-import type { Kysely, Selectable } from 'kysely'
+import { sql, type Kysely, type Selectable } from 'kysely'
+import type { Dialect } from './migrations.js'
 import type { PostgresStatements } from './postgres-statements.js'
 import { declareWrites } from './declared-writes.js'
 import type { Database, UsersTable } from './schema.js'
@@ -31,6 +32,12 @@ export function toUser (row: Selectable<UsersTable>): User {
 export interface UsersRepository {
   findByUsername: (username: string) => Promise<User | undefined>
   create: (user: NewUser) => Promise<User>
+  /**
+   * Creates the user only if there is no user at all (the admin bootstrap):
+   * undefined when there is one, also when another instance starting at the
+   * same moment created its own first. Never two.
+   */
+  createFirst: (user: NewUser) => Promise<User | undefined>
   update: (username: string, patch: UserChanges) => Promise<User | undefined>
   /** `resetLockout` also lifts a login lockout (an admin's reset). */
   setPasswordHash: (userId: number, passwordHash: string, options?: { resetLockout?: boolean }) => Promise<void>
@@ -44,8 +51,29 @@ export interface UsersRepository {
 const ofUser = (id: number | undefined) => ({ users: id === undefined ? [] : [id] })
 
 /** `cache`: the session cache, which holds each session's user row; every write forgets that user's sessions. */
-export function createUsersRepository (db: Kysely<Database>, now: () => number = Date.now, cache: SessionInvalidation = NO_SESSION_CACHE, postgres?: PostgresStatements): UsersRepository {
+export function createUsersRepository (db: Kysely<Database>, now: () => number = Date.now, cache: SessionInvalidation = NO_SESSION_CACHE, postgres?: PostgresStatements, dialect: Dialect = 'sqlite'): UsersRepository {
   const write = declareWrites(cache)
+
+  // One statement: insert the row unless a user exists. Atomic on SQLite (one
+  // writer at a time); on PostgreSQL two transactions could both see no user,
+  // so there it runs under a transaction-scoped advisory lock of the schema.
+  async function insertIfNoUser (q: Kysely<Database>, user: NewUser): Promise<Selectable<UsersTable> | undefined> {
+    const at = now()
+    return await q.insertInto('users')
+      .columns(['username', 'email', 'full_name', 'password_hash', 'disabled', 'scopes', 'created_at', 'updated_at'])
+      .expression(q.selectNoFrom(eb => [
+        eb.val(user.username).as('username'),
+        eb.val(user.email).as('email'),
+        eb.val(user.fullName).as('full_name'),
+        eb.val(user.passwordHash).as('password_hash'),
+        eb.val(user.disabled ? 1 : 0).as('disabled'),
+        eb.val(user.scopes.join(' ')).as('scopes'),
+        eb.val(at).as('created_at'),
+        eb.val(at).as('updated_at')
+      ]).where(eb => eb.not(eb.exists(eb.selectFrom('users').select('id')))))
+      .returningAll().executeTakeFirst()
+  }
+
   return {
     async findByUsername (username) {
       if (postgres !== undefined) return await postgres.findUserByUsername(username)
@@ -69,6 +97,22 @@ export function createUsersRepository (db: Kysely<Database>, now: () => number =
         return toUser(row)
       } catch (err) {
         if (isUniqueViolation(err)) throw new UsernameTakenError(user.username)
+        throw err
+      }
+    }),
+
+    createFirst: write((_, created) => ofUser(created?.id), async (user) => {
+      try {
+        const row = dialect === 'postgres'
+          ? await db.transaction().execute(async trx => {
+            await sql`select pg_advisory_xact_lock(hashtext(current_schema() || '.gatehouse.first_user'))`.execute(trx)
+            return await insertIfNoUser(trx, user)
+          })
+          : await insertIfNoUser(db, user)
+        return row === undefined ? undefined : toUser(row)
+      } catch (err) {
+        // The same name inserted by another instance between our check and our insert.
+        if (isUniqueViolation(err)) return undefined
         throw err
       }
     }),

@@ -55,6 +55,7 @@ const SESSIONS: Samples<SessionsRepository> = {
 const USERS: Samples<UsersRepository> = {
   findByUsername: [async w => await w.store.users.findByUsername('alice')],
   create: [async w => await w.store.users.create(newUser('carol'))],
+  createFirst: [async w => await w.store.users.createFirst(newUser('dave'))],
   update: [
     async w => await w.store.users.update('alice', { scopes: ['x'] }),
     async w => await w.store.users.update('alice', { disabled: true }),
