@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { hash } from '@node-rs/bcrypt'
-import SQLite from 'better-sqlite3'
+import { SQLiteDatabase as SQLite } from '../../dist/src/store/sqlite-driver.js'
 import { openStore } from '../../dist/src/store/store.js'
 import { loadConfig } from '../../dist/src/config.js'
 import { loadKeySet } from '../../dist/src/tokens/keys.js'

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import SQLite from 'better-sqlite3'
+import type SQLite from 'better-sqlite3'
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely'
 import type pg from 'pg'
 import { migrationProvider, type Dialect } from './migrations.js'
@@ -8,6 +8,7 @@ import type { Database } from './schema.js'
 import { createPostgresStatements, type PostgresStatements } from './postgres-statements.js'
 import { LockingSqliteDialect } from './sqlite-migration-lock.js'
 import { trackSqliteChanges, type SqliteChanges } from './sqlite-changes.js'
+import { SQLiteDatabase } from './sqlite-driver.js'
 
 export interface DatabaseHandle {
   db: Kysely<Database>
@@ -46,7 +47,7 @@ const BEARER_LOOKUPS_IN_FLIGHT = 1
 
 function openSqlite (file: string): DatabaseHandle {
   mkdirSync(dirname(file), { recursive: true })
-  const sqlite = new SQLite(file)
+  const sqlite = new SQLiteDatabase(file)
   // WAL lets readers run during a write; NORMAL sync keeps every committed
   // transaction across a process crash (only an OS crash could lose the last ones).
   sqlite.pragma('journal_mode = WAL')

@@ -1,6 +1,6 @@
 import { unlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import SQLite from 'better-sqlite3'
+import { SQLiteDatabase as SQLite } from '../../src/store/sqlite-driver.js'
 import t from 'tap'
 import { PASSWORD } from '../helper.js'
 import { assertUnavailable, pollStatus } from './expect.js'

@@ -1,4 +1,4 @@
-import SQLite from 'better-sqlite3'
+import { SQLiteDatabase as SQLite } from '../../src/store/sqlite-driver.js'
 import { decodeJwt } from 'jose'
 import t from 'tap'
 import { addUser, bearer, build, login, me, PASSWORD } from '../helper.js'

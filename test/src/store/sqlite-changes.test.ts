@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import SQLite from 'better-sqlite3'
 import t from 'tap'
 import { openStore } from '../../../src/store/store.js'
+import { SQLiteDatabase as SQLite } from '../../../src/store/sqlite-driver.js'
 import { tempDir } from '../../helper.js'
 
 // Another process's commits to the embedded database (src/store/sqlite-changes.ts)

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import SQLite from 'better-sqlite3'
+import { SQLiteDatabase as SQLite } from '../../../src/store/sqlite-driver.js'
 import t from 'tap'
 import type { Session } from '../../../src/sessions/session.js'
 import { openStore } from '../../../src/store/store.js'

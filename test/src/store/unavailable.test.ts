@@ -1,5 +1,5 @@
 import { dirname } from 'node:path'
-import SQLite from 'better-sqlite3'
+import { SQLiteDatabase as SQLite } from '../../../src/store/sqlite-driver.js'
 import { sql } from 'kysely'
 import t, { type Test } from 'tap'
 import { openStore, type Store } from '../../../src/store/store.js'
