@@ -3,10 +3,16 @@ import { generateKeyPair, generateSecret, rotationSteps, type AsymmetricAlgorith
 import { GatehouseCommand } from './command.js'
 import { readPassword } from './read-password.js'
 import { userDetails, userTable } from './user-output.js'
-import { withUsers } from './with-users.js'
 import { canonicalUsername } from '../users/username.js'
 import { toUserView } from '../users/user-view.js'
 import type { User } from '../store/user.js'
+import type { UserService } from '../users/user-service.js'
+
+/** The store and its dependencies are loaded only by the commands that use them: help and usage errors stay quick. */
+async function withUsers<T> (fn: (users: UserService) => Promise<T>): Promise<T> {
+  const { withUsers: run } = await import('./with-users.js')
+  return await run(fn)
+}
 
 const list = (value: string | undefined): string[] => (value ?? '').split(',').map(s => s.trim()).filter(Boolean)
 const json = (value: unknown): string => JSON.stringify(value, null, 2)
