@@ -19,6 +19,9 @@ function report (err: unknown): number {
   return 1
 }
 
+// `gatehouse --help | head`: the reader has gone, so there is nobody left to tell.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err })
+
 const program = buildProgram(text => { process.stdout.write(`${text}\n`) })
 program.parseAsync(process.argv.slice(2), { from: 'user' }).then(
   () => {},
