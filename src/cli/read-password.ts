@@ -20,19 +20,6 @@ async function readAll (input: Readable): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
 }
 
-/** One line typed at a terminal, the echo turned off: readline writes only the prompt. */
-async function askHidden (io: PasswordInput, prompt: string): Promise<string> {
-  const rl = createInterface({ input: io.input, output: io.output, terminal: true })
-  const writeOriginal = (rl as any)._writeToOutput
-  ;(rl as any)._writeToOutput = (text: string) => { if (text.includes(prompt)) writeOriginal.call(rl, text) }
-  try {
-    return await new Promise<string>(resolve => rl.question(prompt, resolve))
-  } finally {
-    rl.close()
-    io.output.write('\n')
-  }
-}
-
 /**
  * Reads a password: from a pipe, everything up to the end (one trailing
  * newline dropped); at a terminal, twice with the echo off, refusing a
@@ -41,8 +28,23 @@ async function askHidden (io: PasswordInput, prompt: string): Promise<string> {
  */
 export async function readPassword (prompt: string, io: PasswordInput = { input: process.stdin, output: process.stderr }): Promise<string> {
   if (io.input.isTTY !== true) return await readAll(io.input)
-  const first = await askHidden(io, prompt)
-  const second = await askHidden(io, 'Again: ')
-  if (first !== second) throw new PasswordMismatchError()
-  return first
+  const rl = createInterface({ input: io.input, output: io.output, terminal: true })
+  // Echo off: readline writes nothing (it would echo each key); the prompts are written here.
+  ;(rl as any)._writeToOutput = () => {}
+  // One interface and its line iterator for both answers: a line typed ahead is kept, not lost.
+  const lines = rl[Symbol.asyncIterator]()
+  const ask = async (text: string): Promise<string> => {
+    io.output.write(text)
+    const line = await lines.next()
+    io.output.write('\n')
+    if (line.done === true) throw new Error('no password was typed')
+    return line.value
+  }
+  try {
+    const first = await ask(prompt)
+    if (first !== await ask('Again: ')) throw new PasswordMismatchError()
+    return first
+  } finally {
+    rl.close()
+  }
 }

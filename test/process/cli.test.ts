@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { PASSWORD, tempDir, TEST_SECRET } from '../helper.js'
-import { baseEnv, requireBuild, runCli } from '../child-process.js'
+import { baseEnv, CLI, requireBuild, runCli, spawnChild } from '../child-process.js'
 import { openStore } from '../../src/store/store.js'
 
 // Each CLI call is a new Node process that hashes at BCRYPT_COST 10: on a busy
@@ -150,4 +150,23 @@ t.test('user list and user show, as text and as JSON; an invalid email is refuse
   const nobody = await cli(['user', 'show', 'nobody'])
   t.equal(nobody.code, 1)
   t.match(nobody.stderr, /No such user/)
+})
+
+t.test('at a terminal the password is asked twice, and two different answers change nothing', async t => {
+  const cwd = tempDir(t)
+  const dataDir = tempDir(t)
+  const env = baseEnv({ DATA_DIR: dataDir, JWT_SECRET: TEST_SECRET, BCRYPT_COST: '10' })
+  // script(1) gives the CLI a pseudo-terminal; the lines are typed ahead, so the
+  // terminal itself echoes them before the CLI turns the echo off (a person types after the prompt).
+  const atTerminal = async (username: string, typed: string) => {
+    const child = spawnChild(t, 'script', ['-qec', `exec ${process.execPath} ${CLI} user add ${username}`, '/dev/null'], { env, cwd, stdin: typed })
+    await child.exited
+    return child.output()
+  }
+  const same = await atTerminal('tina', `${PASSWORD}\n${PASSWORD}\n`)
+  t.match(same, /Password for tina: \r?\nAgain: \r?\ncreated tina/, 'both prompts, then the user')
+  t.match(await readUser(dataDir, 'tina'), { username: 'tina' })
+  const differ = await atTerminal('tom', `${PASSWORD}\n${PASSWORD}-typo\n`)
+  t.match(differ, /Again: \r?\nerror: the two passwords differ; nothing was changed/)
+  t.equal(await readUser(dataDir, 'tom'), undefined, 'nothing was created')
 })
