@@ -163,3 +163,13 @@ t.test('every way of setting a password refuses one that contains the username',
   await t.rejects(users.setPassword('MARGUERITE', 'new-marguerite-pass'), refusal, 'setPassword (CLI user password)')
   t.ok(await users.register({ username: 'amy', password: 'Amy-Lamp-Orbit-42' }), 'a 3-character username may appear inside a password')
 })
+
+t.test('emails pass the check the API applies, from every caller (the CLI reaches the service unvalidated)', async t => {
+  const { users } = await setup(t)
+  for (const email of ['carol at example.com', 'carol@', '@example.com', `${'a'.repeat(310)}@example.com`]) {
+    await t.rejects(users.register({ username: 'carol', password: PASSWORD, email }), { code: 'invalid_request', message: /Invalid email address/ }, email.slice(0, 30))
+  }
+  t.equal((await users.register({ username: 'carol', password: PASSWORD, email: 'carol+x@mail.example.com' })).email, 'carol+x@mail.example.com')
+  await t.rejects(users.update('carol', { email: 'nope' }), { code: 'invalid_request', message: /Invalid email address/ })
+  t.equal((await users.update('carol', { email: null })).user.email, null, 'null clears it')
+})
