@@ -4,6 +4,7 @@ import { parseEnv } from 'node:util'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.js'
+import { memoryLimitBytes } from './passwords/memory-limit.js'
 
 const Int = (minimum: number, maximum: number, def: number) => Type.Integer({ minimum, maximum, default: def })
 const Str = (def?: string) => def === undefined ? Type.Optional(Type.String({ minLength: 1 })) : Type.String({ default: def })
@@ -30,7 +31,11 @@ export const EnvSchema = Type.Object({
   REFRESH_TOKEN_EXPIRE_DAYS: Int(1, 365, 30),
   SESSION_IDLE_DAYS: Int(1, 365, 7),
   AUTH_CACHE_SIZE: Int(0, 1000000, 5000),
+  PASSWORD_HASH: Type.Union([Type.Literal('bcrypt'), Type.Literal('argon2id')], { default: 'bcrypt' }),
   BCRYPT_COST: Int(10, 15, 12),
+  ARGON2_MEMORY_KIB: Int(8192, 1048576, 65536),
+  ARGON2_ITERATIONS: Int(1, 16, 3),
+  ARGON2_PARALLELISM: Int(1, 16, 4),
   HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   HASH_QUEUE_MAX: Int(0, 100000, 64),
   HASH_QUEUE_MAX_PER_IP: Int(0, 100000, 8),
@@ -87,7 +92,10 @@ export interface Config {
     refreshTokenCookie: boolean
   }
   passwords: {
+    /** The scheme of new hashes; hashes of the other scheme still verify and are re-hashed at login. */
+    scheme: 'bcrypt' | 'argon2id'
     bcryptCost: number
+    argon2: { memoryKib: number, iterations: number, parallelism: number }
     hashConcurrency: number
     hashQueueMax: number
     /** Waiters at most from one client IP: the queue is shared round-robin between IPs. */
@@ -149,7 +157,7 @@ function describe (path: string, message: string, raw: Record<string, string | u
  * bad variable. Secrets and keys are resolved later (src/tokens/keys.ts)
  * because that needs file access and the data folder.
  */
-export function loadConfig (rawEnv: Record<string, string | undefined>): Config {
+export function loadConfig (rawEnv: Record<string, string | undefined>, system = { memoryLimitBytes }): Config {
   const known = Object.keys(EnvSchema.properties)
   const raw: Record<string, unknown> = {}
   for (const name of known) {
@@ -185,6 +193,9 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
   for (const problem of trustProxy.problems) {
     extra.push(`TRUST_PROXY: ${problem}; use false, a hop count (1), or a comma list of proxy addresses/CIDRs`)
   }
+  const hashConcurrency = env.HASH_CONCURRENCY ?? defaultHashConcurrency()
+  const argon2Problem = argon2MemoryProblem(hashConcurrency, env.ARGON2_MEMORY_KIB, system.memoryLimitBytes())
+  if (argon2Problem !== undefined) extra.push(argon2Problem)
   if (extra.length > 0) throw new ConfigError(extra)
 
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '')
@@ -216,10 +227,12 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
       refreshTokenCookie: env.REFRESH_TOKEN_COOKIE
     },
     passwords: {
+      scheme: env.PASSWORD_HASH,
       bcryptCost: env.BCRYPT_COST,
+      argon2: { memoryKib: env.ARGON2_MEMORY_KIB, iterations: env.ARGON2_ITERATIONS, parallelism: env.ARGON2_PARALLELISM },
       // bcrypt runs on libuv's thread pool; one core is left to the event loop
       // so that a login flood cannot starve token checks (docs/benchmark.md).
-      hashConcurrency: env.HASH_CONCURRENCY ?? defaultHashConcurrency(),
+      hashConcurrency,
       hashQueueMax: env.HASH_QUEUE_MAX,
       hashQueueMaxPerIp: env.HASH_QUEUE_MAX_PER_IP,
       hashQueueTimeoutMs: env.HASH_QUEUE_TIMEOUT_MS
@@ -247,4 +260,21 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
 
 function defaultHashConcurrency (): number {
   return Math.max(1, availableParallelism() - 1)
+}
+
+const MIB = 1024 * 1024
+
+/**
+ * Argon2 memory is native (outside the V8 heap) and counts in RSS: each
+ * hashing slot can hold one ARGON2_MEMORY_KIB buffer. They must fit in half of
+ * the memory limit, leaving the other half to Node, the caches and the rest.
+ * Checked with bcrypt configured too: refusals do argon2 work as soon as an
+ * argon2 hash is stored (src/passwords/password-hasher.ts).
+ */
+function argon2MemoryProblem (hashConcurrency: number, memoryKib: number, limitBytes: number): string | undefined {
+  const neededBytes = hashConcurrency * memoryKib * 1024
+  if (neededBytes <= limitBytes / 2) return undefined
+  return `HASH_CONCURRENCY, ARGON2_MEMORY_KIB: ${hashConcurrency} concurrent hashes × ${memoryKib} KiB = ` +
+    `${Math.round(neededBytes / MIB)} MiB of argon2 memory, more than half of the ${Math.round(limitBytes / MIB)} MiB memory limit ` +
+    '(cgroup memory.max, else the RAM); lower one of them'
 }
