@@ -24,7 +24,7 @@ t.test('PASSWORD_HASH and the ARGON2_* values are read and bounded', async t => 
   const { passwords } = loadConfig({ PASSWORD_HASH: 'argon2id', ARGON2_MEMORY_KIB: '19456', ARGON2_ITERATIONS: '2', ARGON2_PARALLELISM: '1' }, withMemory(16 * GIB))
   t.equal(passwords.scheme, 'argon2id')
   t.same(passwords.argon2, { memoryKib: 19456, iterations: 2, parallelism: 1 })
-  for (const [name, value] of [['PASSWORD_HASH', 'argon2i'], ['PASSWORD_HASH', 'scrypt'], ['ARGON2_MEMORY_KIB', '4096'], ['ARGON2_MEMORY_KIB', '2097152'],
+  for (const [name, value] of <Array<[string, string]>>[['PASSWORD_HASH', 'argon2i'], ['PASSWORD_HASH', 'scrypt'], ['ARGON2_MEMORY_KIB', '4096'], ['ARGON2_MEMORY_KIB', '2097152'],
     ['ARGON2_ITERATIONS', '0'], ['ARGON2_ITERATIONS', '17'], ['ARGON2_PARALLELISM', '0'], ['ARGON2_PARALLELISM', '17'], ['ARGON2_MEMORY_KIB', 'lots']]) {
     t.match(problem({ [name]: value }), new RegExp(`${name}: .*got "${value}"`), `${name}=${value} refused`)
   }
