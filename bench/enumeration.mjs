@@ -1,20 +1,23 @@
 // Enumeration check (issue 7 item 8, issue 11 item 5, issue 13 item 5): the
 // latency of a failed login must not tell its kind apart. Two groups, since
 // the status already tells them apart: 401s (an unknown user, a wrong password
-// for a user whose hash has the configured cost, for one whose hash has a
-// lower cost (created before BCRYPT_COST was raised) and for one whose hash
-// is of another scheme, a disabled user and a malformed username), which each
-// do one bcrypt comparison's work, and 429s (a locked-out known username and
+// for a user whose hash is of the configured scheme (PASSWORD_HASH), for one
+// whose bcrypt hash has a lower cost (created before BCRYPT_COST was raised),
+// for one whose hash is of the other scheme (argon2id at ARGON2_* with bcrypt
+// configured, bcrypt at BCRYPT_COST with argon2id), for an unusable stored
+// hash, a disabled user and a malformed username), which each do the same
+// hashing work, and 429s (a locked-out known username and
 // a locked-out unknown one), which do none. Runs the compiled service
-// (`npm run build` first) at the default BCRYPT_COST=12, sends the kinds one
+// (`npm run build` first) at the default BCRYPT_COST=12 and ARGON2_*, with
+// `--scheme bcrypt|argon2id` for PASSWORD_HASH (default bcrypt), sends the kinds one
 // at a time, interleaved in a shuffled order each round, and requires every
 // median within 10 % of every other of its group (largest / smallest).
 // Prints a table and writes bench/enumeration.json.
-// Usage: node bench/enumeration.mjs [--samples N] [--warmup N]
+// Usage: node bench/enumeration.mjs [--scheme bcrypt|argon2id] [--samples N] [--warmup N]
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
@@ -27,12 +30,14 @@ const TOLERANCE = 0.10
 const LOWER_COST_BY = 2
 /** 429s are cheap: each round sends each of them this many times, for a finer median. */
 const LOCKED_REPEATS = 5
-// Not bcrypt: the hasher checks the password against its dummy hash instead.
-const OTHER_SCHEME_HASH = '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA'
+// No scheme can check it: the hasher checks the password against its dummy hashes instead.
+const UNUSABLE_HASH = '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$!'
 
-const { values } = parseArgs({ options: { samples: { type: 'string', default: '60' }, warmup: { type: 'string', default: '5' } } })
+const { values } = parseArgs({ options: { scheme: { type: 'string', default: 'bcrypt' }, samples: { type: 'string', default: '60' }, warmup: { type: 'string', default: '5' } } })
 const samples = Number(values.samples)
 const warmup = Number(values.warmup)
+const scheme = values.scheme
+if (scheme !== 'bcrypt' && scheme !== 'argon2id') throw new Error('--scheme is bcrypt or argon2id')
 if (!existsSync(SERVER)) throw new Error('dist/gatehouse.mjs is missing: run `npm run build` first')
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-enumeration-'))
@@ -60,6 +65,7 @@ const env = {
   DATA_DIR: dataDir,
   HOST: '127.0.0.1',
   LOG_LEVEL: 'warn',
+  PASSWORD_HASH: scheme,
   // The general rate limit and the per-IP login limit would turn every kind
   // into a 429 from one client; the per-user limit (default 10) stays.
   RATE_LIMIT_MAX: '0',
@@ -70,7 +76,7 @@ const env = {
 /** Users for each wrong-password kind, each kept below the lockout, and one user to lock out. */
 const usersPerKind = Math.ceil((samples + warmup) / (MAX_FAILURES_PER_USER - 2))
 const pool = prefix => Array.from({ length: usersPerKind }, (_, i) => `${prefix}${i}`)
-const pools = { wrong_password: pool('member'), lower_cost: pool('veteran'), other_scheme: pool('legacy'), disabled: pool('former') }
+const pools = { wrong_password: pool('member'), lower_cost: pool('veteran'), other_scheme: pool('legacy'), unusable_hash: pool('broken'), disabled: pool('former') }
 async function seedUsers () {
   const { loadConfig } = await import(join(ROOT, 'dist/src/config.js'))
   const { openStore } = await import(join(ROOT, 'dist/src/store/store.js'))
@@ -78,18 +84,21 @@ async function seedUsers () {
   const { createUserService } = await import(join(ROOT, 'dist/src/users/user-service.js'))
   const config = loadConfig(env)
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 })
-  const hasher = await createPasswordHasher({ cost: config.passwords.bcryptCost, concurrency: 2, queueMax: 100, queueTimeoutMs: 60_000 })
-  const users = createUserService({ store, hasher })
-  const lowerCost = config.passwords.bcryptCost - LOWER_COST_BY
-  const lowerCostUsers = createUserService({ store, hasher: await createPasswordHasher({ cost: lowerCost, concurrency: 2, queueMax: 100, queueTimeoutMs: 60_000 }) })
+  const { bcryptCost, argon2 } = config.passwords
+  const hasherOf = async (scheme, cost = bcryptCost) => await createPasswordHasher({ scheme, cost, argon2, concurrency: 2, queueMax: 100, queueTimeoutMs: 60_000 })
+  const users = createUserService({ store, hasher: await hasherOf(scheme) })
+  const otherSchemeUsers = createUserService({ store, hasher: await hasherOf(scheme === 'bcrypt' ? 'argon2id' : 'bcrypt') })
+  const lowerCost = bcryptCost - LOWER_COST_BY
+  const lowerCostUsers = createUserService({ store, hasher: await hasherOf('bcrypt', lowerCost) })
   await Promise.all([
-    ...[...pools.wrong_password, ...pools.other_scheme, 'locked'].map(username => users.register({ username, password: PASSWORD })),
+    ...[...pools.wrong_password, ...pools.unusable_hash, 'locked'].map(username => users.register({ username, password: PASSWORD })),
     ...pools.disabled.map(username => users.register({ username, password: PASSWORD, disabled: true })),
+    ...pools.other_scheme.map(username => otherSchemeUsers.register({ username, password: PASSWORD })),
     ...pools.lower_cost.map(username => lowerCostUsers.register({ username, password: PASSWORD }))
   ])
-  for (const username of pools.other_scheme) await store.users.setPasswordHash((await store.users.findByUsername(username)).id, OTHER_SCHEME_HASH)
+  for (const username of pools.unusable_hash) await store.users.setPasswordHash((await store.users.findByUsername(username)).id, UNUSABLE_HASH)
   await store.close()
-  return { cost: config.passwords.bcryptCost, lowerCost }
+  return { cost: bcryptCost, lowerCost, argon2 }
 }
 
 async function waitUntilReady (baseUrl) {
@@ -126,7 +135,7 @@ const shuffle = items => {
 }
 
 try {
-  const { cost, lowerCost } = await seedUsers()
+  const { cost, lowerCost, argon2 } = await seedUsers()
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
   server = spawn(process.execPath, [SERVER], { cwd: dataDir, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] })
@@ -146,6 +155,7 @@ try {
     wrong_password: () => login(baseUrl, nextOf('wrong_password'), 'wrong-password'),
     lower_cost: () => login(baseUrl, nextOf('lower_cost'), 'wrong-password'),
     other_scheme: () => login(baseUrl, nextOf('other_scheme'), 'wrong-password'),
+    unusable_hash: () => login(baseUrl, nextOf('unusable_hash'), 'wrong-password'),
     disabled: () => login(baseUrl, nextOf('disabled'), 'wrong-password'),
     malformed_username: () => login(baseUrl, `no such name ${fresh++}!`, PASSWORD),
     locked_out: () => login(baseUrl, 'locked', PASSWORD),
@@ -153,9 +163,10 @@ try {
   }
   const labels = {
     unknown: 'unknown user',
-    wrong_password: `wrong password, cost ${cost}`,
-    lower_cost: `wrong password, cost ${lowerCost}`,
-    other_scheme: 'wrong password, not bcrypt',
+    wrong_password: `wrong password, ${scheme}`,
+    lower_cost: `wrong password, bcrypt ${lowerCost}`,
+    other_scheme: `wrong password, ${scheme === 'bcrypt' ? 'argon2id' : 'bcrypt'}`,
+    unusable_hash: 'unusable stored hash',
     disabled: 'disabled, wrong password',
     malformed_username: 'malformed username',
     locked_out: 'locked out, known user',
@@ -184,7 +195,7 @@ try {
   const pass = Object.values(largestOverSmallest).every(ratio => ratio - 1 <= TOLERANCE)
   const sameBody = bodies401.size === 1
 
-  console.log(`\nLogin latency by kind of failure (BCRYPT_COST=${cost}, ${samples} samples each after ${warmup} warm-up rounds, ${samples * LOCKED_REPEATS} for 429s, interleaved)\n`)
+  console.log(`\nLogin latency by kind of failure (PASSWORD_HASH=${scheme}, BCRYPT_COST=${cost}, ARGON2 m=${argon2.memoryKib},t=${argon2.iterations},p=${argon2.parallelism}; load average ${loadavg().map(l => l.toFixed(2)).join(' ')}; ${samples} samples each after ${warmup} warm-up rounds, ${samples * LOCKED_REPEATS} for 429s, interleaved)\n`)
   console.log('kind                          status  median ms   p10 ms   p90 ms   ÷ first of its status')
   for (const kind of Object.keys(times)) {
     const sorted = [...times[kind]].sort((a, b) => a - b)
@@ -198,9 +209,12 @@ try {
   console.log(`every 401 answers the same body: ${sameBody ? 'yes' : 'NO'}`)
   console.log(`${pass && sameBody ? 'PASS' : 'FAIL'}: every median within ${TOLERANCE * 100} % of every other of its status\n`)
 
-  writeFileSync(join(ROOT, 'bench', 'enumeration.json'), JSON.stringify({
+  writeFileSync(join(ROOT, 'bench', scheme === 'bcrypt' ? 'enumeration.json' : `enumeration-${scheme}.json`), JSON.stringify({
     date: new Date().toISOString(),
     node: process.version,
+    passwordHash: scheme,
+    argon2,
+    loadAverage: loadavg(),
     bcryptCost: cost,
     lowerBcryptCost: lowerCost,
     samples,

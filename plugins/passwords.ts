@@ -10,7 +10,9 @@ declare module 'fastify' {
 export default fp(async (app) => {
   const { passwords } = app.config
   app.decorate('passwordHasher', await createPasswordHasher({
+    scheme: passwords.scheme,
     cost: passwords.bcryptCost,
+    argon2: passwords.argon2,
     concurrency: passwords.hashConcurrency,
     reservedSlots: passwords.hashReservedSlots,
     queueMax: passwords.hashQueueMax,

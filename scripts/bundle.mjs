@@ -18,7 +18,7 @@ export const BUNDLE = join(root, 'dist', 'gatehouse.mjs')
 export const METAFILE = join(root, 'dist', 'gatehouse.meta.json')
 
 export const EXTERNAL = [
-  'better-sqlite3', 'better-sqlite3-node20', '@node-rs/bcrypt',
+  'better-sqlite3', 'better-sqlite3-node20', '@node-rs/bcrypt', '@node-rs/argon2',
   'pg', 'ioredis', 'prom-client', '@zxcvbn-ts/language-common',
   '@fastify/swagger', '@fastify/swagger-ui'
 ]

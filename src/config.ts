@@ -8,6 +8,7 @@ import { readFileVariables } from './file-variables.js'
 import { sqliteFileOf } from './store/sqlite-url.js'
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.js'
 import { canonicalUsername, isValidUsername, USERNAME_RULE } from './users/username.js'
+import { memoryLimitBytes } from './passwords/memory-limit.js'
 
 const Int = (minimum: number, maximum: number, def: number) => Type.Integer({ minimum, maximum, default: def })
 const Str = (def?: string) => def === undefined ? Type.Optional(Type.String({ minLength: 1 })) : Type.String({ default: def })
@@ -37,7 +38,11 @@ export const EnvSchema = Type.Object({
   REFRESH_TOKEN_EXPIRE_DAYS: Int(1, 365, 30),
   SESSION_IDLE_DAYS: Int(1, 365, 7),
   AUTH_CACHE_SIZE: Int(0, 1000000, 5000),
+  PASSWORD_HASH: Type.Union([Type.Literal('bcrypt'), Type.Literal('argon2id')], { default: 'bcrypt' }),
   BCRYPT_COST: Int(10, 15, 12),
+  ARGON2_MEMORY_KIB: Int(8192, 1048576, 65536),
+  ARGON2_ITERATIONS: Int(1, 16, 3),
+  ARGON2_PARALLELISM: Int(1, 16, 4),
   HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   HASH_RESERVED_SLOTS: Int(0, 64, 1),
   HASH_QUEUE_MAX: Int(0, 100000, 64),
@@ -99,7 +104,10 @@ export interface Config {
     refreshTokenCookie: boolean
   }
   passwords: {
+    /** The scheme of new hashes; hashes of the other scheme still verify and are re-hashed at login. */
+    scheme: 'bcrypt' | 'argon2id'
     bcryptCost: number
+    argon2: { memoryKib: number, iterations: number, parallelism: number }
     hashConcurrency: number
     /** Hashing slots beyond hashConcurrency for a client IP with no hash running (src/passwords/hash-limiter.ts). */
     hashReservedSlots: number
@@ -201,7 +209,7 @@ function sqliteFolderProblem (databaseUrl: string | undefined): string | undefin
  * bad variable. Secrets and keys are resolved later (src/tokens/keys.ts)
  * because that needs file access and the data folder.
  */
-export function loadConfig (givenEnv: Record<string, string | undefined>): Config {
+export function loadConfig (givenEnv: Record<string, string | undefined>, system = { memoryLimitBytes }): Config {
   const fromFiles = readFileVariables(givenEnv)
   if (fromFiles.problems.length > 0) throw new ConfigError(fromFiles.problems)
   const rawEnv = { ...givenEnv, ...fromFiles.values }
@@ -253,6 +261,9 @@ export function loadConfig (givenEnv: Record<string, string | undefined>): Confi
     extra.push(`TRUST_PROXY: ${problem}; use false, a hop count (1), or a comma list of proxy addresses/CIDRs`)
   }
   const adminBootstrap = adminBootstrapSettings(env, extra)
+  const hashConcurrency = env.HASH_CONCURRENCY ?? defaultHashConcurrency()
+  const argon2Problem = argon2MemoryProblem(hashConcurrency, env.ARGON2_MEMORY_KIB, system.memoryLimitBytes())
+  if (argon2Problem !== undefined) extra.push(argon2Problem)
   if (extra.length > 0) throw new ConfigError(extra)
 
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '')
@@ -284,10 +295,12 @@ export function loadConfig (givenEnv: Record<string, string | undefined>): Confi
       refreshTokenCookie: env.REFRESH_TOKEN_COOKIE
     },
     passwords: {
+      scheme: env.PASSWORD_HASH,
       bcryptCost: env.BCRYPT_COST,
+      argon2: { memoryKib: env.ARGON2_MEMORY_KIB, iterations: env.ARGON2_ITERATIONS, parallelism: env.ARGON2_PARALLELISM },
       // bcrypt runs on libuv's thread pool; one core is left to the event loop
       // so that a login flood cannot starve token checks (docs/benchmark.md).
-      hashConcurrency: env.HASH_CONCURRENCY ?? defaultHashConcurrency(),
+      hashConcurrency,
       hashReservedSlots: env.HASH_RESERVED_SLOTS,
       hashQueueMax: env.HASH_QUEUE_MAX,
       hashQueueMaxPerIp: env.HASH_QUEUE_MAX_PER_IP,
@@ -336,4 +349,21 @@ function adminBootstrapSettings (env: Env, problems: string[]): AdminBootstrapSe
 
 function defaultHashConcurrency (): number {
   return Math.max(1, availableParallelism() - 1)
+}
+
+const MIB = 1024 * 1024
+
+/**
+ * Argon2 memory is native (outside the V8 heap) and counts in RSS: each
+ * hashing slot can hold one ARGON2_MEMORY_KIB buffer. They must fit in half of
+ * the memory limit, leaving the other half to Node, the caches and the rest.
+ * Checked with bcrypt configured too: refusals do argon2 work as soon as an
+ * argon2 hash is stored (src/passwords/password-hasher.ts).
+ */
+function argon2MemoryProblem (hashConcurrency: number, memoryKib: number, limitBytes: number): string | undefined {
+  const neededBytes = hashConcurrency * memoryKib * 1024
+  if (neededBytes <= limitBytes / 2) return undefined
+  return `HASH_CONCURRENCY, ARGON2_MEMORY_KIB: ${hashConcurrency} concurrent hashes × ${memoryKib} KiB = ` +
+    `${Math.round(neededBytes / MIB)} MiB of argon2 memory, more than half of the ${Math.round(limitBytes / MIB)} MiB memory limit ` +
+    '(cgroup memory.max, else the RAM); lower one of them'
 }

@@ -18,12 +18,13 @@ export function tempDir (t: Test, prefix = 'gatehouse-test-'): string {
 
 /**
  * A configuration for tests: a fresh SQLite file in a temp dir, a fixed
- * secret, no general rate limit, and bcrypt at its minimum cost (4) so the
+ * secret, no general rate limit, bcrypt at its minimum cost (4) and argon2 at 1 MiB, 1 pass, so the
  * suite stays fast; the cost rule itself is tested in config tests.
  */
 export function testConfig (t: Test, env: Record<string, string> = {}): Config {
   const config = loadConfig({ DATA_DIR: tempDir(t), JWT_SECRET: TEST_SECRET, RATE_LIMIT_MAX: '0', ...env })
   if (env.BCRYPT_COST === undefined) config.passwords.bcryptCost = 4
+  if (env.ARGON2_MEMORY_KIB === undefined) config.passwords.argon2 = { memoryKib: 1024, iterations: 1, parallelism: 1 }
   return config
 }
 

@@ -80,7 +80,7 @@ export function createAuthService (deps: Dependencies): AuthService {
         throw invalidGrant('Inactive user')
       }
       const scopes = grantScopes(input.scope, user.scopes)
-      if (hasher.needsRehash(user.passwordHash)) {
+      if (hasher.needsRehash(user.passwordHash, input.password)) {
         await store.users.setPasswordHash(user.id, await hasher.hash(input.password, client.ip))
       }
 

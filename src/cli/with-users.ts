@@ -10,7 +10,7 @@ export async function withUsers<T> (fn: (users: UserService, store: Store) => Pr
   const config = loadConfig(readEnvironment())
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 })
   try {
-    const hasher = await createPasswordHasher({ cost: config.passwords.bcryptCost, concurrency: 1, queueMax: 1, queueTimeoutMs: 60_000 })
+    const hasher = await createPasswordHasher({ scheme: config.passwords.scheme, cost: config.passwords.bcryptCost, argon2: config.passwords.argon2, concurrency: 1, queueMax: 1, queueTimeoutMs: 60_000 })
     // No command here checks a password; the service's own counters are reached through the store (unlock).
     const throttle = new LoginThrottle(createMemoryCounters(), config.loginLimits)
     return await fn(createUserService({ store, hasher, throttle }), store)

@@ -1,50 +1,64 @@
-import { compare as bcryptCompare, hash } from '@node-rs/bcrypt'
 import { hashFormat } from './hash-format.js'
 import { HashLimiter } from './hash-limiter.js'
+import { argon2Scheme, type Argon2Parameters } from './schemes/argon2.js'
+import { BCRYPT_MAX_BYTES, bcryptScheme, type CompareFunction } from './schemes/bcrypt.js'
+import type { HashScheme } from './schemes/scheme.js'
 
-/** bcrypt reads at most 72 bytes; longer passwords are refused rather than truncated. */
-export const BCRYPT_MAX_BYTES = 72
+export { BCRYPT_MAX_BYTES, hashCost, type CompareFunction } from './schemes/bcrypt.js'
+export type { Argon2Parameters } from './schemes/argon2.js'
+
+export type PasswordScheme = 'bcrypt' | 'argon2id'
+
+/** pwdlib's `PasswordHash.recommended()`: `$argon2id$v=19$m=65536,t=3,p=4$…`. */
+export const ARGON2_DEFAULTS: Argon2Parameters = { memoryKib: 65536, iterations: 3, parallelism: 4 }
 
 export function normalizePassword (password: string): string {
   return password.normalize('NFKC')
 }
 
+/** New passwords stay within bcrypt's 72 bytes whatever the scheme, so any hash can move to either scheme. */
 export function passwordTooLong (password: string): boolean {
   return Buffer.byteLength(normalizePassword(password), 'utf8') > BCRYPT_MAX_BYTES
 }
-
-/** The cost of a bcrypt hash that @node-rs/bcrypt can verify, else undefined. */
-export function hashCost (passwordHash: string): number | undefined {
-  const format = hashFormat(passwordHash)
-  return format?.scheme === 'bcrypt' ? format.cost : undefined
-}
-
-/** The same salt and digest at another cost: comparing against it does that cost's work. */
-function atCost (passwordHash: string, cost: number): string {
-  return `${passwordHash.slice(0, 4)}${String(cost).padStart(2, '0')}${passwordHash.slice(6)}`
-}
-
-export type CompareFunction = (password: string, passwordHash: string) => Promise<boolean>
 
 /**
  * `source` is the client the work is done for (its IP, `request.ip`): the
  * hashing slots are shared round-robin between sources (hash-limiter.ts).
  */
 export interface PasswordHasher {
+  /** The scheme of new hashes (PASSWORD_HASH). */
+  readonly scheme: PasswordScheme
+  /** BCRYPT_COST: new bcrypt hashes, and the work of a bcrypt refusal. */
   readonly cost: number
   readonly limiter: HashLimiter
   hash: (password: string, source: string) => Promise<string>
   /**
-   * Every refusal does the work of one comparison at the configured cost: an
-   * unknown user or unusable hash is checked against a dummy hash of that
-   * cost, and a wrong password for a hash of a lower cost is padded (see below).
+   * Every refusal does the work of one verification at the configured
+   * parameters of each scheme in use (see createPasswordHasher): an unknown
+   * user or unusable hash is checked against dummy hashes, and a wrong
+   * password for a bcrypt hash of a lower cost is padded (schemes/bcrypt.ts).
    */
   verify: (password: string, passwordHash: string | undefined, source: string) => Promise<boolean>
-  needsRehash: (passwordHash: string) => boolean
+  /**
+   * The stored hash is not of the configured scheme and parameters (passlib's
+   * `deprecated="auto"`). With the password, false when the configured scheme
+   * cannot hash it (an imported argon2 hash of a password over bcrypt's 72 bytes).
+   */
+  needsRehash: (passwordHash: string, password?: string) => boolean
+  /**
+   * Tells the hasher that a hash of this kind is stored (an import): from then
+   * on refusals also do the work of its scheme. verify learns it by itself.
+   */
+  noteStoredHash: (passwordHash: string) => void
 }
 
 export interface HasherOptions {
+  /** PASSWORD_HASH; bcrypt when left out. */
+  scheme?: PasswordScheme
+  /** BCRYPT_COST. */
   cost: number
+  /** ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_PARALLELISM; pwdlib's when left out. */
+  argon2?: Argon2Parameters
   concurrency: number
   /** Slots only a source with no hash running may take (HASH_RESERVED_SLOTS); none when left out. */
   reservedSlots?: number
@@ -56,10 +70,26 @@ export interface HasherOptions {
   compare?: CompareFunction
 }
 
-/** All hashing is async on @node-rs/bcrypt's worker threads, never on the event loop. */
+/**
+ * All hashing is async on libuv's thread pool (@node-rs/bcrypt and
+ * @node-rs/argon2), never on the event loop, and inside a limiter slot.
+ *
+ * Refusals across schemes: a wrong password for a stored hash of the other
+ * scheme (an imported argon2 hash with bcrypt configured, or a bcrypt hash
+ * made before PASSWORD_HASH=argon2id) takes that scheme's time, not the
+ * configured one's, and the two cannot be equalized exactly by padding
+ * (different work functions) or by sleeping (see schemes/bcrypt.ts). So once
+ * the process has met a stored hash of the other scheme, every refusal does
+ * one verification of each scheme: the real one for the stored hash's scheme
+ * and a dummy one for the other. Unknown users, wrong passwords and unusable
+ * hashes then all cost one bcrypt plus one argon2 verification. Until then
+ * (a store with one scheme only) a refusal costs the configured scheme alone.
+ * The other scheme is built, and its dummy hash made, only when first needed.
+ */
 export async function createPasswordHasher (options: HasherOptions): Promise<PasswordHasher> {
   const { cost } = options
-  const compare = options.compare ?? bcryptCompare
+  const argon2 = options.argon2 ?? ARGON2_DEFAULTS
+  const schemeName = options.scheme ?? 'bcrypt'
   const limiter = new HashLimiter({
     concurrency: options.concurrency,
     reservedSlots: options.reservedSlots ?? 0,
@@ -67,47 +97,49 @@ export async function createPasswordHasher (options: HasherOptions): Promise<Pas
     maxQueuePerSource: options.queueMaxPerSource ?? options.queueMax,
     queueTimeoutMs: options.queueTimeoutMs
   })
-  // Computed in the background so that it does not delay start-up; the first
-  // verification that needs it waits for it. A failure surfaces there, not as
-  // an unhandled rejection.
-  const dummyHash = hash('gatehouse-dummy-password-for-unknown-users', cost)
-  dummyHash.catch(() => {})
+  const makeBcrypt = (): HashScheme => bcryptScheme(cost, options.compare)
+  const makeArgon2 = (): HashScheme => argon2Scheme(argon2)
+  const configured = schemeName === 'bcrypt' ? makeBcrypt() : makeArgon2()
+  let other: HashScheme | undefined
+
+  const otherFamily = (passwordHash: string): boolean => {
+    const format = hashFormat(passwordHash)
+    return format !== undefined && !configured.owns(passwordHash)
+  }
+  const otherScheme = (): HashScheme => {
+    other ??= schemeName === 'bcrypt' ? makeArgon2() : makeBcrypt()
+    return other
+  }
+  const noteStoredHash = (passwordHash: string): void => {
+    if (otherFamily(passwordHash)) otherScheme()
+  }
 
   return {
+    scheme: schemeName,
     cost,
     limiter,
     hash: async (password, source) => {
       const normalized = normalizePassword(password)
-      if (Buffer.byteLength(normalized, 'utf8') > BCRYPT_MAX_BYTES) throw new RangeError('password longer than 72 bytes')
-      return await limiter.run(source, async () => await hash(normalized, cost))
+      if (!configured.accepts(normalized)) throw new RangeError(`password not accepted by ${schemeName}`)
+      return await limiter.run(source, async () => await configured.hash(normalized))
     },
     verify: async (password, passwordHash, source) => {
       const normalized = normalizePassword(password)
-      const tooLong = Buffer.byteLength(normalized, 'utf8') > BCRYPT_MAX_BYTES
-      const storedCost = passwordHash === undefined || tooLong ? undefined : hashCost(passwordHash)
-      const usable = storedCost !== undefined
-      const target = passwordHash !== undefined && usable ? passwordHash : await dummyHash
-      const candidate = tooLong ? normalized.slice(0, 8) : normalized
+      if (passwordHash !== undefined) noteStoredHash(passwordHash)
+      const owner = passwordHash === undefined
+        ? undefined
+        : configured.owns(passwordHash) ? configured : other?.owns(passwordHash) === true ? other : undefined
+      const inUse = other === undefined ? [configured] : [configured, other]
       return await limiter.run(source, async () => {
-        if (await compare(candidate, target) && usable) return true
-        // bcrypt's work is proportional to 2^cost, so a refusal for a stored
-        // hash of cost c < C (made before BCRYPT_COST was raised) would take
-        // 2^c/2^C of the time of every other refusal and tell such accounts
-        // apart. It also compares at costs c, c+1, ..., C-1 (2^C - 2^c): the
-        // same work as one cost-C comparison, on the same worker threads,
-        // inside the same limiter slot so that it queues like one too. A timer
-        // that sleeps up to a measured cost-C time would spare the CPU but is
-        // not exact: under load the real comparisons of the other refusals
-        // slow down (CPU and thread-pool contention) and a sleep does not, so
-        // the gap would reappear exactly when an attacker loads the service.
-        // A hash of a higher cost cannot be sped up; needsRehash replaces it
-        // at the next successful login.
-        for (let padCost = storedCost ?? cost; padCost < cost; padCost++) {
-          await compare(candidate, atCost(target, padCost))
+        if (owner !== undefined && await owner.verify(normalized, passwordHash)) return true
+        for (const scheme of inUse) {
+          if (scheme !== owner) await scheme.verify(normalized, undefined)
         }
         return false
       })
     },
-    needsRehash: (passwordHash) => hashCost(passwordHash) !== cost || !passwordHash.startsWith('$2b$')
+    needsRehash: (passwordHash, password) =>
+      !configured.isCurrent(passwordHash) && (password === undefined || configured.accepts(normalizePassword(password))),
+    noteStoredHash
   }
 }
