@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './src/config.js'
 import type { KeySet } from './src/tokens/keys.js'
 import { fastifyTrustProxy } from './src/trust-proxy.js'
-import { loggerOptions, requestLogger, type LogStream } from './logger.js'
+import { HealthProbesAtDebug, loggerOptions, requestLogger, type LogStream } from './logger.js'
 import auditPlugin from './plugins/audit.js'
 import authPlugin from './plugins/auth.js'
 import configPlugin from './plugins/config.js'
@@ -53,7 +53,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   const { config } = options
   const app = Fastify({
     logger: options.logger === false ? false : loggerOptions(config.logLevel, options.logStream),
-    ...(options.logger === false ? {} : { childLoggerFactory: requestLogger }),
+    ...(options.logger === false ? {} : { childLoggerFactory: requestLogger, logController: new HealthProbesAtDebug() }),
     https: options.https ?? null,
     bodyLimit: BODY_LIMIT,
     trustProxy: fastifyTrustProxy(config.trustProxy),

@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyLoggerOptions, FastifyRequest, FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyBaseLogger, type FastifyLoggerOptions, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 
 export type LogStream = NonNullable<FastifyLoggerOptions['stream']>
 
@@ -70,6 +70,27 @@ export function requestLogger (this: unknown, logger: FastifyBaseLogger, binding
   return child
 }
 
+/** The health probes (routes/health.ts): load balancers and orchestrators call them every few seconds. */
+const isHealthProbe = (request: FastifyRequest): boolean => request.url.startsWith('/health/')
+
+/**
+ * Fastify's request lines ("incoming request", "request completed"), at
+ * `debug` instead of `info` for the health probes, which would otherwise fill
+ * the log; errors keep their level. A prefix test on the URL: reading the
+ * route's options would build an object on every request.
+ */
+export class HealthProbesAtDebug extends LogController {
+  override incomingRequest (request: FastifyRequest, reply: FastifyReply): void {
+    if (!isHealthProbe(request)) { super.incomingRequest(request, reply); return }
+    if (!this.isLogDisabled(request)) request.log.debug({ req: request }, 'incoming request')
+  }
+
+  override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error != null || !isHealthProbe(request)) { super.requestCompleted(error, request, reply); return }
+    if (!this.isLogDisabled(request)) reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed')
+  }
+}
+
 export function loggerOptions (level: string, stream?: LogStream): FastifyServerOptions['logger'] {
   return {
     level,
@@ -78,4 +99,28 @@ export function loggerOptions (level: string, stream?: LogStream): FastifyServer
     mixin: requestIdMixin,
     ...(stream === undefined ? {} : { stream })
   }
+}
+
+/**
+ * In development at a terminal: pino-pretty's human-readable lines instead of
+ * JSON. pino-pretty is a development dependency, absent from production
+ * installs (and from the image), so it is looked up at run time and the JSON
+ * logs stay when it is not there. It writes synchronously in this process: a
+ * transport's worker thread would need pino's own files beside the bundle.
+ */
+export async function prettyLogStream (production: boolean, stdout: { isTTY?: boolean } = process.stdout): Promise<LogStream | undefined> {
+  if (production || stdout.isTTY !== true) return undefined
+  // A name in a variable: the bundler leaves the import to run time instead of bundling it.
+  const name = 'pino-pretty'
+  try {
+    const { default: pretty } = await import(name) as { default: (options: object) => LogStream }
+    return pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
+  } catch {
+    return undefined
+  }
+}
+
+/** Fastify's "Server listening at …" line, saying what gatehouse serves there. */
+export function listeningLine (docsEnabled: boolean): (address: string) => string {
+  return address => `gatehouse listening on ${address}${docsEnabled ? ` — API docs at ${address}/docs` : ''}`
 }

@@ -4,6 +4,13 @@ import { listenForMetrics } from './plugins/metrics.js'
 import { ConfigError, loadConfig, readEnvironment } from './src/config.js'
 import { loadTlsMaterial } from './src/tls-files.js'
 import { loadKeySet } from './src/tokens/keys.js'
+import { listeningLine, prettyLogStream } from './logger.js'
+
+const FIRST_ADMIN_HINT = `
+No user yet. Add a first administrator (the password is read from standard input):
+  printf '%s\\n' "$PASSWORD" | npx gatehouse user add alice --scopes users:admin
+
+`
 
 /** The only place that listens: load and validate config, build the app, serve, shut down on signals. */
 async function main (): Promise<void> {
@@ -20,7 +27,7 @@ async function main (): Promise<void> {
     throw err
   }
 
-  const app = await buildApp({ config, keys, https })
+  const app = await buildApp({ config, keys, https, logStream: await prettyLogStream(config.production) })
 
   if (keys.generatedSecretFile !== undefined) {
     app.log.warn({ file: keys.generatedSecretFile },
@@ -34,11 +41,10 @@ async function main (): Promise<void> {
     await app.close()
   })
 
-  await app.listen({ host: config.host, port: config.port })
+  await app.listen({ host: config.host, port: config.port, listenTextResolver: listeningLine(config.docsEnabled) })
   if (config.metricsPort !== undefined) await listenForMetrics(app, config.host, config.metricsPort)
-  if (!config.production) {
-    app.log.info('add a first admin: printf "%s\\n" "$PASSWORD" | npm run cli -- user add alice --scopes users:admin')
-  }
+  // Plain text on stderr, not a log line: JSON would escape the command's quotes and backslash.
+  if (!config.production && (await app.store.users.list({ limit: 1 })).length === 0) process.stderr.write(FIRST_ADMIN_HINT)
 }
 
 main().catch((err: unknown) => {

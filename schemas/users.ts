@@ -1,7 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox'
 
 const Username = Type.String({ minLength: 3, maxLength: 64, description: '3 to 64 letters, digits and . _ - @ + (compared case-insensitively)' })
-const Email = Type.String({ maxLength: 320, format: 'email' })
+/** The one definition of a valid email address: the API validates it here, and src/users/email.ts (the CLI) with the same schema. */
+export const EmailSchema = Type.String({ maxLength: 320, format: 'email' })
+const Email = EmailSchema
 const FullName = Type.String({ maxLength: 200 })
 const Password = Type.String({ minLength: 1, maxLength: 1024, format: 'password' })
 const Scope = Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' })

@@ -1,8 +1,10 @@
 import { availableParallelism } from 'node:os'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { sqliteFileOf } from './store/sqlite-url.js'
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.js'
 
 const Int = (minimum: number, maximum: number, def: number) => Type.Integer({ minimum, maximum, default: def })
@@ -13,13 +15,13 @@ export const EnvSchema = Type.Object({
   NODE_ENV: Type.String({ default: 'development' }),
   HOST: Str('127.0.0.1'),
   PORT: Int(0, 65535, 8000),
-  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' })),
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$', expected: 'an http(s) URL such as https://auth.example.com' })),
   DATA_DIR: Str('./data'),
-  DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres|postgresql|sqlite)://' })),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^(postgres|postgresql)://|^sqlite:.', expected: 'postgres://user:pass@host:5432/db, or sqlite:/path/to/file.sqlite' })),
   DATABASE_POOL_SIZE: Int(1, 200, 4),
   POSTGRES_SESSION_CACHE: Type.Boolean({ default: false }),
-  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
-  REDIS_KEY_PREFIX: Type.String({ default: 'gatehouse:', minLength: 1, maxLength: 100, pattern: '^\\S+$' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', expected: 'redis://host:6379 (or rediss:// for TLS)' })),
+  REDIS_KEY_PREFIX: Type.String({ default: 'gatehouse:', minLength: 1, maxLength: 100, pattern: '^\\S+$', expected: '1 to 100 characters without spaces' }),
   JWT_ALGORITHM: Type.Union([Type.Literal('HS256'), Type.Literal('RS256'), Type.Literal('ES256'), Type.Literal('EdDSA')], { default: 'HS256' }),
   JWT_SECRET: Str(),
   JWT_PREVIOUS_SECRETS: Str(),
@@ -136,12 +138,37 @@ export function readEnvironment (env: NodeJS.ProcessEnv = process.env, envFile =
   return { ...fromFile, ...env }
 }
 
-function describe (path: string, message: string, raw: Record<string, string | undefined>): string {
-  const name = path.replace(/^\//, '').split('/')[0] ?? path
+/** What a variable's schema accepts, in words: `expected one of HS256, RS256, ES256, EdDSA`. */
+function expectation (schema: TSchema | undefined, fallback: string): string {
+  if (schema === undefined) return fallback
+  if (typeof schema.expected === 'string') return `expected ${schema.expected}`
+  if (Array.isArray(schema.anyOf) && schema.anyOf.every((s: TSchema) => s.const !== undefined)) {
+    return `expected one of ${schema.anyOf.map((s: TSchema) => String(s.const)).join(', ')}`
+  }
+  if (schema.type === 'integer') {
+    const { minimum, maximum } = schema as { minimum?: number, maximum?: number }
+    return minimum !== undefined && maximum !== undefined ? `expected a whole number from ${minimum} to ${maximum}` : 'expected a whole number'
+  }
+  if (schema.type === 'boolean') return 'expected true or false'
+  return fallback
+}
+
+function describe (name: string, message: string, raw: Record<string, string | undefined>): string {
   const value = raw[name]
   // Secrets, key paths and connection URLs (which may hold a password) are never echoed.
   const shown = value === undefined ? '' : /SECRET|KEY|_URL$/.test(name) ? ' (value hidden)' : ` (got ${JSON.stringify(value)})`
   return `${name}: ${message}${shown}`
+}
+
+const variableOf = (path: string): string => path.replace(/^\//, '').split('/')[0] ?? path
+
+/** A sqlite: DATABASE_URL must name a file in an existing folder: a typo should not create a stray database. */
+function sqliteFolderProblem (databaseUrl: string | undefined): string | undefined {
+  const file = databaseUrl === undefined ? undefined : sqliteFileOf(databaseUrl)
+  if (file === undefined) return undefined
+  const folder = dirname(resolve(file))
+  const isFolder = existsSync(folder) && statSync(folder).isDirectory()
+  return isFolder ? undefined : `DATABASE_URL: the folder ${folder} does not exist (create it first; only the default store in DATA_DIR is created for you)`
 }
 
 /**
@@ -156,11 +183,21 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
     const value = rawEnv[name]
     if (value !== undefined && value !== '') raw[name] = value
   }
-  const converted = Value.Default(EnvSchema, Value.Convert(EnvSchema, raw))
-  const problems = [...Value.Errors(EnvSchema, converted)]
-    .map(e => describe(e.path, e.message, rawEnv))
-  const uniqueProblems = [...new Set(problems)]
-  if (uniqueProblems.length > 0) throw new ConfigError(uniqueProblems)
+  const converted = Value.Default(EnvSchema, Value.Convert(EnvSchema, { ...raw }))
+  const properties: Record<string, TSchema> = EnvSchema.properties
+  const bad = new Map<string, string>()
+  for (const e of Value.Errors(EnvSchema, converted)) {
+    const name = variableOf(e.path)
+    if (!bad.has(name)) bad.set(name, expectation(properties[name], e.message))
+  }
+  // Value.Convert turns "1.5" into 1 for an integer: a fraction is refused, not rounded.
+  for (const [name, schema] of Object.entries(properties)) {
+    const value = raw[name]
+    if ((schema.type === 'integer' || schema.anyOf?.[0]?.type === 'integer') && typeof value === 'string' && !/^\s*[+-]?\d+\s*$/.test(value) && !bad.has(name)) {
+      bad.set(name, expectation(schema, 'expected a whole number'))
+    }
+  }
+  if (bad.size > 0) throw new ConfigError([...bad].map(([name, message]) => describe(name, message, rawEnv)))
   const env = converted as Env
 
   const production = env.NODE_ENV === 'production'
@@ -181,6 +218,8 @@ export function loadConfig (rawEnv: Record<string, string | undefined>): Config 
   if (env.METRICS_PORT !== undefined && env.METRICS_PORT === env.PORT) {
     extra.push('METRICS_PORT: must differ from PORT (metrics are served on their own listener)')
   }
+  const sqliteProblem = sqliteFolderProblem(env.DATABASE_URL)
+  if (sqliteProblem !== undefined) extra.push(sqliteProblem)
   const trustProxy = parseTrustProxy(env.TRUST_PROXY)
   for (const problem of trustProxy.problems) {
     extra.push(`TRUST_PROXY: ${problem}; use false, a hop count (1), or a comma list of proxy addresses/CIDRs`)

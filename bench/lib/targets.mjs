@@ -72,7 +72,7 @@ export async function timeFloorStartup () {
 
 /**
  * The environment of an ES256 instance: a fresh P-256 key in PKCS#8 PEM (what
- * `npm run cli -- keys generate --alg ES256` writes), mode 0600, in `dir`.
+ * `gatehouse keys generate --alg ES256` writes), mode 0600, in `dir`.
  * The rest (issuer, audience, store settings) is `base`'s; the HS256 secret is dropped.
  */
 export function es256Environment (base, dir) {

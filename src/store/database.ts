@@ -8,6 +8,7 @@ import type { Database } from './schema.js'
 import { createPostgresStatements, type PostgresStatements } from './postgres-statements.js'
 import { LockingSqliteDialect } from './sqlite-migration-lock.js'
 import { trackSqliteChanges, type SqliteChanges } from './sqlite-changes.js'
+import { sqliteFileOf } from './sqlite-url.js'
 
 export interface DatabaseHandle {
   db: Kysely<Database>
@@ -44,8 +45,9 @@ const INT8_OID = 20
  */
 const BEARER_LOOKUPS_IN_FLIGHT = 1
 
-function openSqlite (file: string): DatabaseHandle {
-  mkdirSync(dirname(file), { recursive: true })
+function openSqlite (file: string, options: { createFolder: boolean }): DatabaseHandle {
+  // Only the default data folder is created; a folder named in DATABASE_URL must exist (src/config.ts checks it).
+  if (options.createFolder) mkdirSync(dirname(file), { recursive: true })
   const sqlite = new SQLite(file)
   // WAL lets readers run during a write; NORMAL sync keeps every committed
   // transaction across a process crash (only an OS crash could lose the last ones).
@@ -88,8 +90,9 @@ async function openPostgres (url: string, poolSize: number, onConnectionError: (
 
 export async function openDatabase (options: DatabaseOptions): Promise<DatabaseHandle> {
   const url = options.databaseUrl
-  if (url === undefined) return openSqlite(resolve(join(options.dataDir, 'gatehouse.sqlite')))
-  if (url.startsWith('sqlite://')) return openSqlite(resolve(url.slice('sqlite://'.length)))
+  if (url === undefined) return openSqlite(resolve(join(options.dataDir, 'gatehouse.sqlite')), { createFolder: true })
+  const sqliteFile = sqliteFileOf(url)
+  if (sqliteFile !== undefined) return openSqlite(resolve(sqliteFile), { createFolder: false })
   return await openPostgres(url, options.poolSize, options.onConnectionError ?? (() => {}))
 }
 

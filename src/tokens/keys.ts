@@ -49,8 +49,8 @@ export function jwkThumbprint (jwk: JsonWebKey): string {
 }
 
 export function secretProblem (secret: string, variable: string): string | undefined {
-  if (KNOWN_EXAMPLE_SECRETS.has(secret.trim().toLowerCase())) return `${variable}: this is a published example secret; generate one with \`npm run cli -- secret generate\``
-  if (Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) return `${variable}: must be at least ${MIN_SECRET_BYTES} bytes (got ${Buffer.byteLength(secret, 'utf8')}); generate one with \`npm run cli -- secret generate\``
+  if (KNOWN_EXAMPLE_SECRETS.has(secret.trim().toLowerCase())) return `${variable}: this is a published example secret; generate one with \`gatehouse secret generate\` (in a clone: \`npx gatehouse secret generate\`)`
+  if (Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) return `${variable}: must be at least ${MIN_SECRET_BYTES} bytes (got ${Buffer.byteLength(secret, 'utf8')}); generate one with \`gatehouse secret generate\` (in a clone: \`npx gatehouse secret generate\`)`
   if (new Set(secret).size < 8) return `${variable}: has too little variety to hold 32 bytes of entropy`
   return undefined
 }
@@ -144,7 +144,7 @@ export function loadKeySet (config: Config): KeySet {
     let secret = jwt.secret
     if (secret === undefined) {
       if (config.production) {
-        problems.push('JWT_SECRET: required when NODE_ENV=production (generate one with `npm run cli -- secret generate`)')
+        problems.push('JWT_SECRET: required when NODE_ENV=production (generate one with `gatehouse secret generate`; in a clone: `npx gatehouse secret generate`)')
       } else {
         const generated = developmentSecret(config.dataDir)
         secret = generated.secret
@@ -164,7 +164,7 @@ export function loadKeySet (config: Config): KeySet {
   } else {
     if (jwt.previousSecrets.length > 0) problems.push(`JWT_PREVIOUS_SECRETS: only used with HS256; retired ${jwt.algorithm} keys go in JWT_PREVIOUS_KEY_FILES`)
     if (jwt.privateKeyFile === undefined) {
-      problems.push(`JWT_PRIVATE_KEY_FILE: required for JWT_ALGORITHM=${jwt.algorithm} (make one with \`npm run cli -- keys generate --alg ${jwt.algorithm} --out FILE\`)`)
+      problems.push(`JWT_PRIVATE_KEY_FILE: required for JWT_ALGORITHM=${jwt.algorithm} (make one with \`gatehouse keys generate --alg ${jwt.algorithm} --out FILE\`; in a clone: \`npx gatehouse keys generate …\`)`)
     } else {
       current = loadKeyFile(jwt.algorithm, jwt.privateKeyFile, 'JWT_PRIVATE_KEY_FILE', problems)
       if (current !== undefined && current.signKey === '') {

@@ -7,6 +7,7 @@ import { passwordPolicyViolation } from '../passwords/password-policy.js'
 import type { Store } from '../store/store.js'
 import type { User, UserChanges } from '../store/user.js'
 import { UsernameTakenError } from '../store/users-repository.js'
+import { EMAIL_RULE, isValidEmail } from './email.js'
 import { isValidScope, normalizeScopes } from './scopes.js'
 import { canonicalUsername, isValidUsername, USERNAME_RULE } from './username.js'
 
@@ -67,6 +68,11 @@ function checkScopes (scopes: string[]): string[] {
   return normalizeScopes(scopes)
 }
 
+/** The API's schema checks emails before they get here; the CLI's arrive unchecked. */
+function checkEmail (email: string | null | undefined): void {
+  if (email !== undefined && email !== null && !isValidEmail(email)) throw invalidRequest(`Invalid email address: use ${EMAIL_RULE}`)
+}
+
 export function createUserService (deps: { store: Store, hasher: PasswordHasher, throttle: LoginThrottle, now?: () => number }): UserService {
   const { store, hasher, throttle } = deps
   const now = deps.now ?? Date.now
@@ -87,6 +93,7 @@ export function createUserService (deps: { store: Store, hasher: PasswordHasher,
     async register (input, client = LOCAL) {
       const username = canonicalOrThrow(input.username)
       const scopes = checkScopes(input.scopes ?? [])
+      checkEmail(input.email)
       if (await store.users.findByUsername(username) !== undefined) throw conflict('Username is already taken')
       const passwordHash = await hashAcceptable(input.password, username, client)
       try {
@@ -117,6 +124,7 @@ export function createUserService (deps: { store: Store, hasher: PasswordHasher,
       const username = canonicalUsername(raw)
       const { password, ...clean }: UserPatch = { ...patch }
       if (patch.scopes !== undefined) clean.scopes = checkScopes(patch.scopes)
+      checkEmail(patch.email)
       // Checked before anything is written, so a refused password changes nothing.
       const passwordHash = password === undefined ? undefined : await hashAcceptable(password, username, client)
       let user = await store.users.update(username, clean)

@@ -27,13 +27,13 @@ export interface WalkthroughRun { code: number, stdout: string, stderr: string, 
  * Starts the real service (development mode, temp DATA_DIR, free port) and
  * runs the blocks in order as one `bash -euo pipefail` script, so variables
  * carry from block to block. The script runs in a scratch folder that links
- * to the repository's package.json, scripts, dist and node_modules, so
- * `npm run cli` works there with the service's own configuration.
+ * to the repository's package.json, bin, scripts, dist and node_modules, so
+ * `npx gatehouse` works there with the service's own configuration.
  */
 export async function runWalkthrough (t: Test, blocks: string[]): Promise<WalkthroughRun> {
   const dataDir = tempDir(t, 'gatehouse-walkthrough-data-')
   const workDir = tempDir(t, 'gatehouse-walkthrough-')
-  for (const name of ['package.json', 'scripts', 'dist', 'node_modules']) symlinkSync(join(ROOT, name), join(workDir, name))
+  for (const name of ['package.json', 'bin', 'scripts', 'dist', 'node_modules']) symlinkSync(join(ROOT, name), join(workDir, name))
   const port = await freePort()
   const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'development', BCRYPT_COST: '10', LOG_LEVEL: 'warn' }
   const server = spawnService(t, baseEnv(env), workDir)

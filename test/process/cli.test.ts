@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import t from 'tap'
 import { PASSWORD, tempDir, TEST_SECRET } from '../helper.js'
 import { baseEnv, requireBuild, runCli } from '../child-process.js'
@@ -89,9 +91,63 @@ t.test('secret generate prints at least 32 random bytes', async t => {
 t.test('usage errors and bad configuration', async t => {
   const cwd = tempDir(t)
   const usage = await runCli(['frobnicate'], { env: baseEnv({}), cwd })
-  t.equal(usage.code, 64)
-  t.match(usage.stderr, /usage:/)
+  t.equal(usage.code, 2)
+  t.match(usage.stderr, /^gatehouse: unknown command 'frobnicate'\n/)
   const config = await runCli(['user', 'disable', 'x'], { env: baseEnv({ DATA_DIR: tempDir(t), BCRYPT_COST: '3' }), cwd })
   t.equal(config.code, 1)
-  t.match(config.stderr, /BCRYPT_COST/)
+  t.match(config.stderr, /BCRYPT_COST: expected a whole number from 10 to 15 \(got "3"\)/)
+  const algorithm = await runCli(['user', 'list'], { env: baseEnv({ DATA_DIR: tempDir(t), JWT_ALGORITHM: 'HS999' }), cwd })
+  t.equal(algorithm.code, 1)
+  t.match(algorithm.stderr, /JWT_ALGORITHM: expected one of HS256, RS256, ES256, EdDSA \(got "HS999"\)/)
+  const missing = join(tempDir(t), 'no', 'such', 'dir')
+  const sqlite = await runCli(['user', 'list'], { env: baseEnv({ DATABASE_URL: `sqlite:${missing}/x.sqlite` }), cwd })
+  t.equal(sqlite.code, 1)
+  t.match(sqlite.stderr, `DATABASE_URL: the folder ${missing} does not exist`)
+  t.notOk(existsSync(missing), 'the folder was not created')
+})
+
+t.test('user list and user show, as text and as JSON; an invalid email is refused as the API refuses it', async t => {
+  const cwd = tempDir(t)
+  const dataDir = tempDir(t)
+  const env = baseEnv({ DATA_DIR: dataDir, JWT_SECRET: TEST_SECRET, BCRYPT_COST: '10' })
+  const cli = async (args: string[], stdin?: string) => await runCli(args, { env, cwd, stdin })
+
+  const empty = await cli(['user', 'list'])
+  t.equal(empty.code, 0, empty.stderr)
+  t.equal(empty.stdout, 'no users yet\n')
+  t.same(JSON.parse((await cli(['user', 'list', '--json'])).stdout), [])
+
+  const invalid = await cli(['user', 'add', 'carol', '--email', 'carol at example.com'], `${PASSWORD}\n`)
+  t.equal(invalid.code, 1)
+  t.match(invalid.stderr, /^error: Invalid email address: use an address such as name@example\.com/)
+  t.equal(await readUser(dataDir, 'carol'), undefined, 'nothing was created')
+
+  const added = await Promise.all([
+    cli(['user', 'add', 'bob', '--scopes', 'reports:read,users:admin', '--disabled'], `${PASSWORD}\n`),
+    cli(['user', 'add', 'alice', '--email', 'alice@example.com', '--full-name', 'Alice A'], `${PASSWORD}\n`)
+  ])
+  for (const res of added) t.equal(res.code, 0, res.stderr)
+
+  const table = await cli(['user', 'list'])
+  t.equal(table.code, 0, table.stderr)
+  const lines = table.stdout.trimEnd().split('\n')
+  t.match(lines[0], /^username\s+email\s+scopes\s+disabled\s+created$/)
+  t.match(lines[1], /^alice\s+alice@example\.com\s+-\s+no\s+\d{4}-\d\d-\d\dT/)
+  t.match(lines[2], /^bob\s+-\s+reports:read users:admin\s+yes\s+\d{4}-/)
+  t.equal(lines.length, 3)
+
+  const listed = JSON.parse((await cli(['user', 'list', '--json'])).stdout) as Array<Record<string, unknown>>
+  t.same(listed.map(u => u.username), ['alice', 'bob'])
+  t.match(listed[0], { username: 'alice', email: 'alice@example.com', full_name: 'Alice A', disabled: false, scopes: [], created_at: String, updated_at: String })
+  t.notOk(JSON.stringify(listed).includes('$2b$'), 'no password hash')
+
+  const shown = await cli(['user', 'show', 'BOB'])
+  t.equal(shown.code, 0, shown.stderr)
+  t.match(shown.stdout, /^username: +bob$/m)
+  t.match(shown.stdout, /^scopes: +reports:read users:admin$/m)
+  t.match(shown.stdout, /^disabled: +yes$/m)
+  t.match(JSON.parse((await cli(['user', 'show', 'alice', '--json'])).stdout), listed[0])
+  const nobody = await cli(['user', 'show', 'nobody'])
+  t.equal(nobody.code, 1)
+  t.match(nobody.stderr, /No such user/)
 })

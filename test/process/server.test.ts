@@ -1,6 +1,6 @@
 import t from 'tap'
 import { PASSWORD, tempDir, TEST_SECRET } from '../helper.js'
-import { baseEnv, freePort, requireBuild, runCli, SERVER, spawnChild, startService } from '../child-process.js'
+import { baseEnv, freePort, requireBuild, runCli, SERVER, spawnChild, startService, waitFor } from '../child-process.js'
 
 requireBuild()
 
@@ -48,9 +48,11 @@ t.test('development mode with nothing set: generated secret warning and first-us
   const cwd = tempDir(t)
   const port = await freePort()
   const server = await startService(t, baseEnv({ PORT: String(port) }), { cwd, until: 'ready' })
+  // The hint follows the start line, once the store has said it holds no user.
+  await waitFor('the first-admin hint', async () => server.stderr().includes('No user yet'))
   const output = server.output()
   t.match(output, /JWT_SECRET is not set: using a development secret kept in the data folder/)
-  t.match(output, /add a first admin: .*npm run cli -- user add/)
+  t.match(server.stderr(), 'No user yet. Add a first administrator (the password is read from standard input):\n  printf \'%s\\n\' "$PASSWORD" | npx gatehouse user add alice --scopes users:admin\n', 'the first-admin hint, as plain text')
   t.match(output, /"level":40/, 'the secret notice is a warning')
   t.equal(await server.stop(), 0)
 })

@@ -75,6 +75,31 @@ t.test('each bad variable is named in one ConfigError', async t => {
   t.match(configError(() => loadConfig({ TLS_CERT_FILE: '/x.pem' })).message, /TLS_CERT_FILE, TLS_KEY_FILE/)
 })
 
+t.test('a bad value is told what is allowed', async t => {
+  const problems = configError(() => loadConfig({
+    JWT_ALGORITHM: 'HS999', LOG_LEVEL: 'loud', REDIS_FAIL_MODE: 'ajar', PORT: '99999', ACCESS_TOKEN_EXPIRE_MINUTES: '1.5', SIGNUP_ENABLED: 'yes', DATABASE_URL: 'mysql://x'
+  })).problems
+  t.same(problems, [
+    'PORT: expected a whole number from 0 to 65535 (got "99999")',
+    'DATABASE_URL: expected postgres://user:pass@host:5432/db, or sqlite:/path/to/file.sqlite (value hidden)',
+    'JWT_ALGORITHM: expected one of HS256, RS256, ES256, EdDSA (got "HS999")',
+    'SIGNUP_ENABLED: expected true or false (got "yes")',
+    'REDIS_FAIL_MODE: expected one of open, closed (got "ajar")',
+    'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+    'ACCESS_TOKEN_EXPIRE_MINUTES: expected a whole number from 1 to 1440 (got "1.5")'
+  ], 'one line per variable, naming the allowed values')
+  t.equal(loadConfig({ ACCESS_TOKEN_EXPIRE_MINUTES: ' 20 ' }).jwt.accessTokenTtlSeconds, 1200, 'whole numbers still convert')
+})
+
+t.test('a sqlite: DATABASE_URL needs an existing folder; it is never created', async t => {
+  const dir = tempDir(t)
+  for (const url of [`sqlite:${dir}/x.sqlite`, `sqlite://${dir}/x.sqlite`]) t.equal(loadConfig({ DATABASE_URL: url }).databaseUrl, url)
+  const missing = join(dir, 'no-such-folder')
+  const err = configError(() => loadConfig({ DATABASE_URL: `sqlite:${missing}/x.sqlite` }))
+  t.same(err.problems, [`DATABASE_URL: the folder ${missing} does not exist (create it first; only the default store in DATA_DIR is created for you)`])
+  t.throws(() => statSync(missing), 'nothing was created')
+})
+
 t.test('secret values are never echoed in the error', async t => {
   const err = configError(() => loadKeySet(loadConfig({ JWT_SECRET: 'short-secret-value', DATA_DIR: tempDir(t) })))
   t.match(err.message, /JWT_SECRET/)

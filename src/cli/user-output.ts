@@ -1,0 +1,30 @@
+import type { UserView } from '../../schemas/users.js'
+
+const COLUMNS = ['username', 'email', 'scopes', 'disabled', 'created'] as const
+
+function cells (user: UserView): string[] {
+  return [user.username, user.email ?? '-', user.scopes.join(' ') || '-', user.disabled ? 'yes' : 'no', user.created_at]
+}
+
+/** `user list`: a table with a header line, columns padded to their widest cell. */
+export function userTable (users: readonly UserView[]): string {
+  if (users.length === 0) return 'no users yet'
+  const rows = [[...COLUMNS] as string[], ...users.map(cells)]
+  const widths = COLUMNS.map((_, i) => Math.max(...rows.map(row => row[i]?.length ?? 0)))
+  return rows.map(row => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')
+}
+
+/** `user show`: one field a line. */
+export function userDetails (user: UserView): string {
+  const fields: Array<[string, string]> = [
+    ['username', user.username],
+    ['email', user.email ?? '-'],
+    ['full name', user.full_name ?? '-'],
+    ['scopes', user.scopes.join(' ') || '-'],
+    ['disabled', user.disabled ? 'yes' : 'no'],
+    ['created', user.created_at],
+    ['updated', user.updated_at]
+  ]
+  const width = Math.max(...fields.map(([name]) => name.length))
+  return fields.map(([name, value]) => `${`${name}:`.padEnd(width + 1)} ${value}`).join('\n')
+}

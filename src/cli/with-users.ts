@@ -1,0 +1,20 @@
+import { LoginThrottle } from '../auth/login-throttle.js'
+import { createMemoryCounters } from '../auth/memory-counters.js'
+import { loadConfig, readEnvironment } from '../config.js'
+import { createPasswordHasher } from '../passwords/password-hasher.js'
+import { openStore, type Store } from '../store/store.js'
+import { createUserService, type UserService } from '../users/user-service.js'
+
+/** Opens the store the service's configuration names, runs `fn` with the user service, closes the store. */
+export async function withUsers<T> (fn: (users: UserService, store: Store) => Promise<T>): Promise<T> {
+  const config = loadConfig(readEnvironment())
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 })
+  try {
+    const hasher = await createPasswordHasher({ cost: config.passwords.bcryptCost, concurrency: 1, queueMax: 1, queueTimeoutMs: 60_000 })
+    // No command here checks a password; the service's own counters are reached through the store (unlock).
+    const throttle = new LoginThrottle(createMemoryCounters(), config.loginLimits)
+    return await fn(createUserService({ store, hasher, throttle }), store)
+  } finally {
+    await store.close()
+  }
+}
