@@ -78,7 +78,7 @@ t.test('gatehouse user import into PostgreSQL', async t => {
   t.equal(res.stdout, `imported: ${PYTHON_USERS.length} created, 0 updated, 0 skipped\n`)
   const update = await runCli(['user', 'import', '--on-conflict', 'update', '-'], { env, cwd, stdin: JSON.stringify([{ ...PYTHON_USERS[0], full_name: 'Renamed' }]) })
   t.equal(update.stdout, 'imported: 0 created, 1 updated, 0 skipped\n')
-  const store = await openStore({ databaseUrl: pg.url, poolSize: 1 })
+  const store = await openStore({ databaseUrl: pg.url, dataDir: cwd, poolSize: 1 })
   t.teardown(store.close)
   t.equal((await store.users.findByUsername(PYTHON_USERS[0]?.username ?? ''))?.fullName, 'Renamed')
 })
