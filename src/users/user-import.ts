@@ -13,7 +13,7 @@ import { canonicalUsername, isValidUsername, USERNAME_RULE } from './username.js
  */
 
 export type OnConflict = 'skip' | 'fail' | 'update'
-export const ON_CONFLICT: readonly OnConflict[] = ['skip', 'fail', 'update']
+export const ON_CONFLICT: readonly OnConflict[] = ['fail', 'skip', 'update']
 
 /** One record of the file: its line (JSON Lines) or its position from 1 (a JSON array). */
 export interface ImportRecord { line: number, value: unknown }

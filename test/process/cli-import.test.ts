@@ -23,7 +23,7 @@ t.test('gatehouse user import FILE: the Python-made users import, then log in; a
   t.equal(again.code, 0, again.stderr)
   t.same(JSON.parse(again.stdout), { created: 0, updated: 0, skipped: PYTHON_USERS.length, revoked_sessions: 0, dry_run: false, errors: [] })
 
-  const app = await build(t, { DATA_DIR: dataDir, BCRYPT_COST: '5' })
+  const app = await build(t, { DATA_DIR: dataDir }, config => { config.passwords.bcryptCost = 5 })
   for (const user of PYTHON_USERS.filter(isBcrypt)) {
     const res = await app.inject({ method: 'POST', url: '/token', ...form({ username: user.username, password: PYTHON_PASSWORDS[user.username] ?? '' }) })
     t.equal(res.statusCode, 200, `${user.username} logs in`)

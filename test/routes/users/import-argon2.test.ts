@@ -1,12 +1,14 @@
 import t from 'tap'
+import type { Config } from '../../../src/config.js'
 import { addUser, bearer, build, form, login } from '../../helper.js'
 import { isBcrypt, johndoe, PYTHON_PASSWORDS, PYTHON_USERS, TUTORIAL_HASHES } from '../../fixtures/python-users.js'
 
 // Needs the Argon2 verifier (issue 15 item 1): until it is merged, these logins fail.
-const ENV = { BCRYPT_COST: '5' }
+/** A configured cost (5) that differs from every fixture's. */
+const COST_5 = (config: Config) => { config.passwords.bcryptCost = 5 }
 
 t.test('argon2-cffi\'s argon2id and argon2i hashes (small and pwdlib\'s parameters) and the tutorial\'s johndoe log in, then become the configured scheme', async t => {
-  const app = await build(t, ENV)
+  const app = await build(t, {}, COST_5)
   await addUser(app, 'root', { scopes: ['users:admin'] })
   const headers = bearer((await login(app, 'root')).access_token)
   const users = [...PYTHON_USERS.filter(u => !isBcrypt(u)), johndoe(TUTORIAL_HASHES.argon2id)]

@@ -1,10 +1,12 @@
 import t from 'tap'
+import type { Config } from '../../../src/config.js'
 import type { FastifyInstance } from 'fastify'
 import { addUser, bearer, build, form, login, me } from '../../helper.js'
 import { isBcrypt, johndoe, PYTHON_PASSWORDS, PYTHON_USERS, TUTORIAL_HASHES } from '../../fixtures/python-users.js'
 
 // The configured cost differs from every fixture's, so each login must re-hash.
-const ENV = { BCRYPT_COST: '5' }
+/** A configured cost (5) that differs from every fixture's. */
+const COST_5 = (config: Config) => { config.passwords.bcryptCost = 5 }
 
 async function admin (app: FastifyInstance) {
   await addUser(app, 'root', { scopes: ['users:admin'] })
@@ -20,7 +22,7 @@ async function tryLogin (app: FastifyInstance, username: string, password: strin
 }
 
 t.test('POST /users/import needs users:admin and a recent login', async t => {
-  const app = await build(t, ENV)
+  const app = await build(t, {}, COST_5)
   await addUser(app, 'alice')
   const body = [johndoe(TUTORIAL_HASHES.bcrypt)]
   t.equal((await importUsers(app, {}, body)).statusCode, 401)
@@ -29,7 +31,7 @@ t.test('POST /users/import needs users:admin and a recent login', async t => {
 })
 
 t.test('the FastAPI tutorial\'s johndoe (bcrypt hash) imports and logs in with "secret"; the hash becomes the configured one', async t => {
-  const app = await build(t, ENV)
+  const app = await build(t, {}, COST_5)
   const headers = await admin(app)
   const res = await importUsers(app, headers, [johndoe(TUTORIAL_HASHES.bcrypt)])
   t.equal(res.statusCode, 200, res.body)
@@ -42,7 +44,7 @@ t.test('the FastAPI tutorial\'s johndoe (bcrypt hash) imports and logs in with "
 })
 
 t.test('passlib\'s bcrypt hashes ($2a$, $2b$ at costs 4 and 12, $2y$) log in over HTTP with their passwords, then are re-hashed', async t => {
-  const app = await build(t, ENV)
+  const app = await build(t, {}, COST_5)
   const headers = await admin(app)
   const users = PYTHON_USERS.filter(isBcrypt)
   t.same(users.map(u => u.hashed_password.slice(0, 7)).sort(), ['$2a$04$', '$2b$04$', '$2b$12$', '$2y$04$'])
@@ -59,7 +61,7 @@ t.test('passlib\'s bcrypt hashes ($2a$, $2b$ at costs 4 and 12, $2y$) log in ove
 })
 
 t.test('a bad record: 400 invalid_request with the report, nothing imported; dry_run; on_conflict=update revokes sessions of a changed hash', async t => {
-  const app = await build(t, ENV)
+  const app = await build(t, {}, COST_5)
   const headers = await admin(app)
   const bad = await importUsers(app, headers, [johndoe(TUTORIAL_HASHES.bcrypt), { ...johndoe('{SSHA}abc'), username: 'jane' }, johndoe(TUTORIAL_HASHES.bcrypt)])
   t.equal(bad.statusCode, 400)
@@ -89,7 +91,7 @@ t.test('a bad record: 400 invalid_request with the report, nothing imported; dry
 })
 
 t.test('the body is a JSON array of at most 1,000 records', async t => {
-  const app = await build(t, ENV)
+  const app = await build(t, {}, COST_5)
   const headers = await admin(app)
   const many = Array.from({ length: 1001 }, (_, i) => ({ ...johndoe(TUTORIAL_HASHES.bcrypt), username: `user${i}` }))
   const res = await importUsers(app, headers, many)
