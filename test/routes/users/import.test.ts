@@ -21,7 +21,7 @@ async function tryLogin (app: FastifyInstance, username: string, password: strin
   return await app.inject({ method: 'POST', url: '/token', ...form({ username, password }) })
 }
 
-t.test('POST /users/import needs users:admin and a recent login', async t => {
+t.test('POST /users/import needs users:admin (a recent login: step-up.test.ts)', async t => {
   const app = await build(t, {}, COST_5)
   await addUser(app, 'alice')
   const body = [johndoe(TUTORIAL_HASHES.bcrypt)]
