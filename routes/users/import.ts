@@ -18,7 +18,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       security: [{ OAuth2PasswordBearer: [ADMIN_SCOPE] }],
       querystring: ImportQuerySchema,
       body: ImportBodySchema,
-      response: { 200: ImportReportSchema, ...errorResponses(401, 403, 413), 400: ImportRefusedSchema }
+      response: { 200: ImportReportSchema, ...errorResponses(401, 403, 409, 413), 400: ImportRefusedSchema }
     }
   }, async (request, reply) => {
     const records = request.body.map((value, i) => ({ line: i + 1, value }))

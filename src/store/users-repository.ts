@@ -13,6 +13,14 @@ export class UsernameTakenError extends Error {
   }
 }
 
+/** An import's transaction met a username created by another writer after the import checked: nothing was written. */
+export class ImportRaceError extends Error {
+  constructor () {
+    super('a username of the import was created meanwhile by another writer')
+    this.name = 'ImportRaceError'
+  }
+}
+
 export function toUser (row: Selectable<UsersTable>): User {
   return {
     id: Number(row.id),
@@ -179,8 +187,8 @@ export function createUsersRepository (db: Kysely<Database>, now: () => number =
           return { updatedIds, revokedSessions }
         })
       } catch (err) {
-        // Another writer created one of the names since the import looked.
-        if (isUniqueViolation(err)) throw new UsernameTakenError('(one of the imported users)')
+        // Another writer created one of the names since the import looked: the transaction is rolled back.
+        if (isUniqueViolation(err)) throw new ImportRaceError()
         throw err
       }
     })

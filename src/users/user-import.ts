@@ -1,6 +1,8 @@
 import { hashFormat } from '../passwords/hash-format.js'
 import type { Store } from '../store/store.js'
 import type { NewUser, User } from '../store/user.js'
+import { ImportRaceError } from '../store/users-repository.js'
+import { conflict } from '../errors.js'
 import { EMAIL_RULE, isValidEmail } from './email.js'
 import { isValidScope, normalizeScopes } from './scopes.js'
 import { canonicalUsername, isValidUsername, USERNAME_RULE } from './username.js'
@@ -150,8 +152,13 @@ export async function importUsers (store: Store, records: readonly ImportRecord[
   if (options.dryRun) return report
   const total = create.length + update.length
   options.onProgress?.(0, total)
-  const written = await store.users.importMany({ create, update }, done => options.onProgress?.(done, total))
-  return { ...report, revoked_sessions: written.revokedSessions }
+  try {
+    const written = await store.users.importMany({ create, update }, done => options.onProgress?.(done, total))
+    return { ...report, revoked_sessions: written.revokedSessions }
+  } catch (err) {
+    if (err instanceof ImportRaceError) throw conflict('A username of the import was created meanwhile; nothing was imported: run the import again')
+    throw err
+  }
 }
 
 /** The report as lines for a person: the counts, then each bad record. */

@@ -94,3 +94,17 @@ eachDialect('import: 2,000 users in batches, with progress', async (t, store) =>
   t.same(seen[seen.length - 1], [2000, 2000])
   t.equal((await store.users.list({ limit: 3000 })).length, 2000)
 })
+
+eachDialect('import: a username created by another writer between the check and the write is a conflict, nothing written', async (t, store) => {
+  const { records } = parseImport(jsonl(record('frank'), record('grace')))
+  const findMany = store.users.findMany
+  // The check sees no users; "grace" is then created before the import writes.
+  store.users.findMany = async (usernames) => {
+    const found = await findMany(usernames)
+    await store.users.create({ username: 'grace', email: null, fullName: null, passwordHash: BCRYPT, disabled: false, scopes: [] })
+    return found
+  }
+  await t.rejects(importUsers(store, records, FAIL), { code: 'conflict', statusCode: 409, message: /created meanwhile/ })
+  store.users.findMany = findMany
+  t.equal(await store.users.findByUsername('frank'), undefined, 'rolled back')
+})
