@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely'
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import type { PostgresStatements } from './postgres-statements.js'
 import { declareWrites } from './declared-writes.js'
 import type { Database, UsersTable } from './schema.js'
@@ -77,6 +77,24 @@ function chunks<T> (items: readonly T[], size: number): T[][] {
   const out: T[][] = []
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
   return out
+}
+
+/**
+ * One statement for many users: UPDATE … FROM a VALUES list (SQLite 3.33+
+ * and PostgreSQL alike). A changed hash also lifts a lockout (bump 1).
+ * The values arrive untyped, hence the casts of the integer columns.
+ */
+async function updateUsers (trx: Transaction<Database>, users: ReadonlyArray<NewUser & { hashChanged: boolean }>, at: number): Promise<Array<{ id: number, hashChanged: boolean }>> {
+  const rows = users.map(u => sql`(${u.username}, ${u.email}, ${u.fullName}, ${u.passwordHash}, ${u.disabled ? 1 : 0}, ${u.scopes.join(' ')}, ${u.hashChanged ? 1 : 0})`)
+  const result = await sql<{ id: number | string, username: string }>`
+    with v (username, email, full_name, password_hash, disabled, scopes, bump) as (values ${sql.join(rows)})
+    update users set email = v.email, full_name = v.full_name, password_hash = v.password_hash,
+      disabled = cast(v.disabled as integer), scopes = v.scopes, updated_at = ${at},
+      lockout_generation = users.lockout_generation + cast(v.bump as integer)
+    from v where users.username = v.username
+    returning users.id, users.username`.execute(trx)
+  const changed = new Set(users.filter(u => u.hashChanged).map(u => u.username))
+  return result.rows.map(row => ({ id: Number(row.id), hashChanged: changed.has(row.username) }))
 }
 
 const userRow = (user: NewUser, at: number) => ({
@@ -169,14 +187,13 @@ export function createUsersRepository (db: Kysely<Database>, now: () => number =
           }
           const updatedIds: number[] = []
           const revokeIds: number[] = []
-          for (const user of plan.update) {
-            const { created_at: _, ...values } = userRow(user, at)
-            let query = trx.updateTable('users').set(values)
-            if (user.hashChanged) query = query.set(eb => ({ lockout_generation: eb('lockout_generation', '+', 1) }))
-            const row = await query.where('username', '=', user.username).returning('id').executeTakeFirstOrThrow()
-            updatedIds.push(Number(row.id))
-            if (user.hashChanged) revokeIds.push(Number(row.id))
-            onProgress(++written)
+          for (const part of chunks(plan.update, IMPORT_CHUNK)) {
+            for (const row of await updateUsers(trx, part, at)) {
+              updatedIds.push(row.id)
+              if (row.hashChanged) revokeIds.push(row.id)
+            }
+            written += part.length
+            onProgress(written)
           }
           let revokedSessions = 0
           for (const part of chunks(revokeIds, LOOKUP_CHUNK)) {
