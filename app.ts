@@ -29,6 +29,7 @@ import healthRoutes from './routes/health.js'
 import logoutRoutes from './routes/logout.js'
 import tokenRoutes from './routes/token.js'
 import adminRoutes from './routes/users/admin.js'
+import importRoutes from './routes/users/import.js'
 import meRoutes from './routes/users/me.js'
 import sessionRoutes from './routes/users/sessions.js'
 import wellKnownRoutes from './routes/well-known.js'
@@ -107,6 +108,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(meRoutes)
   await app.register(sessionRoutes)
   await app.register(adminRoutes)
+  await app.register(importRoutes)
   await app.register(wellKnownRoutes)
   await app.register(healthRoutes)
   await app.ready()

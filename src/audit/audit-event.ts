@@ -17,6 +17,7 @@ export type AuditEvent =
   | { event: 'user.updated' | 'user.disabled', username: string, changes: string[], revoked_sessions: number }
   | { event: 'user.deleted', username: string }
   | { event: 'user.password_changed', username: string, revoked_sessions: number }
+  | { event: 'users.imported', created: number, updated: number, skipped: number, revoked_sessions: number }
 
 export type AuditEventName = AuditEvent['event']
 
@@ -35,7 +36,8 @@ const NAMES: Record<AuditEventName, true> = {
   'user.updated': true,
   'user.disabled': true,
   'user.deleted': true,
-  'user.password_changed': true
+  'user.password_changed': true,
+  'users.imported': true
 }
 
 /** Every event name, e.g. to export each counter at zero from the start. */

@@ -1,17 +1,36 @@
+import { readFile } from 'node:fs/promises'
 import { InvalidArgumentError, Option } from 'commander'
 import { generateKeyPair, generateSecret, rotationSteps, type AsymmetricAlgorithm } from './keys.js'
 import { GatehouseCommand } from './command.js'
+import { progressLine } from './progress-line.js'
 import { readPassword } from './read-password.js'
 import { userDetails, userTable } from './user-output.js'
 import { canonicalUsername } from '../users/username.js'
 import { toUserView } from '../users/user-view.js'
 import type { User } from '../store/user.js'
 import type { UserService } from '../users/user-service.js'
+import { describeReport, importUsers, ON_CONFLICT, parseImport, type OnConflict } from '../users/user-import.js'
+import type { Store } from '../store/store.js'
 
 /** The store and its dependencies are loaded only by the commands that use them: help and usage errors stay quick. */
-async function withUsers<T> (fn: (users: UserService) => Promise<T>): Promise<T> {
+async function withUsers<T> (fn: (users: UserService, store: Store) => Promise<T>): Promise<T> {
   const { withUsers: run } = await import('./with-users.js')
   return await run(fn)
+}
+
+/** An import refused for bad records: the report has been printed; the exit code is 1. */
+export class ImportRefusedError extends Error {
+  constructor (count: number) {
+    super(`${count} bad record(s): nothing was imported`)
+    this.name = 'ImportRefusedError'
+  }
+}
+
+async function readInput (file: string): Promise<string> {
+  if (file !== '-') return await readFile(file, 'utf8')
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer))
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 const list = (value: string | undefined): string[] => (value ?? '').split(',').map(s => s.trim()).filter(Boolean)
@@ -108,6 +127,25 @@ function userCommands (print: (text: string) => void): GatehouseCommand {
     .action(async (username: string, scopes: string) => {
       const { user: changed } = await withUsers(async users => await users.update(username, { scopes: list(scopes) }))
       print(`${changed.username} now has scopes: ${changed.scopes.join(' ') || '(none)'}`)
+    })
+
+  user.command('import').description('import users exported from another app (such as the FastAPI tutorial\'s), their password hashes kept as they are; all or nothing')
+    .argument('<file>', 'JSON Lines (one user a line) or a JSON array; - for standard input')
+    .addOption(new Option('--on-conflict <mode>', 'a username already stored: fail the import, skip the record, or update the user (a changed hash revokes their sessions)')
+      .choices(ON_CONFLICT).default('fail'))
+    .option('--dry-run', 'check every record and report, write nothing')
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', '\nEach record: {"username", "hashed_password", "email"?, "full_name"?, "disabled"?, "scopes"?}.\nHashes: bcrypt ($2a$, $2b$, $2y$, cost 4-31), $argon2id$ or $argon2i$; each is re-hashed to the configured scheme at its first login.\nEvery record is checked first; one bad record (reported with its line) and nothing is written (exit code 1).')
+    .action(async (file: string, options: { onConflict: OnConflict, dryRun?: boolean, json?: boolean }) => {
+      const { records, errors } = parseImport(await readInput(file))
+      const bar = progressLine(process.stderr, 'importing')
+      const report = await withUsers(async (_, store) => await importUsers(store, records, {
+        onConflict: options.onConflict,
+        dryRun: options.dryRun === true,
+        onProgress: bar.update
+      }, errors)).finally(bar.end)
+      print(options.json === true ? json(report) : describeReport(report))
+      if (report.errors.length > 0) throw new ImportRefusedError(report.errors.length)
     })
 
   return user

@@ -16,7 +16,8 @@ const FIELDS: Record<AuditEventName, string[]> = {
   'user.updated': ['username', 'changes', 'revoked_sessions'],
   'user.disabled': ['username', 'changes', 'revoked_sessions'],
   'user.deleted': ['username'],
-  'user.password_changed': ['username', 'revoked_sessions']
+  'user.password_changed': ['username', 'revoked_sessions'],
+  'users.imported': ['created', 'updated', 'skipped', 'revoked_sessions']
 }
 
 /** The value of one sample line, e.g. sample(text, 'x_total{event="user.created"}'). */
@@ -59,6 +60,8 @@ t.test('every audit event type is logged with its snake_case fields and counted 
   t.equal((await app.inject({ method: 'PATCH', url: '/users/carol', headers: admin, payload: { full_name: 'Carol C.' } })).statusCode, 200)
   t.equal((await app.inject({ method: 'PATCH', url: '/users/carol', headers: admin, payload: { disabled: true } })).statusCode, 200)
   t.equal((await app.inject({ method: 'DELETE', url: '/users/carol', headers: admin })).statusCode, 204)
+  const imported = [{ username: 'johndoe', hashed_password: '$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW' }]
+  t.equal((await app.inject({ method: 'POST', url: '/users/import', headers: admin, payload: imported })).statusCode, 200)
 
   const metrics = await app.metrics.registry.metrics()
   for (const name of AUDIT_EVENT_NAMES) {

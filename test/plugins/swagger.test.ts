@@ -61,6 +61,7 @@ t.test('/docs/json: operation names for generated clients, public operations, en
     'GET /users/{username}': 'getUser',
     'PATCH /users/{username}': 'updateUser',
     'DELETE /users/{username}': 'deleteUser',
+    'POST /users/import': 'importUsers',
     'GET /.well-known/jwks.json': 'getJwks',
     'GET /.well-known/oauth-authorization-server': 'getAuthorizationServerMetadata',
     'GET /health/live': 'getLiveness',

@@ -14,7 +14,7 @@ requireBuild()
 /** Every command and subcommand, as words after `gatehouse`. */
 const COMMANDS = [
   [], ['user'], ['user', 'add'], ['user', 'list'], ['user', 'show'], ['user', 'password'], ['user', 'unlock'],
-  ['user', 'disable'], ['user', 'enable'], ['user', 'delete'], ['user', 'scopes'],
+  ['user', 'disable'], ['user', 'enable'], ['user', 'delete'], ['user', 'scopes'], ['user', 'import'],
   ['secret'], ['secret', 'generate'], ['keys'], ['keys', 'generate'], ['help']
 ]
 
@@ -51,7 +51,8 @@ t.test('unknown options, unknown commands and missing arguments: one specific li
     [['user', 'show', 'a', 'b'], "gatehouse: too many arguments for 'user show'. Expected 1 argument but got 2."],
     [['keys', 'generate', '--alg', 'ES256'], "gatehouse: required option '--out <file>' not specified for 'keys generate'"],
     [['help', 'user', 'nope'], "gatehouse: unknown command 'nope' for 'user'"],
-    [['user'], "gatehouse: missing command for 'user'"]
+    [['user'], "gatehouse: missing command for 'user'"],
+    [['user', 'import', '--on-conflict', 'merge', 'users.jsonl'], "gatehouse: option '--on-conflict <mode>' argument 'merge' is invalid for 'user import'. Allowed choices are fail, skip, update."]
   ]
   const results = await Promise.all(cases.map(async ([args]) => await runCli(args, { env, cwd, stdin: `${PASSWORD}\n` })))
   cases.forEach(([args, line], i) => {

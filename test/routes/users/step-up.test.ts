@@ -26,7 +26,8 @@ t.test('sensitive routes need a recent password login (RFC 9470)', async t => {
     { method: 'PATCH' as const, url: '/users/alice', payload: { disabled: true } },
     { method: 'DELETE' as const, url: '/users/alice' },
     { method: 'DELETE' as const, url: '/users/me/sessions' },
-    { method: 'POST' as const, url: '/users', payload: { username: 'carol', password: 'Sturdy-Lamp-Orbit-42' } }
+    { method: 'POST' as const, url: '/users', payload: { username: 'carol', password: 'Sturdy-Lamp-Orbit-42' } },
+    { method: 'POST' as const, url: '/users/import', payload: [{ username: 'carol', hashed_password: '$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW' }] }
   ]
   for (const request of requests) {
     const res = await app.inject({ ...request, headers: stale })

@@ -67,7 +67,12 @@ const USERS: Samples<UsersRepository> = {
   ],
   resetLockout: [async w => await w.store.users.resetLockout('alice')],
   delete: [async w => await w.store.users.delete('alice')],
-  list: [async w => await w.store.users.list({ limit: 10 })]
+  list: [async w => await w.store.users.list({ limit: 10 })],
+  findMany: [async w => await w.store.users.findMany(['alice', 'nobody'])],
+  importMany: [
+    async w => await w.store.users.importMany({ create: [newUser('carol')], update: [{ ...newUser('alice'), disabled: true, hashChanged: false }] }),
+    async w => await w.store.users.importMany({ create: [], update: [{ ...newUser('alice'), passwordHash: HASH.replace('x', 'y'), hashChanged: true }] })
+  ]
 }
 
 function newUser (username: string) {
