@@ -109,6 +109,8 @@ export interface Config {
     bcryptCost: number
     argon2: { memoryKib: number, iterations: number, parallelism: number }
     hashConcurrency: number
+    /** The largest argon2 memory cost a stored (imported) hash may ask for: the memory rule's share per hashing slot. */
+    argon2MaxMemoryKib: number
     /** Hashing slots beyond hashConcurrency for a client IP with no hash running (src/passwords/hash-limiter.ts). */
     hashReservedSlots: number
     hashQueueMax: number
@@ -301,6 +303,7 @@ export function loadConfig (givenEnv: Record<string, string | undefined>, system
       // bcrypt runs on libuv's thread pool; one core is left to the event loop
       // so that a login flood cannot starve token checks (docs/benchmark.md).
       hashConcurrency,
+      argon2MaxMemoryKib: Math.floor(system.memoryLimitBytes() / 2 / hashConcurrency / 1024),
       hashReservedSlots: env.HASH_RESERVED_SLOTS,
       hashQueueMax: env.HASH_QUEUE_MAX,
       hashQueueMaxPerIp: env.HASH_QUEUE_MAX_PER_IP,

@@ -24,7 +24,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const records = request.body.map((value, i) => ({ line: i + 1, value }))
     const report = await importUsers(app.store, records, {
       onConflict: request.query.on_conflict ?? 'fail',
-      dryRun: request.query.dry_run ?? false
+      dryRun: request.query.dry_run ?? false,
+      argon2MaxMemoryKib: app.config.passwords.argon2MaxMemoryKib,
+      onHashStored: hash => { app.passwordHasher.noteStoredHash(hash) }
     })
     if (report.errors.length > 0) {
       return await reply.code(400).send({ error: 'invalid_request' as const, error_description: `${report.errors.length} bad record(s): nothing was imported`, report })

@@ -11,9 +11,10 @@ import type { User } from '../store/user.js'
 import type { UserService } from '../users/user-service.js'
 import { describeReport, importUsers, ON_CONFLICT, parseImport, type OnConflict } from '../users/user-import.js'
 import type { Store } from '../store/store.js'
+import type { Config } from '../config.js'
 
 /** The store and its dependencies are loaded only by the commands that use them: help and usage errors stay quick. */
-async function withUsers<T> (fn: (users: UserService, store: Store) => Promise<T>): Promise<T> {
+async function withUsers<T> (fn: (users: UserService, store: Store, config: Config) => Promise<T>): Promise<T> {
   const { withUsers: run } = await import('./with-users.js')
   return await run(fn)
 }
@@ -139,9 +140,10 @@ function userCommands (print: (text: string) => void): GatehouseCommand {
     .action(async (file: string, options: { onConflict: OnConflict, dryRun?: boolean, json?: boolean }) => {
       const { records, errors } = parseImport(await readInput(file))
       const bar = progressLine(process.stderr, 'importing')
-      const report = await withUsers(async (_, store) => await importUsers(store, records, {
+      const report = await withUsers(async (_, store, config) => await importUsers(store, records, {
         onConflict: options.onConflict,
         dryRun: options.dryRun === true,
+        argon2MaxMemoryKib: config.passwords.argon2MaxMemoryKib,
         onProgress: bar.update
       }, errors)).finally(bar.end)
       print(options.json === true ? json(report) : describeReport(report))

@@ -37,6 +37,10 @@ export interface ImportOptions {
   dryRun: boolean
   /** Told the total once the records are checked, then the rows written so far. */
   onProgress?: (done: number, total: number) => void
+  /** An argon2 hash asking for more memory is refused: verifying it would break the memory rule (src/config.ts). */
+  argon2MaxMemoryKib?: number
+  /** Told each hash written, so that refusals do the work of every scheme stored (password-hasher.ts). */
+  onHashStored?: (passwordHash: string) => void
 }
 
 const FULL_NAME_MAX = 200
@@ -74,7 +78,7 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 const optionalText = (value: unknown): value is string | null | undefined => value === undefined || value === null || typeof value === 'string'
 
 /** One record against the rules a user created by the API must follow; the hash must be one gatehouse can verify. */
-function checkRecord (value: unknown): Checked {
+function checkRecord (value: unknown, argon2MaxMemoryKib = Number.POSITIVE_INFINITY): Checked {
   if (!isObject(value)) return { ok: false, error: 'expected an object' }
   const { username: rawName, email, full_name: fullName, disabled, hashed_password: hash, scopes } = value
   if (typeof rawName !== 'string') return { ok: false, error: 'username: expected a string' }
@@ -82,7 +86,11 @@ function checkRecord (value: unknown): Checked {
   const fail = (error: string): Checked => ({ ok: false, username, error })
   if (!isValidUsername(username)) return fail(`bad username: use ${USERNAME_RULE}`)
   if (typeof hash !== 'string') return fail('hashed_password: expected a string')
-  if (hashFormat(hash) === undefined) return fail('unknown hash format: expected bcrypt ($2a$, $2b$, $2y$, cost 4-31) or $argon2id$/$argon2i$ (v=19)')
+  const format = hashFormat(hash)
+  if (format === undefined) return fail('unknown hash format: expected bcrypt ($2a$, $2b$, $2y$, cost 4-31) or $argon2id$/$argon2i$ (v=19)')
+  if (format.scheme !== 'bcrypt' && format.memoryKib > argon2MaxMemoryKib) {
+    return fail(`argon2 hash asks for ${format.memoryKib} KiB of memory, more than this service allows per hash (${argon2MaxMemoryKib} KiB: half the memory limit shared by HASH_CONCURRENCY)`)
+  }
   if (!optionalText(email) || (typeof email === 'string' && !isValidEmail(email))) return fail(`bad email: use ${EMAIL_RULE}`)
   if (!optionalText(fullName) || (typeof fullName === 'string' && fullName.length > FULL_NAME_MAX)) return fail(`bad full_name: a string of at most ${FULL_NAME_MAX} characters`)
   if (disabled !== undefined && disabled !== null && typeof disabled !== 'boolean') return fail('disabled: expected true or false')
@@ -118,7 +126,7 @@ export async function importUsers (store: Store, records: readonly ImportRecord[
   const valid: Array<{ line: number, user: NewUser }> = []
   const firstLine = new Map<string, number>()
   for (const { line, value } of records) {
-    const checked = checkRecord(value)
+    const checked = checkRecord(value, options.argon2MaxMemoryKib)
     if (!checked.ok) {
       errors.push({ line, ...(checked.username === undefined ? {} : { username: checked.username }), error: checked.error })
       continue
@@ -154,6 +162,7 @@ export async function importUsers (store: Store, records: readonly ImportRecord[
   options.onProgress?.(0, total)
   try {
     const written = await store.users.importMany({ create, update }, done => options.onProgress?.(done, total))
+    for (const user of [...create, ...update]) options.onHashStored?.(user.passwordHash)
     return { ...report, revoked_sessions: written.revokedSessions }
   } catch (err) {
     if (err instanceof ImportRaceError) throw conflict('A username of the import was created meanwhile; nothing was imported: run the import again')

@@ -108,3 +108,14 @@ eachDialect('import: a username created by another writer between the check and 
   store.users.findMany = findMany
   t.equal(await store.users.findByUsername('frank'), undefined, 'rolled back')
 })
+
+eachDialect('import: an argon2 hash asking for more memory than the service allows per hash is a bad record; written hashes are reported', async (t, store) => {
+  const stored: string[] = []
+  const options: ImportOptions = { ...FAIL, argon2MaxMemoryKib: 65535, onHashStored: hash => { stored.push(hash) } }
+  const refused = await run(store, jsonl(record('heidi', { hashed_password: ARGON2ID }), record('ivan')), options)
+  t.match(refused, { created: 0, errors: [{ line: 1, username: 'heidi', error: /65536 KiB of memory, more than this service allows per hash \(65535 KiB/ }] })
+  t.same(stored, [], 'nothing written, nothing reported')
+  const accepted = await run(store, jsonl(record('heidi', { hashed_password: ARGON2ID }), record('ivan')), { ...options, argon2MaxMemoryKib: 65536 })
+  t.match(accepted, { created: 2, errors: [] })
+  t.same(stored.sort(), [ARGON2ID, BCRYPT].sort())
+})
