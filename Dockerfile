@@ -1,11 +1,20 @@
 # syntax=docker/dockerfile:1
 
+# The base of both stages. CI builds on a stand-in with this very name where
+# the registry cannot be reached (test/container/stand-in-base.sh).
+ARG NODE_IMAGE=node:24-bookworm-slim
+
 # ---- build: compile TypeScript, bundle it (dist/gatehouse.mjs), build the native modules (better-sqlite3) ----
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
+# better-sqlite3 is compiled here, against the headers the Node image ships in
+# /usr/local/include/node: node-gyp downloads nothing, and no prebuilt binary
+# is fetched from outside the npm registry.
+ENV npm_config_nodedir=/usr/local \
+    npm_config_build_from_source=true
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json app.ts logger.ts server.ts ./
@@ -14,11 +23,22 @@ COPY src ./src
 COPY schemas ./schemas
 COPY plugins ./plugins
 COPY routes ./routes
+COPY bin ./bin
+# Then only what runs: no source maps, no esbuild metafile or legal-comment
+# file (the bundled packages are in node_modules with their licences), and of
+# the native build only the addon itself.
 RUN npm run build \
- && npm prune --omit=dev --no-audit --no-fund
+ && npm prune --omit=dev --no-audit --no-fund \
+ && find dist node_modules -name '*.map' -type f -delete \
+ && rm -f dist/gatehouse.meta.json dist/gatehouse.mjs.LEGAL.txt \
+ && cd node_modules/better-sqlite3 \
+ && mv build/Release/better_sqlite3.node . \
+ && rm -rf build deps src binding.gyp \
+ && mkdir -p build/Release \
+ && mv better_sqlite3.node build/Release/
 
 # ---- runtime: production dependencies and compiled JavaScript only ----
-FROM node:20-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8000 \
@@ -28,7 +48,10 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-RUN mkdir -p /data && chown node:node /data
+COPY --from=build /app/bin ./bin
+# `gatehouse` on PATH: the same command as in a clone (package.json "bin").
+RUN ln -s /app/bin/gatehouse.mjs /usr/local/bin/gatehouse \
+ && mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 8000
