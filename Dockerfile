@@ -17,25 +17,23 @@ ENV npm_config_nodedir=/usr/local \
     npm_config_build_from_source=true
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json app.ts logger.ts server.ts ./
-COPY scripts/bundle.mjs ./scripts/bundle.mjs
-COPY src ./src
-COPY schemas ./schemas
-COPY plugins ./plugins
-COPY routes ./routes
-COPY bin ./bin
-# Then only what runs: no source maps, no esbuild metafile or legal-comment
-# file (the bundled packages are in node_modules with their licences), and of
-# the native build only the addon itself.
+# The sources, in one layer (each layer is a full copy on some storage
+# drivers): .dockerignore keeps out everything the build does not read.
+COPY . .
+# Then only what runs goes to /out: no source maps, no esbuild metafile or
+# legal-comment file (the bundled packages are in node_modules with their
+# licences), and of the native build only the addon itself.
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
  && find dist node_modules -name '*.map' -type f -delete \
  && rm -f dist/gatehouse.meta.json dist/gatehouse.mjs.LEGAL.txt \
- && cd node_modules/better-sqlite3 \
- && mv build/Release/better_sqlite3.node . \
- && rm -rf build deps src binding.gyp \
- && mkdir -p build/Release \
- && mv better_sqlite3.node build/Release/
+ && (cd node_modules/better-sqlite3 \
+     && mv build/Release/better_sqlite3.node . \
+     && rm -rf build deps src binding.gyp \
+     && mkdir -p build/Release \
+     && mv better_sqlite3.node build/Release/) \
+ && mkdir /out \
+ && cp -a package.json node_modules dist bin /out/
 
 # ---- runtime: production dependencies and compiled JavaScript only ----
 FROM ${NODE_IMAGE} AS runtime
@@ -45,10 +43,7 @@ ENV NODE_ENV=production \
     DATA_DIR=/data
 WORKDIR /app
 # Owned by root and read-only for the service user: the code cannot be modified at run time.
-COPY --from=build /app/package.json ./package.json
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-COPY --from=build /app/bin ./bin
+COPY --from=build /out ./
 # `gatehouse` on PATH: the same command as in a clone (package.json "bin").
 RUN ln -s /app/bin/gatehouse.mjs /usr/local/bin/gatehouse \
  && mkdir -p /data && chown node:node /data

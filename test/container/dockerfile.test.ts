@@ -68,8 +68,9 @@ t.test('runs as a non-root user with data in a volume', async t => {
 t.test('puts the gatehouse command (package.json bin) on PATH', async t => {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> }
   t.equal(pkg.bin.gatehouse, 'bin/gatehouse.mjs')
-  const copies = finalStage.filter((i): i is Copy => i instanceof Copy).map(text)
-  t.ok(copies.some(c => /\/app\/bin \.\/bin$/.test(c)), 'bin/ is in the image')
+  const buildRuns = instructions.filter(i => keyword(i) === 'RUN' && i.getRange().start.line < finalStageStart).map(text).join('\n')
+  t.match(buildRuns, /cp -a package\.json node_modules dist bin \/out\//, 'bin/ goes to the runtime tree')
+  t.same(finalStage.filter((i): i is Copy => i instanceof Copy).map(text), ['--from=build /out ./'], 'which is copied to /app whole')
   const runs = finalStage.filter(i => keyword(i) === 'RUN').map(text).join('\n')
   t.match(runs, /ln -s \/app\/bin\/gatehouse\.mjs \/usr\/local\/bin\/gatehouse/)
 })
