@@ -70,7 +70,7 @@ t.test('puts the gatehouse command (package.json bin) on PATH', async t => {
   t.equal(pkg.bin.gatehouse, 'bin/gatehouse.mjs')
   const buildRuns = instructions.filter(i => keyword(i) === 'RUN' && i.getRange().start.line < finalStageStart).map(text).join('\n')
   t.match(buildRuns, /cp -a package\.json node_modules dist bin \/out\//, 'bin/ goes to the runtime tree')
-  t.same(finalStage.filter((i): i is Copy => i instanceof Copy).map(text), ['--from=build /out ./'], 'which is copied to /app whole')
+  t.same(finalStage.filter((i): i is Copy => i instanceof Copy).map(text), ['/out ./'], 'which is copied to /app whole')
   const runs = finalStage.filter(i => keyword(i) === 'RUN').map(text).join('\n')
   t.match(runs, /ln -s \/app\/bin\/gatehouse\.mjs \/usr\/local\/bin\/gatehouse/)
 })
