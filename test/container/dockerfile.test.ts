@@ -3,8 +3,9 @@ import { join } from 'node:path'
 import { Copy, DockerfileParser, type Instruction } from 'dockerfile-ast'
 import t from 'tap'
 
-// No Docker engine runs on the CI machine, so the image is never built here:
-// this parses the Dockerfile and checks what the README promises about it.
+// The fast static half of the container checks: parses the Dockerfile and
+// checks what the README promises about it. image.test.ts builds and runs it
+// (in CI, with GATEHOUSE_CONTAINER_TEST=1).
 const root = join(import.meta.dirname, '..', '..')
 const dockerfile = DockerfileParser.parse(readFileSync(join(root, 'Dockerfile'), 'utf8'))
 const instructions = dockerfile.getInstructions()
@@ -19,10 +20,25 @@ t.test('parses without syntax problems', async t => {
   for (const instruction of instructions) t.not(keyword(instruction), '', `instruction on line ${instruction.getRange().start.line + 1}`)
 })
 
-t.test('is multi-stage: a build stage and a runtime stage on the same Node major', async t => {
+t.test('is multi-stage: a build stage and a runtime stage on one base, an ARG defaulting to Node 24 LTS', async t => {
+  const args = instructions.filter(i => keyword(i) === 'ARG' && i.getRange().start.line < (froms[0]?.getRange().start.line ?? 0)).map(text)
+  t.same(args, ['NODE_IMAGE=node:24-bookworm-slim'], 'the base is a build argument declared before the first FROM')
   t.equal(froms.length, 2)
-  t.match(text(froms[0] as Instruction), /^node:20[-\w.]* AS build$/)
-  t.match(text(froms[1] as Instruction), /^node:20[-\w.]* AS runtime$/)
+  const base = '$' + '{NODE_IMAGE}'
+  t.equal(text(froms[0] as Instruction), `${base} AS build`)
+  t.equal(text(froms[1] as Instruction), `${base} AS runtime`)
+})
+
+t.test("the build stage compiles native modules against the headers of the image's Node", async t => {
+  const env = instructions.filter(i => keyword(i) === 'ENV' && i.getRange().start.line < finalStageStart).map(text).join(' ')
+  t.match(env, /npm_config_nodedir=\/usr\/local\b/, 'node-gyp uses /usr/local/include/node, downloads no headers')
+})
+
+t.test('ships no source maps, metafile, legal-comment file or native build leftovers', async t => {
+  const runs = instructions.filter(i => keyword(i) === 'RUN' && i.getRange().start.line < finalStageStart).map(text).join('\n')
+  t.match(runs, /find dist node_modules -name '\*\.map' -type f -delete/)
+  t.match(runs, /rm -f dist\/gatehouse\.meta\.json dist\/gatehouse\.mjs\.LEGAL\.txt/)
+  t.match(runs, /rm -rf build deps src/)
 })
 
 t.test('the build stage installs from the lockfile, compiles, and drops dev dependencies', async t => {
@@ -47,6 +63,16 @@ t.test('runs as a non-root user with data in a volume', async t => {
   t.match(finalStage.filter(i => keyword(i) === 'VOLUME').map(text).join(' '), /\/data/)
   t.match(finalStage.filter(i => keyword(i) === 'ENV').map(text).join(' '), /DATA_DIR=\/data/)
   t.match(finalStage.filter(i => keyword(i) === 'ENV').map(text).join(' '), /HOST=0\.0\.0\.0/)
+})
+
+t.test('puts the gatehouse command (package.json bin) on PATH', async t => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> }
+  t.equal(pkg.bin.gatehouse, 'bin/gatehouse.mjs')
+  const buildRuns = instructions.filter(i => keyword(i) === 'RUN' && i.getRange().start.line < finalStageStart).map(text).join('\n')
+  t.match(buildRuns, /cp -a package\.json node_modules dist bin \/out\//, 'bin/ goes to the runtime tree')
+  t.same(finalStage.filter((i): i is Copy => i instanceof Copy).map(text), ['/out ./'], 'which is copied to /app whole')
+  const runs = finalStage.filter(i => keyword(i) === 'RUN').map(text).join('\n')
+  t.match(runs, /ln -s \/app\/bin\/gatehouse\.mjs \/usr\/local\/bin\/gatehouse/)
 })
 
 t.test('exposes the port, checks readiness and starts the compiled server', async t => {
