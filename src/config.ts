@@ -191,7 +191,7 @@ function expectation (schema: TSchema | undefined, fallback: string): string {
 function describe (name: string, message: string, raw: Record<string, string | undefined>): string {
   const value = raw[name]
   // Secrets, key paths and connection URLs (which may hold a password) are never echoed.
-  const shown = value === undefined ? '' : /SECRET|KEY|PASSWORD|_URL$/.test(name) ? ' (value hidden)' : ` (got ${JSON.stringify(value)})`
+  const shown = value === undefined ? '' : /SECRET|KEY(?!_PREFIX)|PASSWORD(?!_HASH)|_URL$/.test(name) ? ' (value hidden)' : ` (got ${JSON.stringify(value)})`
   return `${name}: ${message}${shown}`
 }
 

@@ -6,6 +6,7 @@ import { conflict } from '../errors.js'
 import { EMAIL_RULE, isValidEmail } from './email.js'
 import { isValidScope, normalizeScopes } from './scopes.js'
 import { canonicalUsername, isValidUsername, USERNAME_RULE } from './username.js'
+import type { ImportReportBody } from '../../schemas/import.js'
 
 /**
  * Importing users exported from another application (the FastAPI tutorial's
@@ -22,15 +23,8 @@ export interface ImportRecord { line: number, value: unknown }
 
 export interface ImportError { line: number, username?: string, error: string }
 
-export interface ImportReport {
-  created: number
-  updated: number
-  skipped: number
-  /** Sessions revoked because an updated user's hash changed. */
-  revoked_sessions: number
-  dry_run: boolean
-  errors: ImportError[]
-}
+/** What the import did (or, with dry run, would do); the API answers it as it is. */
+export type ImportReport = ImportReportBody
 
 export interface ImportOptions {
   onConflict: OnConflict
