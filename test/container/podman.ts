@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawnChild } from '../child-process.js'
 
 /**
  * Podman as CI can run it: as root, without a container daemon, kernel
@@ -17,19 +17,14 @@ export interface Result { code: number, stdout: string, stderr: string, ms: numb
 /** Runs `command`, feeding `input` to its standard input; kills it after `timeoutMs`. */
 export async function run (command: string, args: string[], options: { input?: string, env?: NodeJS.ProcessEnv, cwd?: string, timeoutMs?: number } = {}): Promise<Result> {
   const started = performance.now()
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  child.stdin.end(options.input ?? '')
-  const timer = setTimeout(() => { child.kill('SIGKILL') }, options.timeoutMs ?? 60_000)
-  const code = await new Promise<number>(resolve => {
-    child.once('error', err => { stderr += String(err); resolve(127) })
-    child.once('close', (exitCode, signal) => { resolve(exitCode ?? (signal === null ? 1 : 128)) })
-  })
+  const child = spawnChild(undefined, command, args, { cwd: options.cwd, env: options.env ?? process.env, stdin: options.input ?? '' })
+  let spawnError = ''
+  const failed = new Promise<number>(resolve => { child.child.once('error', err => { spawnError = String(err); resolve(127) }) })
+  const timer = setTimeout(() => { child.child.kill('SIGKILL') }, options.timeoutMs ?? 60_000)
+  const exit = await Promise.race([child.exited, failed])
   clearTimeout(timer)
-  return { code, stdout, stderr, ms: performance.now() - started }
+  const code = typeof exit === 'number' ? exit : 128
+  return { code, stdout: child.stdout(), stderr: child.stderr() + spawnError, ms: performance.now() - started }
 }
 
 export async function podman (args: string[], options: { input?: string, timeoutMs?: number } = {}): Promise<Result> {
