@@ -6,15 +6,18 @@ import { baseEnv, freePort, ROOT, spawnChild, spawnService, waitForService } fro
 
 export const SECTION = '## Walk-through with curl'
 
-/** The ```sh blocks of the walk-through section, in order. */
-export function extractWalkthrough (markdown: string): string[] {
-  const start = markdown.indexOf(`\n${SECTION}\n`)
+/** The ```sh blocks of the README section under `heading` (up to the next `## `), in order. */
+export function shBlocksOf (markdown: string, heading: string): string[] {
+  const start = markdown.indexOf(`\n${heading}\n`)
   if (start < 0) return []
-  const rest = markdown.slice(start + SECTION.length + 2)
+  const rest = markdown.slice(start + heading.length + 2)
   const end = rest.search(/^## /m)
   const section = end < 0 ? rest : rest.slice(0, end)
   return [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map(match => match[1] as string)
 }
+
+/** The ```sh blocks of the walk-through section, in order. */
+export const extractWalkthrough = (markdown: string): string[] => shBlocksOf(markdown, SECTION)
 
 /** Points every `http://localhost:8000`-style URL at the instance under test; nothing else changes. */
 export function rebase (block: string, baseUrl: string): string {

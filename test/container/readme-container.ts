@@ -1,19 +1,12 @@
 import { chmodSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { rebase } from '../clients/walkthrough.js'
+import { rebase, shBlocksOf } from '../clients/walkthrough.js'
 import { BUILD, GLOBAL, RUN } from './podman.js'
 
 export const SECTION = '## Container'
 
 /** The ```sh blocks of the README's Container section, in order. */
-export function extractContainerBlocks (markdown: string): string[] {
-  const start = markdown.indexOf(`\n${SECTION}\n`)
-  if (start < 0) return []
-  const rest = markdown.slice(start + SECTION.length + 2)
-  const end = rest.search(/^## /m)
-  const section = end < 0 ? rest : rest.slice(0, end)
-  return [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map(match => match[1] as string)
-}
+export const extractContainerBlocks = (markdown: string): string[] => shBlocksOf(markdown, SECTION)
 
 /**
  * The README's commands run as printed, with two translations, both outside
