@@ -95,7 +95,8 @@ export function createAuthService (deps: Dependencies): AuthService {
         expiresAt: at + config.sessions.absoluteTtlSeconds * 1000,
         userAgent: client.userAgent?.slice(0, 512) ?? null,
         ip: client.ip.slice(0, 64),
-        revokedAt: null
+        revokedAt: null,
+        clientId: null
       }
       const refresh = newRefreshToken()
       await store.sessions.create(session, refresh.hash)

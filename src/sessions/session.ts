@@ -11,6 +11,8 @@ export interface Session {
   userAgent: string | null
   ip: string | null
   revokedAt: number | null
+  /** The registered client the session was opened through; null for an anonymous public client. */
+  clientId: string | null
 }
 
 export interface SessionLimits {

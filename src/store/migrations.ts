@@ -129,6 +129,49 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         drop function gatehouse_notify_change();
       `).execute(db)
     }
+  },
+  '006_clients': {
+    // Registered OAuth clients (RFC 6749 §2). A session remembers the client it
+    // was opened through: only that client may refresh it, and deleting the
+    // client deletes its sessions. A change to a client notifies the session
+    // caches; the listener does not parse 'c:' and drops its whole cache (clients change rarely).
+    async up (db: Kysely<any>) {
+      await db.schema.createTable('clients')
+        .addColumn('id', 'varchar(64)', col => col.primaryKey())
+        .addColumn('name', 'varchar(200)', col => col.notNull())
+        .addColumn('secret_hash', 'varchar(64)')
+        .addColumn('grant_types', 'varchar(200)', col => col.notNull())
+        .addColumn('scopes', 'varchar(2000)', col => col.notNull().defaultTo(''))
+        .addColumn('access_token_ttl_seconds', 'integer')
+        .addColumn('disabled', 'integer', col => col.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', col => col.notNull())
+        .addColumn('updated_at', 'bigint', col => col.notNull())
+        .addColumn('secret_rotated_at', 'bigint')
+        .execute()
+      await db.schema.alterTable('sessions')
+        .addColumn('client_id', 'varchar(64)', col => col.references('clients.id').onDelete('cascade'))
+        .execute()
+      await db.schema.createIndex('sessions_client_id').on('sessions').column('client_id').execute()
+      if (dialect === 'postgres') {
+        await sql.raw(`
+          create trigger clients_notify after update or delete on clients
+            for each row execute function gatehouse_notify_change('c:');
+          create trigger clients_notify_truncate after truncate on clients
+            for each statement execute function gatehouse_notify_change();
+        `).execute(db)
+      }
+    },
+    async down (db: Kysely<any>) {
+      if (dialect === 'postgres') {
+        await sql.raw(`
+          drop trigger clients_notify_truncate on clients;
+          drop trigger clients_notify on clients;
+        `).execute(db)
+      }
+      await db.schema.dropIndex('sessions_client_id').execute()
+      await db.schema.alterTable('sessions').dropColumn('client_id').execute()
+      await db.schema.dropTable('clients').execute()
+    }
   }
 })
 

@@ -128,7 +128,7 @@ async function runPrepared<T> (submit: SubmitOnPool, statement: Statement<T>, va
 }
 
 const FIND_SESSIONS_WITH_USERS: Statement<SessionWithUser> = {
-  name: 'gatehouse_find_sessions_with_users',
+  name: 'gatehouse_find_sessions_with_users_v2',
   text: `select ${SESSION_WITH_USER_COLUMNS} from sessions as s inner join users as u on u.id = s.user_id where s.id = any($1::text[])`,
   decode: sessionWithUserOf
 }

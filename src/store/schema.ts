@@ -25,6 +25,8 @@ export interface SessionsTable {
   user_agent: string | null
   ip: string | null
   revoked_at: number | null
+  /** The registered client the session was opened through (migration 006); null for anonymous public clients. */
+  client_id: Generated<string | null>
 }
 
 export interface RefreshTokensTable {
@@ -35,8 +37,23 @@ export interface RefreshTokensTable {
   used_at: number | null
 }
 
+export interface ClientsTable {
+  id: string
+  name: string
+  /** SHA-256 (base64url) of the secret; null for a public client, which cannot authenticate. */
+  secret_hash: string | null
+  grant_types: string
+  scopes: string
+  access_token_ttl_seconds: number | null
+  disabled: number
+  created_at: number
+  updated_at: number
+  secret_rotated_at: number | null
+}
+
 export interface Database {
   users: UsersTable
   sessions: SessionsTable
   refresh_tokens: RefreshTokensTable
+  clients: ClientsTable
 }

@@ -14,7 +14,8 @@ export interface SessionWithUser {
  */
 export const SESSION_WITH_USER_COLUMNS = [
   's.id', 's.user_id', 's.scope', 's.auth_time', 's.created_at', 's.last_used_at', 's.expires_at', 's.user_agent', 's.ip', 's.revoked_at',
-  'u.username', 'u.email', 'u.full_name', 'u.password_hash', 'u.disabled', 'u.scopes', 'u.created_at', 'u.updated_at', 'u.lockout_generation'
+  'u.username', 'u.email', 'u.full_name', 'u.password_hash', 'u.disabled', 'u.scopes', 'u.created_at', 'u.updated_at', 'u.lockout_generation',
+  's.client_id'
 ].join(', ')
 
 /** One user row's columns, in the order of userOfColumns. */
@@ -37,7 +38,8 @@ export function sessionWithUserOf (row: readonly unknown[]): SessionWithUser {
     expiresAt: Number(row[6]),
     userAgent: row[7] as string | null,
     ip: row[8] as string | null,
-    revokedAt: nullableNumber(row[9])
+    revokedAt: nullableNumber(row[9]),
+    clientId: row[19] as string | null
   }
   const user: User = {
     id: userId,

@@ -1,6 +1,7 @@
 import type SQLite from 'better-sqlite3'
 import { sql } from 'kysely'
 import { migrateToLatest, openDatabase, type DatabaseHandle, type DatabaseOptions } from './database.js'
+import { createClientsRepository, type ClientsRepository } from './clients-repository.js'
 import { createSessionCache, NO_SESSION_CACHE, type SessionCache } from './session-cache.js'
 import { listenForSessionChanges, type SessionNotifications } from './session-notifications.js'
 import { createSessionsRepository, type SessionLookup, type SessionsRepository, type SessionWithUser } from './sessions-repository.js'
@@ -12,6 +13,7 @@ export interface Store {
   location: string
   users: UsersRepository
   sessions: SessionsRepository
+  clients: ClientsRepository
   handle: DatabaseHandle
   /** The Bearer lookup's cache, if any (AUTH_CACHE_SIZE > 0; on PostgreSQL with POSTGRES_SESSION_CACHE). */
   sessionCache: SessionCache<SessionWithUser> | undefined
@@ -84,6 +86,7 @@ export async function openStore (options: StoreOptions): Promise<Store> {
     location: handle.location,
     users: createUsersRepository(handle.db, Date.now, lookup.cache ?? NO_SESSION_CACHE, handle.statements, handle.dialect),
     sessions: createSessionsRepository(handle.db, lookup, handle.statements),
+    clients: createClientsRepository(handle.db, Date.now, lookup.cache ?? NO_SESSION_CACHE, { uncommittedReads: handle.sqlite !== undefined }),
     handle,
     sessionCache: lookup.cache,
     sessionNotifications: notifications,

@@ -90,7 +90,8 @@ function sessionOf (userId: number): Session {
     expiresAt: NOW + 86_400_000,
     userAgent: null,
     ip: '127.0.0.1',
-    revokedAt: null
+    revokedAt: null,
+    clientId: null
   }
 }
 

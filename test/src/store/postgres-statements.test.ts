@@ -26,7 +26,8 @@ async function addSession (store: Store, username: string, sessionId = newSessio
     expiresAt: NOW + 86_400_000,
     userAgent: null,
     ip: '::1',
-    revokedAt
+    revokedAt,
+    clientId: null
   }
   const refresh = newRefreshToken()
   await store.sessions.create(session, refresh.hash)

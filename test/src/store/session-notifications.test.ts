@@ -35,7 +35,8 @@ const sessionOf = (userId: number): Session => ({
   expiresAt: NOW + 86_400_000,
   userAgent: null,
   ip: '127.0.0.1',
-  revokedAt: null
+  revokedAt: null,
+  clientId: null
 })
 
 async function setUp (t: Parameters<typeof tempDir>[0]) {

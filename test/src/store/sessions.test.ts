@@ -19,7 +19,8 @@ async function userWithSession (store: Store, username: string, at = NOW): Promi
     expiresAt: at + 86_400_000,
     userAgent: 'test-agent',
     ip: '127.0.0.1',
-    revokedAt: null
+    revokedAt: null,
+    clientId: null
   }
   const refresh = newRefreshToken()
   await store.sessions.create(session, refresh.hash)

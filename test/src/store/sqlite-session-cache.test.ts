@@ -29,7 +29,8 @@ const sessionOf = (userId: number): Session => ({
   expiresAt: NOW + 86_400_000,
   userAgent: null,
   ip: '127.0.0.1',
-  revokedAt: null
+  revokedAt: null,
+  clientId: null
 })
 
 async function storeWithSession (t: Parameters<typeof tempDir>[0], sessionCacheSize = 100) {
@@ -47,7 +48,8 @@ async function storeWithSession (t: Parameters<typeof tempDir>[0], sessionCacheS
     expiresAt: NOW + 86_400_000,
     userAgent: null,
     ip: '127.0.0.1',
-    revokedAt: null
+    revokedAt: null,
+    clientId: null
   }
   await store.sessions.create(session, newRefreshToken().hash)
   return { store, session, file: join(dataDir, 'gatehouse.sqlite') }

@@ -17,7 +17,7 @@ async function setup (t: Parameters<typeof tempDir>[0]) {
 
 async function sessionFor (store: Awaited<ReturnType<typeof setup>>['store'], userId: number, id: string) {
   const now = Date.now()
-  await store.sessions.create({ id, userId, scopes: [], authTime: Math.floor(now / 1000), createdAt: now, lastUsedAt: now, expiresAt: now + 3_600_000, userAgent: null, ip: null, revokedAt: null }, `hash-${id}`)
+  await store.sessions.create({ id, userId, scopes: [], authTime: Math.floor(now / 1000), createdAt: now, lastUsedAt: now, expiresAt: now + 3_600_000, userAgent: null, ip: null, revokedAt: null, clientId: null }, `hash-${id}`)
 }
 
 t.test('register stores a canonical username, a bcrypt hash and sorted scopes', async t => {
