@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
 import { ErrorResponseSchema } from '../schemas/error.js'
 import { UserSchema } from '../schemas/users.js'
-import { KNOWN_SCOPES } from '../src/users/scopes.js'
+import { SCOPE_DESCRIPTIONS } from '../src/users/scopes.js'
 
 /**
  * OpenAPI 3 document at /docs/json and Swagger UI at /docs (unless
@@ -38,7 +38,7 @@ export default fp(async (app) => {
               password: {
                 tokenUrl: '/token',
                 refreshUrl: '/token',
-                scopes: Object.fromEntries(KNOWN_SCOPES.map(s => [s, s === 'users:admin' ? 'Manage users' : s]))
+                scopes: SCOPE_DESCRIPTIONS
               }
             }
           }
