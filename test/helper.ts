@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../app.js'
 import { loadConfig, type Config } from '../src/config.js'
 import { loadKeySet } from '../src/tokens/keys.js'
+import { newClientSecret } from '../src/clients/client-secret.js'
+import type { NewClient } from '../src/store/client.js'
 import type { Test } from 'tap'
 
 export const TEST_SECRET = 'test-secret-9f8e7d6c5b4a39281706f5e4d3c2b1a0-abcdef'
@@ -38,6 +40,33 @@ export async function build (t: Test, env: Record<string, string> = {}, adjust?:
 
 export async function addUser (app: FastifyInstance, username: string, options: { scopes?: string[], password?: string, disabled?: boolean } = {}): Promise<void> {
   await app.userService.register({ username, password: options.password ?? PASSWORD, scopes: options.scopes ?? [], disabled: options.disabled ?? false })
+}
+
+/**
+ * Registers an OAuth client straight in the store (confidential unless
+ * `public`); returns its secret. Defaults: client_credentials with the
+ * `introspect` scope.
+ */
+export async function addClient (app: FastifyInstance, clientId: string, options: Partial<Omit<NewClient, 'id' | 'secretHash'>> & { public?: boolean } = {}): Promise<string | undefined> {
+  const { public: isPublic = false, ...rest } = options
+  const secret = isPublic ? undefined : newClientSecret()
+  await app.store.clients.create({
+    id: clientId,
+    name: clientId,
+    grantTypes: ['client_credentials'],
+    scopes: ['introspect'],
+    accessTokenTtlSeconds: null,
+    disabled: false,
+    ...rest,
+    secretHash: secret?.hash ?? null
+  })
+  return secret?.secret
+}
+
+/** `Authorization: Basic …` for a client (RFC 6749 §2.3.1: both parts form-urlencoded first). */
+export function basicAuth (clientId: string, secret: string): string {
+  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+')
+  return 'Basic ' + Buffer.from(`${encode(clientId)}:${encode(secret)}`).toString('base64')
 }
 
 export interface Tokens {
