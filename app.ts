@@ -8,6 +8,7 @@ import { HealthProbesAtDebug, loggerOptions, requestLogger, type LogStream } fro
 import adminBootstrapPlugin from './plugins/admin-bootstrap.js'
 import auditPlugin from './plugins/audit.js'
 import authPlugin from './plugins/auth.js'
+import clientRegistryPlugin from './plugins/client-registry.js'
 import configPlugin from './plugins/config.js'
 import cookiesPlugin from './plugins/cookies.js'
 import corsPlugin from './plugins/cors.js'
@@ -25,6 +26,7 @@ import servicesPlugin from './plugins/services.js'
 import storePlugin from './plugins/store.js'
 import swaggerPlugin from './plugins/swagger.js'
 import validationPlugin from './plugins/validation.js'
+import clientAdminRoutes from './routes/clients/admin.js'
 import healthRoutes from './routes/health.js'
 import logoutRoutes from './routes/logout.js'
 import tokenRoutes from './routes/token.js'
@@ -97,6 +99,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(passwordsPlugin)
   await app.register(jwtPlugin)
   await app.register(servicesPlugin)
+  await app.register(clientRegistryPlugin)
   // Nothing is recorded unless someone can scrape it: no per-request metrics work without METRICS_PORT.
   if (config.metricsPort !== undefined) await app.register(metricsPlugin)
   await app.register(auditPlugin)
@@ -109,6 +112,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(sessionRoutes)
   await app.register(adminRoutes)
   await app.register(importRoutes)
+  await app.register(clientAdminRoutes)
   await app.register(wellKnownRoutes)
   await app.register(healthRoutes)
   await app.ready()

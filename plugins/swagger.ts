@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fp from 'fastify-plugin'
+import { ClientSchema } from '../schemas/clients.js'
 import { ErrorResponseSchema } from '../schemas/error.js'
 import { UserSchema } from '../schemas/users.js'
 import { SCOPE_DESCRIPTIONS } from '../src/users/scopes.js'
@@ -14,6 +15,7 @@ import { SCOPE_DESCRIPTIONS } from '../src/users/scopes.js'
 export default fp(async (app) => {
   app.addSchema(ErrorResponseSchema)
   app.addSchema(UserSchema)
+  app.addSchema(ClientSchema)
   // The shared schemas above are referenced by the routes; only the documentation itself is optional.
   if (!app.config.docsEnabled) return
   await app.register(swagger, {
@@ -48,6 +50,7 @@ export default fp(async (app) => {
         { name: 'auth', description: 'Tokens, refresh, revocation' },
         { name: 'account', description: 'The authenticated user' },
         { name: 'admin', description: 'User management (scope users:admin)' },
+        { name: 'clients', description: 'Registered OAuth clients (scope clients:admin)' },
         { name: 'discovery', description: 'Keys and metadata for resource servers' },
         { name: 'operations', description: 'Health' }
       ]

@@ -6,7 +6,8 @@ export const EmailSchema = Type.String({ maxLength: 320, format: 'email' })
 const Email = EmailSchema
 const FullName = Type.String({ maxLength: 200 })
 const Password = Type.String({ minLength: 1, maxLength: 1024, format: 'password' })
-const Scope = Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' })
+/** An RFC 6749 §3.3 scope-token (src/users/scopes.ts checks the same). */
+export const ScopeSchema = Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' })
 
 export const UserSchema = Type.Object({
   username: Type.String(),
@@ -31,7 +32,7 @@ export const RegistrationSchema = Type.Object({
 export const UserPatchSchema = Type.Object({
   password: Type.Optional({ ...Password, description: 'An admin reset: revokes every session and lifts a login lockout' }),
   disabled: Type.Optional(Type.Boolean()),
-  scopes: Type.Optional(Type.Array(Scope, { maxItems: 50, uniqueItems: true })),
+  scopes: Type.Optional(Type.Array(ScopeSchema, { maxItems: 50, uniqueItems: true })),
   email: Type.Optional(Type.Union([Email, Type.Null()])),
   full_name: Type.Optional(Type.Union([FullName, Type.Null()]))
 }, { additionalProperties: false, minProperties: 1 })

@@ -18,6 +18,10 @@ export type AuditEvent =
   | { event: 'user.deleted', username: string }
   | { event: 'user.password_changed', username: string, revoked_sessions: number }
   | { event: 'users.imported', created: number, updated: number, skipped: number, revoked_sessions: number }
+  | { event: 'client.created', client_id: string, grant_types: string[], scopes: string[], public: boolean }
+  | { event: 'client.updated', client_id: string, changes: string[] }
+  | { event: 'client.deleted', client_id: string }
+  | { event: 'client.secret_rotated', client_id: string }
 
 export type AuditEventName = AuditEvent['event']
 
@@ -37,7 +41,11 @@ const NAMES: Record<AuditEventName, true> = {
   'user.disabled': true,
   'user.deleted': true,
   'user.password_changed': true,
-  'users.imported': true
+  'users.imported': true,
+  'client.created': true,
+  'client.updated': true,
+  'client.deleted': true,
+  'client.secret_rotated': true
 }
 
 /** Every event name, e.g. to export each counter at zero from the start. */

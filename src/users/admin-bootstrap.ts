@@ -4,6 +4,7 @@ import type { PasswordHasher } from '../passwords/password-hasher.js'
 import { passwordPolicyViolation } from '../passwords/password-policy.js'
 import type { Store } from '../store/store.js'
 import type { User } from '../store/user.js'
+import { ADMIN_SCOPE, CLIENTS_ADMIN_SCOPE } from './scopes.js'
 
 /**
  * The first administrator, created at start from GATEHOUSE_ADMIN_USERNAME and
@@ -12,7 +13,7 @@ import type { User } from '../store/user.js'
  * KC_BOOTSTRAP_ADMIN_* is the model). Safe with several instances starting
  * together: exactly one creates it, the others do nothing.
  */
-export const ADMIN_SCOPES = ['users:admin']
+export const ADMIN_SCOPES = [CLIENTS_ADMIN_SCOPE, ADMIN_SCOPE]
 
 export interface AdminBootstrap {
   username: string
@@ -43,8 +44,8 @@ export function readAdminBootstrap (settings: AdminBootstrapSettings): AdminBoot
 }
 
 /**
- * Creates the admin with scope users:admin unless it or any other user
- * exists. The password is hashed before the guarded insert, so no lock is
+ * Creates the admin with scopes users:admin and clients:admin unless it or
+ * any other user exists. The password is hashed before the guarded insert, so no lock is
  * held while bcrypt runs.
  */
 export async function bootstrapAdmin (deps: { store: Store, hasher: PasswordHasher }, admin: AdminBootstrap): Promise<BootstrapResult> {

@@ -17,7 +17,11 @@ const FIELDS: Record<AuditEventName, string[]> = {
   'user.disabled': ['username', 'changes', 'revoked_sessions'],
   'user.deleted': ['username'],
   'user.password_changed': ['username', 'revoked_sessions'],
-  'users.imported': ['created', 'updated', 'skipped', 'revoked_sessions']
+  'users.imported': ['created', 'updated', 'skipped', 'revoked_sessions'],
+  'client.created': ['client_id', 'grant_types', 'scopes', 'public'],
+  'client.updated': ['client_id', 'changes'],
+  'client.deleted': ['client_id'],
+  'client.secret_rotated': ['client_id']
 }
 
 /** The value of one sample line, e.g. sample(text, 'x_total{event="user.created"}'). */
@@ -28,7 +32,7 @@ function sample (text: string, series: string): number | undefined {
 
 t.test('every audit event type is logged with its snake_case fields and counted by metrics', async t => {
   const { app, logs } = await buildWithLogs(t, { METRICS_PORT: '9464', SIGNUP_ENABLED: 'true', LOGIN_MAX_FAILURES_PER_USER: '2' })
-  await addUser(app, 'root', { scopes: ['users:admin'] })
+  await addUser(app, 'root', { scopes: ['users:admin', 'clients:admin'] })
   await addUser(app, 'alice')
   await addUser(app, 'dora', { disabled: true })
   const admin = bearer((await login(app, 'root')).access_token)
@@ -62,6 +66,10 @@ t.test('every audit event type is logged with its snake_case fields and counted 
   t.equal((await app.inject({ method: 'DELETE', url: '/users/carol', headers: admin })).statusCode, 204)
   const imported = [{ username: 'johndoe', hashed_password: '$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW' }]
   t.equal((await app.inject({ method: 'POST', url: '/users/import', headers: admin, payload: imported })).statusCode, 200)
+  t.equal((await app.inject({ method: 'POST', url: '/clients', headers: admin, payload: { client_id: 'reports' } })).statusCode, 201)
+  t.equal((await app.inject({ method: 'PATCH', url: '/clients/reports', headers: admin, payload: { disabled: true } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'POST', url: '/clients/reports/secret', headers: admin })).statusCode, 200)
+  t.equal((await app.inject({ method: 'DELETE', url: '/clients/reports', headers: admin })).statusCode, 204)
 
   const metrics = await app.metrics.registry.metrics()
   for (const name of AUDIT_EVENT_NAMES) {

@@ -30,7 +30,7 @@ t.test('SQLite: the admin from a password file can log in; a restart leaves it a
     LOG_LEVEL: 'info', GATEHOUSE_ADMIN_USERNAME: 'Root', GATEHOUSE_ADMIN_PASSWORD_FILE: passwordFile(tempDir(t), PASSWORD)
   })
   const first = await startService(t, env, { until: 'ready' })
-  t.same(await logIn(first, 'root', PASSWORD), { status: 200, scope: 'users:admin' })
+  t.same(await logIn(first, 'root', PASSWORD), { status: 200, scope: 'clients:admin users:admin' })
   t.match(first.output(), /"audit":true,"actor":null,"via":"bootstrap".*"event":"user.created","username":"root"/)
   t.notMatch(first.output(), PASSWORD, 'the password is never logged')
   t.equal(await first.stop(), 0)
@@ -72,12 +72,12 @@ t.test('PostgreSQL: two instances starting at once create exactly one admin, and
   await client.connect()
   const { rows } = await client.query<{ username: string, scopes: string }>('select username, scopes from users')
   await client.end()
-  t.same(rows, [{ username: 'admin', scopes: 'users:admin' }], 'exactly one user, the admin')
+  t.same(rows, [{ username: 'admin', scopes: 'clients:admin users:admin' }], 'exactly one user, the admin')
   const created = services.filter(s => s.output().includes('"event":"user.created"'))
   t.equal(created.length, 1, 'one instance created it')
   t.equal(services.filter(s => /admin bootstrap skipped/.test(s.output())).length, 1, 'the other did nothing, without an error')
   for (const service of services) {
-    t.same(await logIn(service, 'admin', PASSWORD), { status: 200, scope: 'users:admin' }, `instance on ${service.port} logs the admin in`)
+    t.same(await logIn(service, 'admin', PASSWORD), { status: 200, scope: 'clients:admin users:admin' }, `instance on ${service.port} logs the admin in`)
     t.equal(service.child.exitCode, null)
   }
 })

@@ -54,7 +54,7 @@ eachDialect('bootstrap creates the admin only into an empty store, once', async 
   t.equal(first.outcome, 'created')
   const stored = await store.users.findByUsername('admin')
   t.same(stored?.scopes, ADMIN_SCOPES)
-  t.same(ADMIN_SCOPES, ['users:admin'])
+  t.same(ADMIN_SCOPES, ['clients:admin', 'users:admin'], 'both admin scopes: users and clients')
   t.equal(await hasher.verify(PASSWORD, stored?.passwordHash ?? '', 'local'), true, 'the password logs in')
   t.same(await bootstrapAdmin({ store, hasher }, admin), { outcome: 'skipped', reason: 'admin_exists' }, 'idempotent')
   t.same(await bootstrapAdmin({ store, hasher }, { ...admin, username: 'other' }), { outcome: 'skipped', reason: 'users_exist' })
