@@ -1,5 +1,7 @@
 import t from 'tap'
 import type { Session } from '../../../src/sessions/session.js'
+import type { ClientsRepository } from '../../../src/store/clients-repository.js'
+import type { NewClient } from '../../../src/store/client.js'
 import { declareWrites, isDeclaredWrite } from '../../../src/store/declared-writes.js'
 import { createSessionsRepository, type SessionsRepository } from '../../../src/store/sessions-repository.js'
 import { openStore, type Store } from '../../../src/store/store.js'
@@ -8,7 +10,7 @@ import { newRefreshToken, newSessionId } from '../../../src/tokens/refresh-token
 import { tempDir } from '../../helper.js'
 
 // No repository method may leave a stale session in the cache. Every method
-// of both repositories runs once (or a few ways) against a store whose
+// of the three repositories runs once (or a few ways) against a store whose
 // cache holds every session; afterwards each cached lookup must equal a
 // fresh read of the database, and a method that changed any row must be a
 // declared write (src/store/declared-writes.ts). A new method fails this
@@ -75,11 +77,42 @@ const USERS: Samples<UsersRepository> = {
   ]
 }
 
+const CLIENTS: Samples<ClientsRepository> = {
+  findById: [async w => await w.store.clients.findById('web')],
+  create: [async w => await w.store.clients.create(newClient('cli'))],
+  update: [
+    async w => await w.store.clients.update('web', { name: 'Web', scopes: ['x'], grantTypes: ['password'], accessTokenTtlSeconds: 60 }),
+    async w => {
+      await w.store.clients.update('web', { disabled: true })
+      // The point of the declaration: the client's cached session is seen revoked at once.
+      if ((await w.store.sessions.findWithUser(w.sessions.a1))?.session.revokedAt == null) throw new Error('a1 was not revoked')
+    },
+    async w => await w.store.clients.update('web', { disabled: false }),
+    async w => await w.store.clients.update('nobody', { disabled: true })
+  ],
+  setSecretHash: [
+    async w => await w.store.clients.setSecretHash('svc', 'y'.repeat(43)),
+    async w => await w.store.clients.setSecretHash('svc', null)
+  ],
+  delete: [
+    async w => {
+      await w.store.clients.delete('web')
+      if (await w.store.sessions.findWithUser(w.sessions.a1) !== undefined) throw new Error('a1 outlived its client')
+    },
+    async w => await w.store.clients.delete('nobody')
+  ],
+  list: [async w => await w.store.clients.list({ limit: 10 })]
+}
+
+function newClient (id: string, secretHash: string | null = null): NewClient {
+  return { id, name: id, secretHash, grantTypes: ['password', 'refresh_token'], scopes: [], accessTokenTtlSeconds: null, disabled: false }
+}
+
 function newUser (username: string) {
   return { username, email: null, fullName: null, passwordHash: HASH, disabled: false, scopes: ['a', 'b'] }
 }
 
-function sessionOf (userId: number): Session {
+function sessionOf (userId: number, clientId: string | null = null): Session {
   return {
     id: newSessionId(),
     userId,
@@ -91,7 +124,7 @@ function sessionOf (userId: number): Session {
     userAgent: null,
     ip: '127.0.0.1',
     revokedAt: null,
-    clientId: null
+    clientId
   }
 }
 
@@ -102,10 +135,13 @@ async function world (t: Parameters<typeof tempDir>[0]): Promise<World & { fresh
   if (sqlite === undefined || store.sessionCache === undefined) throw new Error('the embedded store caches its lookups')
   const alice = (await store.users.create(newUser('alice'))).id
   const bob = (await store.users.create(newUser('bob'))).id
+  await store.clients.create(newClient('web'))
+  await store.clients.create(newClient('svc', 'h'.repeat(43)))
   const refresh = newRefreshToken()
-  const a1 = sessionOf(alice)
+  // a1 was opened through the client web, b1 through svc, a2 through none.
+  const a1 = sessionOf(alice, 'web')
   const a2 = sessionOf(alice)
-  const b1 = sessionOf(bob)
+  const b1 = sessionOf(bob, 'svc')
   await store.sessions.create(a1, refresh.hash)
   await store.sessions.create(a2, newRefreshToken().hash)
   await store.sessions.create(b1, newRefreshToken().hash)
@@ -126,7 +162,7 @@ async function world (t: Parameters<typeof tempDir>[0]): Promise<World & { fresh
   }
 }
 
-for (const [repository, samples] of [['sessions', SESSIONS], ['users', USERS]] as const) {
+for (const [repository, samples] of [['sessions', SESSIONS], ['users', USERS], ['clients', CLIENTS]] as const) {
   t.test(`every method of the ${repository} repository leaves no stale session cached`, async t => {
     for (const [name, calls] of Object.entries(samples)) {
       for (const [i, call] of calls.entries()) {
