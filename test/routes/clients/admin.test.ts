@@ -1,9 +1,8 @@
 import { decodeJwt } from 'jose'
 import t from 'tap'
-import type { FastifyInstance } from 'fastify'
 import { clientSecretMatches, CLIENT_SECRET_PATTERN } from '../../../src/clients/client-secret.js'
-import { newRefreshToken, newSessionId } from '../../../src/tokens/refresh-tokens.js'
 import { addClient, addUser, bearer, build, login, me } from '../../helper.js'
+import { sessionThrough } from './session-through.js'
 
 interface ClientBody {
   client_id: string
@@ -24,18 +23,6 @@ async function withAdmin (t: Parameters<typeof build>[0], adjust?: Parameters<ty
   await addUser(app, 'root', { scopes: ['clients:admin'] })
   const { access_token: token } = await login(app, 'root')
   return { app, auth: bearer(token) }
-}
-
-/** A session of `username` opened through `clientId` (as the token endpoint will open it) and an access token for it. */
-async function sessionThrough (app: FastifyInstance, username: string, clientId: string): Promise<string> {
-  const user = await app.userService.get(username)
-  const now = Date.now()
-  const id = newSessionId()
-  await app.store.sessions.create({
-    id, userId: user.id, scopes: [], authTime: Math.floor(now / 1000), createdAt: now, lastUsedAt: now, expiresAt: now + 3_600_000,
-    userAgent: null, ip: null, revokedAt: null, clientId
-  }, newRefreshToken().hash)
-  return app.accessTokens.issue({ username: user.username, scopes: [], sessionId: id, authTime: Math.floor(now / 1000) }).token
 }
 
 t.test('POST /clients: a confidential client, its secret shown once, and never again', async t => {
