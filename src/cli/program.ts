@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { InvalidArgumentError, Option } from 'commander'
 import { generateKeyPair, generateSecret, rotationSteps, type AsymmetricAlgorithm } from './keys.js'
+import { clientCommands } from './client-commands.js'
 import { GatehouseCommand } from './command.js'
 import { progressLine } from './progress-line.js'
 import { readPassword } from './read-password.js'
@@ -156,10 +157,11 @@ function userCommands (print: (text: string) => void): GatehouseCommand {
 /** The `gatehouse` command line: every command, its options and its help. */
 export function buildProgram (print: (text: string) => void): GatehouseCommand {
   const program = new GatehouseCommand('gatehouse')
-    .description('gatehouse\'s command line: users, secrets and keys')
+    .description('gatehouse\'s command line: users, OAuth clients, secrets and keys')
     .addHelpText('after', '\nThe commands read the same environment (and .env in the working directory) as the service.\nIn a clone of the repository, run them as `npx gatehouse …` (or `npm run cli -- …`).')
 
   program.addCommand(userCommands(print))
+  program.addCommand(clientCommands(print))
 
   const secret = program.command('secret').description('HS256 signing secrets')
   secret.command('generate').description('print a random JWT_SECRET (48 random bytes, base64url)')

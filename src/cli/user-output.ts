@@ -1,3 +1,4 @@
+import { textTable } from './table.js'
 import type { UserView } from '../../schemas/users.js'
 
 const COLUMNS = ['username', 'email', 'scopes', 'disabled', 'created'] as const
@@ -9,9 +10,7 @@ function cells (user: UserView): string[] {
 /** `user list`: a table with a header line, columns padded to their widest cell. */
 export function userTable (users: readonly UserView[]): string {
   if (users.length === 0) return 'no users yet'
-  const rows = [[...COLUMNS] as string[], ...users.map(cells)]
-  const widths = COLUMNS.map((_, i) => Math.max(...rows.map(row => row[i]?.length ?? 0)))
-  return rows.map(row => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')
+  return textTable([COLUMNS, ...users.map(cells)])
 }
 
 /** `user show`: one field a line. */

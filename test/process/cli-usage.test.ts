@@ -15,6 +15,7 @@ requireBuild()
 const COMMANDS = [
   [], ['user'], ['user', 'add'], ['user', 'list'], ['user', 'show'], ['user', 'password'], ['user', 'unlock'],
   ['user', 'disable'], ['user', 'enable'], ['user', 'delete'], ['user', 'scopes'], ['user', 'import'],
+  ['client'], ['client', 'add'], ['client', 'list'], ['client', 'disable'], ['client', 'enable'], ['client', 'delete'], ['client', 'rotate-secret'],
   ['secret'], ['secret', 'generate'], ['keys'], ['keys', 'generate'], ['help']
 ]
 
@@ -36,7 +37,7 @@ t.test('--help and `help <command>`: the usage on standard output, exit 0, for e
   }
   t.notOk(existsSync(join(cwd, 'never-opened')), 'help opens no store')
   const top = await runCli(['--help'], { env, cwd })
-  for (const command of ['user', 'secret', 'keys', 'help']) t.match(top.stdout, new RegExp(`^  ${command} `, 'm'), `the top help lists ${command}`)
+  for (const command of ['user', 'client', 'secret', 'keys', 'help']) t.match(top.stdout, new RegExp(`^  ${command} `, 'm'), `the top help lists ${command}`)
 })
 
 t.test('unknown options, unknown commands and missing arguments: one specific line, exit 2', async t => {
@@ -52,6 +53,8 @@ t.test('unknown options, unknown commands and missing arguments: one specific li
     [['keys', 'generate', '--alg', 'ES256'], "gatehouse: required option '--out <file>' not specified for 'keys generate'"],
     [['help', 'user', 'nope'], "gatehouse: unknown command 'nope' for 'user'"],
     [['user'], "gatehouse: missing command for 'user'"],
+    [['client', 'add', 'reports', '--ttl', '10m'], "gatehouse: option '--ttl <seconds>' argument '10m' is invalid for 'client add'. Expected a whole number of seconds."],
+    [['client', 'rotate-secret'], "gatehouse: missing required argument 'client_id' for 'client rotate-secret'"],
     [['user', 'import', '--on-conflict', 'merge', 'users.jsonl'], "gatehouse: option '--on-conflict <mode>' argument 'merge' is invalid for 'user import'. Allowed choices are fail, skip, update."]
   ]
   const results = await Promise.all(cases.map(async ([args]) => await runCli(args, { env, cwd, stdin: `${PASSWORD}\n` })))
@@ -65,4 +68,5 @@ t.test('unknown options, unknown commands and missing arguments: one specific li
   const store = await openStore({ databaseUrl: undefined, dataDir, poolSize: 1 })
   t.teardown(async () => { await store.close() })
   t.same(await store.users.list({ limit: 1 }), [], 'nothing was created')
+  t.same(await store.clients.list({ limit: 1 }), [], 'no client either')
 })
