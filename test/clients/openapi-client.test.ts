@@ -14,7 +14,7 @@ import { listen } from './listen.js'
  * from it (by operation name since issue 14: `operations['login']`…)
  * compile with a strict client program (openapi-fetch) that logs in,
  * refreshes, reads /users/me, changes a password and runs the admin routes
- * against the listening service; every real response matches the schema the
+ * (users and registered clients) against the listening service; every real response matches the schema the
  * document gives for its status.
  */
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default
@@ -25,7 +25,7 @@ type Document = { paths: Record<string, Record<string, Operation>> }
 
 t.test('a client generated from /docs/json works against the live service, and every response matches its schema', async t => {
   const app = await build(t)
-  await addUser(app, 'root', { scopes: ['users:admin'] })
+  await addUser(app, 'root', { scopes: ['users:admin', 'clients:admin'] })
   await addUser(app, 'alice')
   await addUser(app, 'bob')
   const baseUrl = await listen(app)
