@@ -9,7 +9,7 @@ export const CLIENT_NAME_MAX_LENGTH = 200
 export const CLIENT_SCOPES_MAX = 50
 
 // src/store/client.ts CLIENT_GRANT_TYPES and src/clients/client-secret.ts CLIENT_ID_PATTERN, restated because
-// schemas/ imports no code of ours; test/src/clients/client-registry.test.ts keeps them equal.
+// schemas/ imports no code of ours; test/clients/client-registry.test.ts keeps them equal.
 const GRANT_TYPES = ['client_credentials', 'password', 'refresh_token'] as const
 export const CLIENT_ID_SCHEMA_PATTERN = '^[A-Za-z0-9._~-]{3,64}$'
 

@@ -16,8 +16,17 @@ async function sessionThrough (store: Store, clientId: string | null): Promise<S
     username: 'alice', email: null, fullName: null, passwordHash: '$2b$04$' + 'x'.repeat(53), disabled: false, scopes: []
   })
   const session: Session = {
-    id: newSessionId(), userId: user.id, scopes: [], authTime: Math.floor(NOW / 1000), createdAt: NOW, lastUsedAt: NOW,
-    expiresAt: NOW + 86_400_000, userAgent: null, ip: '127.0.0.1', revokedAt: null, clientId
+    id: newSessionId(),
+    userId: user.id,
+    scopes: [],
+    authTime: Math.floor(NOW / 1000),
+    createdAt: NOW,
+    lastUsedAt: NOW,
+    expiresAt: NOW + 86_400_000,
+    userAgent: null,
+    ip: '127.0.0.1',
+    revokedAt: null,
+    clientId
   }
   await store.sessions.create(session, newRefreshToken().hash)
   return session

@@ -1,11 +1,11 @@
 import t from 'tap'
-import { CLIENT_ID_SCHEMA_PATTERN, ClientRegistrationSchema } from '../../../schemas/clients.js'
-import { createClientRegistry } from '../../../src/clients/client-registry.js'
-import { CLIENT_ID_PATTERN, clientSecretMatches } from '../../../src/clients/client-secret.js'
-import { ServiceError } from '../../../src/errors.js'
-import { CLIENT_GRANT_TYPES } from '../../../src/store/client.js'
-import { openStore } from '../../../src/store/store.js'
-import { tempDir } from '../../helper.js'
+import { CLIENT_ID_SCHEMA_PATTERN, ClientRegistrationSchema } from '../../schemas/clients.js'
+import { createClientRegistry } from '../../src/clients/client-registry.js'
+import { CLIENT_ID_PATTERN, clientSecretMatches } from '../../src/clients/client-secret.js'
+import { ServiceError } from '../../src/errors.js'
+import { CLIENT_GRANT_TYPES } from '../../src/store/client.js'
+import { openStore } from '../../src/store/store.js'
+import { tempDir } from '../helper.js'
 
 async function registry (t: Parameters<typeof tempDir>[0]) {
   const store = await openStore({ databaseUrl: undefined, dataDir: tempDir(t), poolSize: 1 })
