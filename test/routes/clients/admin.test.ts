@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose'
 import t from 'tap'
 import { clientSecretMatches, CLIENT_SECRET_PATTERN } from '../../../src/clients/client-secret.js'
 import { addClient, addUser, bearer, build, login, me } from '../../helper.js'
+import { buildWithLogs } from '../../logs.js'
 import { sessionThrough } from './session-through.js'
 
 interface ClientBody {
@@ -310,4 +311,25 @@ t.test('POST /clients/:client_id/secret: a new secret once, the old one stops ma
   t.equal(publicClient.statusCode, 400, 'a public client has no secret to rotate')
   t.match(publicClient.json(), { error: 'invalid_request', error_description: /public client/ })
   t.equal((await app.store.clients.findById('spa'))?.secretHash, null, 'and stays public')
+})
+
+t.test('every change is an audit line naming the client and its actor; no secret or hash reaches the log, even at trace', async t => {
+  const { app, logs } = await buildWithLogs(t, { LOG_LEVEL: 'trace' })
+  await addUser(app, 'root', { scopes: ['clients:admin'] })
+  const auth = bearer((await login(app, 'root')).access_token)
+  const created = (await app.inject({ method: 'POST', url: '/clients', headers: auth, payload: { client_id: 'reports', scopes: ['introspect'] } })).json<ClientBody>()
+  t.equal((await app.inject({ method: 'PATCH', url: '/clients/reports', headers: auth, payload: { name: 'Reports', disabled: true } })).statusCode, 200)
+  const rotated = (await app.inject({ method: 'POST', url: '/clients/reports/secret', headers: auth })).json<{ client_secret: string }>()
+  const hash = (await app.store.clients.findById('reports'))?.secretHash ?? '-'
+  t.equal((await app.inject({ method: 'DELETE', url: '/clients/reports', headers: auth })).statusCode, 204)
+
+  t.match(logs.audit('client.created'), [{ actor: 'root', client_id: 'reports', grant_types: ['client_credentials'], scopes: ['introspect'], public: false }])
+  t.match(logs.audit('client.updated'), [{ actor: 'root', client_id: 'reports', changes: ['name', 'disabled'] }])
+  t.match(logs.audit('client.secret_rotated'), [{ actor: 'root', client_id: 'reports' }])
+  t.match(logs.audit('client.deleted'), [{ actor: 'root', client_id: 'reports' }])
+  const text = logs.text()
+  for (const secret of [created.client_secret ?? '', rotated.client_secret, hash]) {
+    t.ok(secret.length >= 43, 'a secret to look for')
+    t.notOk(text.includes(secret), 'not in the log')
+  }
 })
