@@ -13,6 +13,7 @@ import { ADMIN_SCOPE, CLIENTS_ADMIN_SCOPE } from './scopes.js'
  * KC_BOOTSTRAP_ADMIN_* is the model). Safe with several instances starting
  * together: exactly one creates it, the others do nothing.
  */
+/** Sorted, as scopes are stored. */
 export const ADMIN_SCOPES = [CLIENTS_ADMIN_SCOPE, ADMIN_SCOPE]
 
 export interface AdminBootstrap {
@@ -45,8 +46,8 @@ export function readAdminBootstrap (settings: AdminBootstrapSettings): AdminBoot
 
 /**
  * Creates the admin with scopes users:admin and clients:admin unless it or
- * any other user exists. The password is hashed before the guarded insert, so no lock is
- * held while bcrypt runs.
+ * any other user exists. The password is hashed before the guarded insert,
+ * so no lock is held while bcrypt runs.
  */
 export async function bootstrapAdmin (deps: { store: Store, hasher: PasswordHasher }, admin: AdminBootstrap): Promise<BootstrapResult> {
   const { users } = deps.store
