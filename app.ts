@@ -8,6 +8,7 @@ import { HealthProbesAtDebug, loggerOptions, requestLogger, type LogStream } fro
 import adminBootstrapPlugin from './plugins/admin-bootstrap.js'
 import auditPlugin from './plugins/audit.js'
 import authPlugin from './plugins/auth.js'
+import clientAuthPlugin from './plugins/client-auth.js'
 import configPlugin from './plugins/config.js'
 import cookiesPlugin from './plugins/cookies.js'
 import corsPlugin from './plugins/cors.js'
@@ -101,6 +102,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   if (config.metricsPort !== undefined) await app.register(metricsPlugin)
   await app.register(auditPlugin)
   await app.register(authPlugin)
+  await app.register(clientAuthPlugin)
   await app.register(adminBootstrapPlugin)
 
   await app.register(tokenRoutes)

@@ -22,7 +22,7 @@ export default fp(async (app) => {
       info: {
         title: 'gatehouse',
         version: '0.1.0',
-        description: 'OAuth2 password-grant authentication service: JWT access tokens, rotating refresh tokens, sessions and revocation.',
+        description: 'OAuth2 authentication service: password, refresh and client-credentials grants, JWT access tokens, rotating refresh tokens, sessions, revocation and token introspection.',
         // package.json's "license" (test/plugins/swagger.test.ts keeps them equal).
         license: { name: 'UNLICENSED' }
       },
@@ -41,6 +41,12 @@ export default fp(async (app) => {
                 scopes: SCOPE_DESCRIPTIONS
               }
             }
+          },
+          // A registered client's id and secret (RFC 6749 §2.3.1 client_secret_basic) at /token, /revoke and /introspect.
+          clientBasic: {
+            type: 'http',
+            scheme: 'basic',
+            description: 'A registered client: client_id and client_secret, each form-urlencoded first (RFC 6749 §2.3.1)'
           }
         }
       },
