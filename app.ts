@@ -27,6 +27,7 @@ import storePlugin from './plugins/store.js'
 import swaggerPlugin from './plugins/swagger.js'
 import validationPlugin from './plugins/validation.js'
 import healthRoutes from './routes/health.js'
+import introspectRoutes from './routes/introspect.js'
 import logoutRoutes from './routes/logout.js'
 import tokenRoutes from './routes/token.js'
 import adminRoutes from './routes/users/admin.js'
@@ -106,6 +107,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(adminBootstrapPlugin)
 
   await app.register(tokenRoutes)
+  await app.register(introspectRoutes)
   await app.register(logoutRoutes)
   await app.register(meRoutes)
   await app.register(sessionRoutes)

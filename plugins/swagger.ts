@@ -47,6 +47,16 @@ export default fp(async (app) => {
             type: 'http',
             scheme: 'basic',
             description: 'A registered client: client_id and client_secret, each form-urlencoded first (RFC 6749 §2.3.1)'
+          },
+          // A service's own token (RFC 6749 §4.4), e.g. to call /introspect with the introspect scope.
+          OAuth2ClientCredentials: {
+            type: 'oauth2',
+            flows: {
+              clientCredentials: {
+                tokenUrl: '/token',
+                scopes: SCOPE_DESCRIPTIONS
+              }
+            }
           }
         }
       },

@@ -50,6 +50,7 @@ t.test('/docs/json: operation names for generated clients, public operations, en
   const names: Record<string, string> = {
     'POST /token': 'login',
     'POST /revoke': 'revokeToken',
+    'POST /introspect': 'introspectToken',
     'POST /logout': 'logout',
     'GET /users/me': 'getMe',
     'PUT /users/me/password': 'changePassword',
@@ -74,6 +75,8 @@ t.test('/docs/json: operation names for generated clients, public operations, en
   for (const route of ['POST /token', 'POST /revoke']) {
     t.same(operation(route).security, [{}, { clientBasic: [] }], `${route}: no credentials (the anonymous client) or a client's HTTP Basic`)
   }
+  t.same(operation('POST /introspect').security, [{ clientBasic: [] }, { OAuth2ClientCredentials: ['introspect'] }], '/introspect: a client by Basic, or its client-credentials token')
+  t.same(doc.components.securitySchemes.OAuth2ClientCredentials.flows, { clientCredentials: { tokenUrl: '/token', scopes: doc.components.securitySchemes.OAuth2PasswordBearer.flows.password.scopes } }, 'the clientCredentials flow, tokenUrl relative')
   t.same(doc.components.securitySchemes.clientBasic, { type: 'http', scheme: 'basic', description: doc.components.securitySchemes.clientBasic?.description }, 'clientBasic is HTTP Basic')
   for (const route of ['GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server', 'GET /health/live', 'GET /health/ready']) {
     t.same(operation(route).security, [], `${route} is public: security: []`)
