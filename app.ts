@@ -9,6 +9,7 @@ import adminBootstrapPlugin from './plugins/admin-bootstrap.js'
 import auditPlugin from './plugins/audit.js'
 import authPlugin from './plugins/auth.js'
 import clientRegistryPlugin from './plugins/client-registry.js'
+import clientAuthPlugin from './plugins/client-auth.js'
 import configPlugin from './plugins/config.js'
 import cookiesPlugin from './plugins/cookies.js'
 import corsPlugin from './plugins/cors.js'
@@ -28,6 +29,7 @@ import swaggerPlugin from './plugins/swagger.js'
 import validationPlugin from './plugins/validation.js'
 import clientAdminRoutes from './routes/clients/admin.js'
 import healthRoutes from './routes/health.js'
+import introspectRoutes from './routes/introspect.js'
 import logoutRoutes from './routes/logout.js'
 import tokenRoutes from './routes/token.js'
 import adminRoutes from './routes/users/admin.js'
@@ -104,9 +106,11 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   if (config.metricsPort !== undefined) await app.register(metricsPlugin)
   await app.register(auditPlugin)
   await app.register(authPlugin)
+  await app.register(clientAuthPlugin)
   await app.register(adminBootstrapPlugin)
 
   await app.register(tokenRoutes)
+  await app.register(introspectRoutes)
   await app.register(logoutRoutes)
   await app.register(meRoutes)
   await app.register(sessionRoutes)

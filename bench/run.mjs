@@ -1,5 +1,6 @@
 // npm run bench [-- --quick] : the performance budgets of issues 6 and 13, measured in one run.
-// See docs/benchmark.md. Writes bench/results.json; stops every process it started.
+// npm run bench -- --introspect-only [--quick] : only scenario [1i], POST /introspect next to GET /users/me (issue 16).
+// See docs/benchmark.md. Writes bench/results.json (not with --introspect-only); stops every process it started.
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,16 +8,17 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { compare } from '@node-rs/bcrypt'
 import { loadConfig } from '../dist/src/config.js'
-import { loadMe, startLogins } from './lib/load.mjs'
+import { loadIntrospect, loadMe, startLogins } from './lib/load.mjs'
 import { createPostgresSchema, seedPostgres } from './lib/postgres-seed.mjs'
 import { loginFloodRound } from './lib/login-flood.mjs'
 import { cpuMicrosOf, killAllNow, memoryOf, stop, stopAll } from './lib/processes.mjs'
 import { startRefreshLoad } from './lib/refresh-load.mjs'
 import { median, round, table } from './lib/stats.mjs'
-import { BENCH_PASSWORD, mintTokens, passwordHashAtCost, seedStore, spread } from './lib/store-seed.mjs'
+import { BENCH_PASSWORD, mintTokens, passwordHashAtCost, seedIntrospector, seedStore, spread } from './lib/store-seed.mjs'
 import { es256Environment, nodeFlags, serviceEnvironment, startFloor, startGatehouse, timeFloorStartup } from './lib/targets.mjs'
 
 const QUICK = process.argv.includes('--quick')
+const INTROSPECT_ONLY = process.argv.includes('--introspect-only')
 const ROUNDS = QUICK ? 1 : 3
 const SECONDS = QUICK ? 3 : 10 // one measurement
 const WARMUP_SECONDS = QUICK ? 1 : 3
@@ -78,7 +80,58 @@ async function measureMe ({ target, tokens, background }, seconds) {
   return result
 }
 
+/** One POST /introspect measurement, reported like measureMe: the same tokens, a client authenticating with Basic on every request. */
+async function measureIntrospect ({ target, tokens, authorization }, seconds) {
+  const cpuBefore = cpuMicrosOf(target.handle)
+  const result = await loadIntrospect({ url: target.url, connections: ME_CONNECTIONS, seconds, tokens, authorization })
+  result.cpuMicrosPerRequest = (cpuMicrosOf(target.handle) - cpuBefore) / Math.max(1, result.ok)
+  return result
+}
+
+/**
+ * [1i] (issue 16): POST /introspect of the 1,000 user tokens next to GET
+ * /users/me with the same tokens on the same instance, interleaved round by
+ * round; the ratios are medians of the per-round ratios.
+ */
+async function introspectScenario (target, tokens, authorization) {
+  log(`\n[1i] POST /introspect (Basic auth, ${tokens.length} user tokens) vs GET /users/me, ${ME_CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s, on ${target.name}`)
+  const me = { target, tokens }
+  const introspect = { target, tokens, authorization }
+  await measureMe(me, WARMUP_SECONDS)
+  await measureIntrospect(introspect, WARMUP_SECONDS)
+  const runs = { me: [], introspect: [] }
+  const line = (r, name, result) => `  round ${r} ${name.padEnd(16)} ${String(round(result.rps)).padStart(6)} req/s  p99 ${result.p99} ms  ${round(result.cpuMicrosPerRequest, 1)} µs CPU/request${result.non2xx + result.errors > 0 ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}`
+  for (let r = 1; r <= ROUNDS; r++) {
+    const a = await measureMe(me, SECONDS)
+    runs.me.push(a)
+    log(line(r, 'GET /users/me', a))
+    const b = await measureIntrospect(introspect, SECONDS)
+    runs.introspect.push(b)
+    log(line(r, 'POST /introspect', b))
+  }
+  const rpsRatio = median(runs.introspect.map((run, i) => run.rps / runs.me[i].rps))
+  const cpuRatio = median(runs.introspect.map((run, i) => run.cpuMicrosPerRequest / runs.me[i].cpuMicrosPerRequest))
+  const medianOf = list => ({ rps: median(list.map(r => r.rps)), p99: median(list.map(r => r.p99)), cpuMicrosPerRequest: median(list.map(r => r.cpuMicrosPerRequest)) })
+  const summary = { me: medianOf(runs.me), introspect: medianOf(runs.introspect), rpsRatio, cpuRatio, runs }
+  log(`  medians: /users/me ${round(summary.me.rps)} req/s p99 ${summary.me.p99} ms ${round(summary.me.cpuMicrosPerRequest, 1)} µs; /introspect ${round(summary.introspect.rps)} req/s p99 ${summary.introspect.p99} ms ${round(summary.introspect.cpuMicrosPerRequest, 1)} µs; req/s ratio ${round(rpsRatio, 2)}, CPU ratio ${round(cpuRatio, 2)}`)
+  return summary
+}
+
+/** --introspect-only: one seeded SQLite instance, scenario [1i], nothing else. */
+async function introspectOnly () {
+  const env = serviceEnvironment()
+  const config = loadConfig(env)
+  log(`gatehouse bench, scenario [1i] only${QUICK ? ' (--quick)' : ''}: ${availableParallelism()} cores, node ${process.version}, load average at start ${loadavg().map(l => l.toFixed(2)).join(' ')}, AUTH_CACHE_SIZE=${config.authCacheSize}`)
+  const dataDir = join(tmp, 'small')
+  const small = await seedStore({ dataDir, userCount: TOKEN_USERS, passwordHash: await passwordHashAtCost(config.passwords.bcryptCost) })
+  const authorization = await seedIntrospector({ dataDir })
+  const target = await startService('sqlite 1k', env, dataDir)
+  await introspectScenario(target, await mintTokens(env, small.sessions), authorization)
+  logMemory('POST /introspect')
+}
+
 async function main () {
+  if (INTROSPECT_ONLY) return await introspectOnly()
   const loadAtStart = loadavg()
   const env = serviceEnvironment()
   const config = loadConfig(env)
@@ -99,6 +152,7 @@ async function main () {
   const withRefreshes = await seedStore({ dataDir: refreshDir, userCount: TOKEN_USERS + REFRESH_SESSIONS, passwordHash })
   const uncachedDir = copyStore(smallDir, 'uncached')
   const es256Dir = copyStore(smallDir, 'es256')
+  const introspector = await seedIntrospector({ dataDir: smallDir })
   postgres = await createPostgresSchema()
   const pgSeed = await seedPostgres({ url: postgres.url, userCount: TOKEN_USERS, passwordHash })
   const pgDir = join(tmp, 'postgres') // working directory only: the data is in PostgreSQL
@@ -151,6 +205,7 @@ async function main () {
     }
   }
   logMemory('GET /users/me')
+  const introspection = await introspectScenario(gatehouse, smallTokens, introspector)
   const ratioOf = (a, b) => median(meRuns[a].map((run, i) => run.rps / meRuns[b][i].rps))
   const cpuRatioOf = (a, b) => median(meRuns[a].map((run, i) => run.cpuMicrosPerRequest / meRuns[b][i].cpuMicrosPerRequest))
   // Only the instances still needed stay up: each later phase's RSS is then its own.
@@ -302,6 +357,8 @@ async function main () {
     ['1', 'postgres strict CPU ÷ sqlite caches off CPU', cpuRatioOf('postgresStrict', 'sqliteUncached'), '≤ 2.00', v => v <= 2],
     ['1', 'postgres cache req/s ÷ sqlite 1k', ratioOf('postgresCached', 'sqlite1k'), '≥ 0.90', v => v >= 0.9],
     ['1', 'es256 caches off req/s ÷ auth floor', ratioOf('es256Uncached', 'authFloor'), 'report', report],
+    ['1i', 'POST /introspect req/s ÷ GET /users/me (sqlite 1k)', introspection.rpsRatio, 'report', report],
+    ['1i', 'POST /introspect CPU ÷ GET /users/me CPU', introspection.cpuRatio, 'report', report],
     ['3', 'logins/s ÷ hashing ceiling', loginRatio, '≥ 0.85', v => v >= 0.85],
     ['4', 'flood from one IP: other IP\'s logins that succeed', medians.flooded.userSuccessRate, '≥ 0.90', v => v >= 0.9],
     ['4', 'flood from one IP: other IP\'s login p99 ÷ one verify', floodUserP99Ratio, '≤ 2.00', v => v <= 2],
@@ -322,6 +379,7 @@ async function main () {
       round(medians[key].rps), medians[key].p99, cpu(medians[key]), authFloorRatio(key),
       services.includes(target.handle) ? round(peakOf(target.handle), 1) : ''
     ]),
+    ['sqlite 1k POST /introspect (item 1i)', round(introspection.introspect.rps), introspection.introspect.p99, round(introspection.introspect.cpuMicrosPerRequest, 1), '', ''],
     ['sqlite 1k idle (item 4)', round(medians.idle.rps), medians.idle.p99, '', '', ''],
     ['sqlite 1k under login flood', round(medians.flooded.rps), medians.flooded.p99, '', '', ''],
     ['postgres under login flood (item 7)', round(pgFloodMe.rps), pgFloodMe.p99, '', '', round(peakOf(postgresFlooded.handle), 1)]
@@ -352,7 +410,7 @@ async function main () {
     },
     medians,
     budgets,
-    rounds: { me: meRuns, logins: loginRuns, idle: idleRuns, flooded: floodRuns, postgresFlood: { me: pgFloodMe, logins: pgFloodLogins }, startupMs: startups, floorStartupMs: floorStartups, soakRss }
+    rounds: { me: meRuns, introspect: introspection.runs, logins: loginRuns, idle: idleRuns, flooded: floodRuns, postgresFlood: { me: pgFloodMe, logins: pgFloodLogins }, startupMs: startups, floorStartupMs: floorStartups, soakRss }
   }
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`)
   const judged = budgets.filter(b => !b.reportOnly)

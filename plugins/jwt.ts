@@ -3,8 +3,9 @@ import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { invalidToken, missingCredentials, type ServiceError } from '../src/errors.js'
 import {
-  AccessTokenError, accessTokenPayload, checkVerifiedClaims, CLOCK_SKEW_SECONDS, precheckAccessToken, REQUIRED_CLAIMS,
-  type AccessTokenClaims, type AccessTokenIssuer, type AccessTokenPayload, type IssuedAccessToken, type IssueInput
+  AccessTokenError, accessTokenPayload, checkVerifiedClaims, CLOCK_SKEW_SECONDS, clientTokenPayload, precheckAccessToken, REQUIRED_CLAIMS,
+  type AccessTokenIssuer, type AccessTokenPayload, type ClientIssueInput, type ClientTokenClaims, type ClientTokenPayload,
+  type IssuedAccessToken, type IssueInput, type VerifiedClaims
 } from '../src/tokens/access-tokens.js'
 import type { Algorithm } from '../src/tokens/keys.js'
 import { createVerifiedTokens } from '../src/tokens/verified-tokens.js'
@@ -18,14 +19,16 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     /** Set under DECORATOR_NAME by @fastify/jwt (through formatUser) and by the verified-token cache. */
-    accessToken: Readonly<AccessTokenClaims> | null
+    accessToken: Readonly<VerifiedClaims> | null
+    /** The token request.jwtVerify() verifies (extractToken below): the Bearer token, or one given to verifyPresented. */
+    presentedToken: string | null
   }
 }
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
-    payload: AccessTokenPayload
-    user: Readonly<AccessTokenClaims>
+    payload: AccessTokenPayload | ClientTokenPayload
+    user: Readonly<VerifiedClaims>
   }
 }
 
@@ -33,10 +36,18 @@ export interface AccessTokens extends AccessTokenIssuer {
   algorithm: Algorithm
   /** Signs through app.jwt.sign; `nowMs` sets iat (tests issue tokens in the past or future). */
   issue: (input: IssueInput, nowMs?: number) => IssuedAccessToken
+  /** A client-credentials token (sub = client_id, no session). */
+  issueForClient: (input: ClientIssueInput, nowMs?: number) => IssuedAccessToken<ClientTokenClaims>
   /** The Bearer path: the verified-token cache, then request.jwtVerify(). Sets request.accessToken. */
-  verifyRequest: (request: FastifyRequest) => Promise<Readonly<AccessTokenClaims>>
+  verifyRequest: (request: FastifyRequest) => Promise<Readonly<VerifiedClaims>>
+  /**
+   * A token given in the body (POST /introspect), through exactly the Bearer
+   * path's checks and caches: the verified-token cache, then request.jwtVerify()
+   * with the token in place of the header's. request.accessToken is left as it was.
+   */
+  verifyPresented: (request: FastifyRequest, token: string) => Promise<Readonly<VerifiedClaims>>
   /** A token that does not come in the Authorization header (POST /revoke): app.jwt.verify with the key of its kid. */
-  verify: (token: string) => Readonly<AccessTokenClaims>
+  verify: (token: string) => Readonly<VerifiedClaims>
 }
 
 const BEARER = /^Bearer +([^\s]*) *$/i
@@ -133,10 +144,10 @@ export default fp<{ now?: () => number }>(async (app, options) => {
       checkTyp: 'at+jwt',
       requiredClaims: REQUIRED_CLAIMS,
       clockTolerance: CLOCK_SKEW_SECONDS * 1000,
-      extractToken: bearerToken
+      extractToken: (request: FastifyRequest) => request.presentedToken ?? bearerToken(request)
     },
     decoratorName: DECORATOR_NAME,
-    formatUser: payload => Object.freeze(payload as unknown as AccessTokenClaims),
+    formatUser: payload => Object.freeze(payload as unknown as VerifiedClaims),
     messages: {
       authorizationTokenExpiredMessage: 'The access token expired',
       authorizationTokenInvalid: 'The access token is invalid',
@@ -148,13 +159,46 @@ export default fp<{ now?: () => number }>(async (app, options) => {
   // Checked by exact token string before request.jwtVerify() runs, so a repeated token costs one lookup.
   const verified = createVerifiedTokens(config.authCacheSize, now)
 
-  function issue (input: IssueInput, nowMs = now()): IssuedAccessToken {
-    const payload = accessTokenPayload(input, nowMs)
-    const token = app.jwt.sign(payload)
-    return { token, expiresIn: ttlSeconds, claims: { ...payload, iss: issuer, aud: audience, exp: payload.iat + ttlSeconds } }
+  app.decorateRequest('presentedToken', null)
+
+  /** A client's lifetime override signs with its own expiresIn (a signer built per call: only at /token). */
+  function sign (payload: AccessTokenPayload | ClientTokenPayload, override: number | null | undefined): { token: string, expiresIn: number } {
+    if (override === undefined || override === null) return { token: app.jwt.sign(payload), expiresIn: ttlSeconds }
+    return { token: app.jwt.sign(payload, { expiresIn: override }), expiresIn: override }
   }
 
-  async function verifyRequest (request: FastifyRequest): Promise<Readonly<AccessTokenClaims>> {
+  function issue (input: IssueInput, nowMs = now()): IssuedAccessToken {
+    const payload = accessTokenPayload(input, nowMs)
+    const { token, expiresIn } = sign(payload, input.ttlSeconds)
+    return { token, expiresIn, claims: { ...payload, iss: issuer, aud: audience, exp: payload.iat + expiresIn } }
+  }
+
+  function issueForClient (input: ClientIssueInput, nowMs = now()): IssuedAccessToken<ClientTokenClaims> {
+    const payload = clientTokenPayload(input, nowMs)
+    const { token, expiresIn } = sign(payload, input.ttlSeconds)
+    return { token, expiresIn, claims: { ...payload, iss: issuer, aud: audience, exp: payload.iat + expiresIn } }
+  }
+
+  async function verifyPresented (request: FastifyRequest, token: string): Promise<Readonly<VerifiedClaims>> {
+    const remembered = verified.get(token)
+    if (remembered !== undefined) return remembered
+    precheckAccessToken(token)
+    const caller = request.accessToken
+    request.presentedToken = token
+    let claims: Readonly<VerifiedClaims>
+    try {
+      claims = checkVerifiedClaims(await request.jwtVerify<Record<string, unknown>>(), now())
+    } catch (err) {
+      throw asAccessTokenError(err)
+    } finally {
+      request.presentedToken = null
+      request.accessToken = caller
+    }
+    verified.set(token, claims)
+    return claims
+  }
+
+  async function verifyRequest (request: FastifyRequest): Promise<Readonly<VerifiedClaims>> {
     const token = bearerToken(request)
     const remembered = verified.get(token)
     if (remembered !== undefined) {
@@ -162,7 +206,7 @@ export default fp<{ now?: () => number }>(async (app, options) => {
       return remembered
     }
     precheckAccessToken(token)
-    let claims: Readonly<AccessTokenClaims>
+    let claims: Readonly<VerifiedClaims>
     try {
       // No options: @fastify/jwt then keeps one fast-jwt verifier per key string
       // returned by the secret callback, so nothing is compiled per request.
@@ -175,7 +219,7 @@ export default fp<{ now?: () => number }>(async (app, options) => {
     return claims
   }
 
-  function verify (token: string): Readonly<AccessTokenClaims> {
+  function verify (token: string): Readonly<VerifiedClaims> {
     const { header } = precheckAccessToken(token)
     try {
       // With a key option app.jwt.verify builds a fast-jwt verifier per call: fine for
@@ -187,5 +231,5 @@ export default fp<{ now?: () => number }>(async (app, options) => {
     }
   }
 
-  app.decorate('accessTokens', { algorithm, issue, verifyRequest, verify })
+  app.decorate('accessTokens', { algorithm, issue, issueForClient, verifyRequest, verifyPresented, verify })
 }, { name: 'jwt', dependencies: ['config'], fastify: '5.x' })

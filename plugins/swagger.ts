@@ -24,7 +24,7 @@ export default fp(async (app) => {
       info: {
         title: 'gatehouse',
         version: '0.1.0',
-        description: 'OAuth2 password-grant authentication service: JWT access tokens, rotating refresh tokens, sessions and revocation.',
+        description: 'OAuth2 authentication service: password, refresh and client-credentials grants, JWT access tokens, rotating refresh tokens, sessions, revocation and token introspection.',
         // package.json's "license" (test/plugins/swagger.test.ts keeps them equal).
         license: { name: 'UNLICENSED' }
       },
@@ -40,6 +40,22 @@ export default fp(async (app) => {
               password: {
                 tokenUrl: '/token',
                 refreshUrl: '/token',
+                scopes: SCOPE_DESCRIPTIONS
+              }
+            }
+          },
+          // A registered client's id and secret (RFC 6749 §2.3.1 client_secret_basic) at /token, /revoke and /introspect.
+          clientBasic: {
+            type: 'http',
+            scheme: 'basic',
+            description: 'A registered client: client_id and client_secret, each form-urlencoded first (RFC 6749 §2.3.1)'
+          },
+          // A service's own token (RFC 6749 §4.4), e.g. to call /introspect with the introspect scope.
+          OAuth2ClientCredentials: {
+            type: 'oauth2',
+            flows: {
+              clientCredentials: {
+                tokenUrl: '/token',
                 scopes: SCOPE_DESCRIPTIONS
               }
             }

@@ -21,12 +21,14 @@ const MetadataSchema = Type.Object({
   issuer: Type.String(),
   token_endpoint: Type.String(),
   revocation_endpoint: Type.String(),
+  introspection_endpoint: Type.String(),
   jwks_uri: Type.String(),
   grant_types_supported: Type.Array(Type.String()),
   response_types_supported: Type.Array(Type.String()),
   scopes_supported: Type.Array(Type.String()),
   token_endpoint_auth_methods_supported: Type.Array(Type.String()),
-  revocation_endpoint_auth_methods_supported: Type.Array(Type.String())
+  revocation_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  introspection_endpoint_auth_methods_supported: Type.Array(Type.String())
 }, { additionalProperties: false, description: 'Authorization server metadata (RFC 8414)' })
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -39,12 +41,16 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     issuer: base,
     token_endpoint: `${base}/token`,
     revocation_endpoint: `${base}/revoke`,
+    introspection_endpoint: `${base}/introspect`,
     jwks_uri: `${base}/.well-known/jwks.json`,
-    grant_types_supported: ['password', 'refresh_token'],
+    grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
     response_types_supported: [],
     scopes_supported: [...KNOWN_SCOPES],
-    token_endpoint_auth_methods_supported: ['none'],
-    revocation_endpoint_auth_methods_supported: ['none']
+    // 'none': the anonymous public client and registered public clients (client_id only).
+    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    // RFC 7662 §2.1 also allows a Bearer token (a client-credentials token holding introspect); RFC 8414 has no name for it.
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post']
   }
 
   app.get('/.well-known/jwks.json', {

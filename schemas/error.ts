@@ -4,11 +4,13 @@ import { StringEnum } from './string-enum.js'
 /** Every `error` value the service answers with: SPEC's list (RFC 6749, 6750 and 9470 codes and the HTTP ones) plus `conflict`. */
 export const ERROR_CODES = [
   'invalid_request',
+  'invalid_client',
   'invalid_grant',
   'invalid_scope',
   'invalid_token',
   'insufficient_scope',
   'insufficient_user_authentication',
+  'unauthorized_client',
   'unsupported_grant_type',
   'unauthorized',
   'access_denied',
@@ -33,8 +35,8 @@ type ErrorResponse = Static<typeof ErrorResponseSchema>
 const errorRef = (description: string) => Type.Unsafe<ErrorResponse>({ $ref: 'ErrorResponse#', description })
 
 const descriptions: Record<number, string> = {
-  400: 'Invalid request (invalid_request, invalid_grant, invalid_scope, unsupported_grant_type)',
-  401: 'Not authenticated, or the token is invalid, expired or revoked (see WWW-Authenticate)',
+  400: 'Invalid request (invalid_request, invalid_grant, invalid_scope, unauthorized_client, unsupported_grant_type)',
+  401: 'Not authenticated (invalid_client: client authentication failed), or the token is invalid, expired or revoked (see WWW-Authenticate)',
   403: 'Authenticated, but not allowed (insufficient_scope or access_denied)',
   404: 'Not found',
   409: 'Conflict',

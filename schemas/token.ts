@@ -1,24 +1,25 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { StringEnum } from './string-enum.js'
 
-export const GRANT_TYPES = ['password', 'refresh_token'] as const
+export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const
 /** RFC 7009 §2.1 (the OAuth Token Type Hints registry): the token types we can revoke. */
 export const TOKEN_TYPE_HINTS = ['access_token', 'refresh_token'] as const
 
 /**
- * POST /token form fields (RFC 6749 §4.3 and §6). One schema for both grants:
- * which fields are required depends on grant_type, and the route says which
- * one is missing. client_id/client_secret are accepted (and ignored) because
- * standard OAuth2 clients and Swagger UI may send them empty.
+ * POST /token form fields (RFC 6749 §4.3, §4.4 and §6). One schema for all
+ * grants: which fields are required depends on grant_type, and the route says
+ * which one is missing. client_id/client_secret authenticate a registered
+ * client (client_secret_post); empty ones count as absent, because standard
+ * OAuth2 clients and Swagger UI may send them empty.
  */
 export const TokenRequestSchema = Type.Object({
-  grant_type: Type.Optional(StringEnum(GRANT_TYPES, { description: '`password` (the default when absent) or `refresh_token`; any other is 400 `unsupported_grant_type`' })),
+  grant_type: Type.Optional(StringEnum(GRANT_TYPES, { description: '`password` (the default when absent), `refresh_token` or `client_credentials`; any other is 400 `unsupported_grant_type`' })),
   username: Type.Optional(Type.String({ maxLength: 256 })),
   password: Type.Optional(Type.String({ maxLength: 1024, format: 'password' })),
-  scope: Type.Optional(Type.String({ maxLength: 2000, description: 'Space-separated scopes; defaults to all of the user\'s scopes' })),
+  scope: Type.Optional(Type.String({ maxLength: 2000, description: 'Space-separated scopes; defaults to all of the user\'s (client_credentials: the client\'s) scopes' })),
   refresh_token: Type.Optional(Type.String({ maxLength: 512 })),
-  client_id: Type.Optional(Type.String({ maxLength: 256 })),
-  client_secret: Type.Optional(Type.String({ maxLength: 256, format: 'password' }))
+  client_id: Type.Optional(Type.String({ maxLength: 256, description: 'A registered client\'s id (RFC 6749 §2.3.1); or use HTTP Basic' })),
+  client_secret: Type.Optional(Type.String({ maxLength: 256, format: 'password', description: 'The client\'s secret (client_secret_post); or use HTTP Basic' }))
 }, { additionalProperties: false })
 export type TokenRequest = Static<typeof TokenRequestSchema>
 
@@ -26,7 +27,7 @@ export const TokenResponseSchema = Type.Object({
   access_token: Type.String({ description: 'A JWT (RFC 9068) to send as `Authorization: Bearer …`' }),
   token_type: Type.Literal('bearer'),
   expires_in: Type.Integer({ description: 'Access-token lifetime in seconds' }),
-  refresh_token: Type.String({ description: 'Opaque, single use: every refresh returns a new one' }),
+  refresh_token: Type.Optional(Type.String({ description: 'Opaque, single use: every refresh returns a new one. Absent for client_credentials (RFC 6749 §4.4.3)' })),
   scope: Type.String({ description: 'The granted scopes, space-separated' })
 }, { additionalProperties: false, description: 'Tokens issued' })
 /** RFC 6749 §5.1 successful token response. */

@@ -36,6 +36,16 @@ export const invalidGrant = (description: string): ServiceError =>
 export const invalidScope = (description: string): ServiceError =>
   new ServiceError('invalid_scope', 400, description)
 
+/**
+ * RFC 6749 §5.2: the client failed to authenticate. 401, and when the client
+ * used HTTP Basic, the WWW-Authenticate challenge of the scheme it used.
+ */
+export const invalidClient = (description: string, basic: boolean): ServiceError =>
+  new ServiceError('invalid_client', 401, description, basic ? { 'www-authenticate': 'Basic realm="gatehouse"' } : {})
+
+export const unauthorizedClient = (description: string): ServiceError =>
+  new ServiceError('unauthorized_client', 400, description)
+
 export const badCredentials = (): ServiceError =>
   new ServiceError('invalid_grant', 401, 'Incorrect username or password', { 'www-authenticate': 'Bearer' })
 

@@ -19,6 +19,22 @@ function meRequests (tokens) {
   }]
 }
 
+/** POST /introspect of the same 1,000 user tokens, one client authenticating with HTTP Basic. */
+function introspectRequests (tokens, authorization) {
+  let next = 0
+  return [{
+    method: 'POST',
+    path: '/introspect',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
+    setupRequest (request) {
+      const token = tokens[next]
+      next = (next + 1) % tokens.length
+      request.body = `token=${token}&token_type_hint=access_token`
+      return request
+    }
+  }]
+}
+
 function loginRequests (usernames, password) {
   let next = 0
   return [{
@@ -62,6 +78,10 @@ export function startLoad ({ url, connections, seconds, requests }) {
 
 export async function loadMe ({ url, connections, seconds, tokens }) {
   return await startLoad({ url, connections, seconds, requests: meRequests(tokens) }).done
+}
+
+export async function loadIntrospect ({ url, connections, seconds, tokens, authorization }) {
+  return await startLoad({ url, connections, seconds, requests: introspectRequests(tokens, authorization) }).done
 }
 
 export function startLogins ({ url, connections, seconds, usernames, password }) {

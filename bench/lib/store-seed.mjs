@@ -5,6 +5,7 @@ import { openStore } from '../../dist/src/store/store.js'
 import { loadConfig } from '../../dist/src/config.js'
 import { loadKeySet } from '../../dist/src/tokens/keys.js'
 import { hashRefreshToken } from '../../dist/src/tokens/refresh-tokens.js'
+import { newClientSecret } from '../../dist/src/clients/client-secret.js'
 import Fastify from 'fastify'
 import configPlugin from '../../dist/plugins/config.js'
 import jwtPlugin from '../../dist/plugins/jwt.js'
@@ -68,6 +69,21 @@ export async function seedStore ({ dataDir, userCount, passwordHash }) {
   db.pragma('wal_checkpoint(TRUNCATE)')
   db.close()
   return { file, sessions: rows.map(seededSession) }
+}
+
+/**
+ * Registers a confidential client holding `introspect` in a seeded store,
+ * with the service's own store code; returns its `Authorization: Basic` value.
+ */
+export async function seedIntrospector ({ dataDir, clientId = 'bench-introspector' }) {
+  const store = await openStore({ databaseUrl: undefined, dataDir, poolSize: 1 })
+  try {
+    const { secret, hash: secretHash } = newClientSecret()
+    await store.clients.create({ id: clientId, name: clientId, secretHash, grantTypes: ['client_credentials'], scopes: ['introspect'], accessTokenTtlSeconds: null, disabled: false })
+    return `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`
+  } finally {
+    await store.close()
+  }
 }
 
 /**

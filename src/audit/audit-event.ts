@@ -9,6 +9,9 @@ export type AuditEvent =
   | { event: 'login.succeeded', username: string, session_id: string }
   | { event: 'login.failed', username: string, reason: 'bad_credentials' | 'inactive' | 'locked_out' }
   | { event: 'login.locked_out', username: string, scope: LockoutScope }
+  | { event: 'client.token_issued', client_id: string, scope: string }
+  | { event: 'client.auth_failed', client_id: string, reason: 'unknown_client' | 'bad_secret' | 'disabled' | 'no_secret' | 'locked_out' }
+  | { event: 'client.locked_out', client_id: string, scope: LockoutScope }
   | { event: 'token.refreshed', username: string, session_id: string }
   | { event: 'token.reuse_detected', username: string, session_id: string }
   | { event: 'session.revoked', via: 'logout' | 'revoke' | 'sessions', username: string, session_id: string }
@@ -32,6 +35,9 @@ const NAMES: Record<AuditEventName, true> = {
   'login.succeeded': true,
   'login.failed': true,
   'login.locked_out': true,
+  'client.token_issued': true,
+  'client.auth_failed': true,
+  'client.locked_out': true,
   'token.refreshed': true,
   'token.reuse_detected': true,
   'session.revoked': true,

@@ -1,13 +1,14 @@
 import type { Audit } from '../audit/audit-event.js'
 import type { Config } from '../config.js'
 import {
-  badCredentials, insufficientScope, insufficientUserAuthentication, invalidGrant, invalidToken,
+  accessDenied, badCredentials, insufficientScope, insufficientUserAuthentication, invalidGrant, invalidToken,
   ServiceError
 } from '../errors.js'
+import type { OAuthClient } from '../store/client.js'
 import type { PasswordHasher } from '../passwords/password-hasher.js'
 import { isSessionActive, type Session } from '../sessions/session.js'
 import type { Store } from '../store/store.js'
-import type { AccessTokenClaims, AccessTokenIssuer } from '../tokens/access-tokens.js'
+import type { AccessTokenClaims, AccessTokenIssuer, ClientTokenClaims, VerifiedClaims } from '../tokens/access-tokens.js'
 import { hashRefreshToken, newRefreshToken, newSessionId, REFRESH_TOKEN_PATTERN } from '../tokens/refresh-tokens.js'
 import { canonicalUsername, isValidUsername } from '../users/username.js'
 import type { User } from '../store/user.js'
@@ -29,18 +30,34 @@ export interface AuthContext {
   scopes: string[]
 }
 
+/** A client-credentials token's caller, once its client was found enabled. */
+export interface ClientContext {
+  client: OAuthClient
+  claims: Readonly<ClientTokenClaims>
+  /** Scopes of the token that the client still holds now. */
+  scopes: string[]
+}
+
 export interface AuthService {
-  passwordGrant: (input: { username: string, password: string, scope?: string }, client: ClientInfo, audit: Audit) => Promise<TokenResponse>
-  refreshGrant: (input: { refreshToken: string, scope?: string }, audit: Audit) => Promise<TokenResponse>
-  /** The Bearer path, once the JWT is verified (plugins/jwt.ts): one query for the session and its user. */
-  authorize: (claims: Readonly<AccessTokenClaims>) => Promise<AuthContext>
+  /** `oauthClient`: the registered client the request came through (plugins/client-auth.ts); undefined for the anonymous one. */
+  passwordGrant: (input: { username: string, password: string, scope?: string }, client: ClientInfo, audit: Audit, oauthClient?: OAuthClient) => Promise<TokenResponse>
+  refreshGrant: (input: { refreshToken: string, scope?: string }, audit: Audit, oauthClient?: OAuthClient) => Promise<TokenResponse>
+  /** RFC 6749 §4.4, for an authenticated confidential client allowed the grant: an access token and no refresh token. */
+  clientCredentialsGrant: (input: { scope?: string }, oauthClient: OAuthClient, audit: Audit) => TokenResponse
+  /**
+   * The Bearer path, once the JWT is verified (plugins/jwt.ts): one query for the session and its user.
+   * A client's token (no user) is 403 access_denied once its client is found enabled (401 otherwise).
+   */
+  authorize: (claims: Readonly<VerifiedClaims>) => Promise<AuthContext>
+  /** The Bearer path for a client-credentials token: 401 invalid_token when its client was deleted or disabled. */
+  authorizeClient: (claims: Readonly<ClientTokenClaims>) => Promise<ClientContext>
   requireScopes: (context: AuthContext, required: readonly string[]) => void
   requireRecentLogin: (context: AuthContext) => void
   /**
    * RFC 7009: revokes the session behind a refresh or access token; silent for unknown tokens.
    * `accessClaims` are the token's claims when it verified as an access token (plugins/jwt.ts).
    */
-  revokeToken: (token: string, hint: string | undefined, accessClaims: Readonly<AccessTokenClaims> | undefined) => Promise<{ sessionId: string, username: string } | undefined>
+  revokeToken: (token: string, hint: string | undefined, accessClaims: Readonly<VerifiedClaims> | undefined) => Promise<{ sessionId: string, username: string } | undefined>
   isUsable: (session: Session) => boolean
 }
 
@@ -59,15 +76,31 @@ export function createAuthService (deps: Dependencies): AuthService {
   const limits = { idleMs: config.sessions.idleTtlSeconds * 1000 }
   const isUsable = (session: Session) => isSessionActive(session, limits, now())
 
-  function respond (user: User, session: Session, scopes: string[], refreshToken: string): TokenResponse {
-    const issued = tokens.issue({ username: user.username, scopes, sessionId: session.id, authTime: session.authTime })
+  function respond (user: User, session: Session, scopes: string[], refreshToken: string, oauthClient: OAuthClient | undefined): TokenResponse {
+    const issued = tokens.issue({
+      username: user.username,
+      scopes,
+      sessionId: session.id,
+      authTime: session.authTime,
+      clientId: session.clientId,
+      ttlSeconds: oauthClient?.accessTokenTtlSeconds
+    })
     return { access_token: issued.token, token_type: 'bearer', expires_in: issued.expiresIn, refresh_token: refreshToken, scope: scopes.join(' ') }
+  }
+
+  async function authorizeClient (claims: Readonly<ClientTokenClaims>): Promise<ClientContext> {
+    const client = await store.clients.findById(claims.client_id)
+    if (client === undefined) throw invalidToken('The client of this token no longer exists')
+    if (client.disabled) throw invalidToken('The client of this token is disabled')
+    const scopes = claims.scope === '' ? [] : claims.scope.split(' ').filter(s => client.scopes.includes(s))
+    return { client, claims, scopes }
   }
 
   return {
     isUsable,
+    authorizeClient,
 
-    async passwordGrant (input, client, audit) {
+    async passwordGrant (input, client, audit, oauthClient) {
       const refusalTime = refusalClock()
       const username = canonicalUsername(input.username)
       // Read first: the user's lockout generation decides whether old failures still count.
@@ -79,7 +112,8 @@ export function createAuthService (deps: Dependencies): AuthService {
         audit({ event: 'login.failed', username, reason: 'inactive' })
         throw invalidGrant('Inactive user')
       }
-      const scopes = grantScopes(input.scope, user.scopes)
+      const available = oauthClient === undefined ? user.scopes : user.scopes.filter(s => oauthClient.scopes.includes(s))
+      const scopes = grantScopes(input.scope, available, oauthClient === undefined ? 'this user' : 'this user through this client')
       if (hasher.needsRehash(user.passwordHash, input.password)) {
         await store.users.setPasswordHash(user.id, await hasher.hash(input.password, client.ip))
       }
@@ -96,20 +130,29 @@ export function createAuthService (deps: Dependencies): AuthService {
         userAgent: client.userAgent?.slice(0, 512) ?? null,
         ip: client.ip.slice(0, 64),
         revokedAt: null,
-        clientId: null
+        clientId: oauthClient?.id ?? null
       }
       const refresh = newRefreshToken()
       await store.sessions.create(session, refresh.hash)
       audit({ event: 'login.succeeded', username, session_id: session.id })
-      return respond(user, session, scopes, refresh.token)
+      return respond(user, session, scopes, refresh.token, oauthClient)
     },
 
-    async refreshGrant (input, audit) {
+    clientCredentialsGrant (input, oauthClient, audit) {
+      const scopes = grantScopes(input.scope, oauthClient.scopes, 'this client')
+      const issued = tokens.issueForClient({ clientId: oauthClient.id, scopes, ttlSeconds: oauthClient.accessTokenTtlSeconds })
+      audit({ event: 'client.token_issued', client_id: oauthClient.id, scope: issued.claims.scope })
+      return { access_token: issued.token, token_type: 'bearer', expires_in: issued.expiresIn, scope: issued.claims.scope }
+    },
+
+    async refreshGrant (input, audit, oauthClient) {
       if (!REFRESH_TOKEN_PATTERN.test(input.refreshToken)) throw invalidGrant('Invalid refresh token')
       const next = newRefreshToken()
       let refusal: ServiceError | undefined
       const result = await store.sessions.rotate(hashRefreshToken(input.refreshToken), next.hash, ({ session, user }) => {
-        if (!isUsable(session)) refusal = invalidGrant('The session has ended; log in again')
+        // A session opened through a client is refreshed only by that client; one opened without, only without.
+        if (session.clientId !== (oauthClient?.id ?? null)) refusal = invalidGrant('The refresh token was not issued to this client')
+        else if (!isUsable(session)) refusal = invalidGrant('The session has ended; log in again')
         else if (user.disabled) refusal = invalidGrant('Inactive user')
         else {
           try { grantScopes(input.scope, session.scopes) } catch (err) { refusal = err as ServiceError }
@@ -122,12 +165,17 @@ export function createAuthService (deps: Dependencies): AuthService {
         throw invalidGrant('Refresh token was already used; the session has been revoked')
       }
       if (result.kind === 'refused') throw refusal ?? invalidGrant('Invalid refresh token')
-      const scopes = grantScopes(input.scope, result.session.scopes).filter(s => result.user.scopes.includes(s))
+      const scopes = grantScopes(input.scope, result.session.scopes)
+        .filter(s => result.user.scopes.includes(s) && (oauthClient === undefined || oauthClient.scopes.includes(s)))
       audit({ event: 'token.refreshed', username: result.user.username, session_id: result.session.id })
-      return respond(result.user, result.session, scopes, next.token)
+      return respond(result.user, result.session, scopes, next.token, oauthClient)
     },
 
     async authorize (claims) {
+      if (claims.sid === undefined) {
+        await authorizeClient(claims)
+        throw accessDenied('This request needs a user\'s token; a client\'s own token cannot be used here')
+      }
       const found = await store.sessions.findWithUser(claims.sid)
       if (found === undefined || found.user.username !== claims.sub) throw invalidToken('The session of this token has ended')
       if (!isUsable(found.session)) throw invalidToken('The session of this token was revoked or has ended')
@@ -154,7 +202,8 @@ export function createAuthService (deps: Dependencies): AuthService {
         return { sessionId: found.session.id, username: found.user.username }
       }
       const asAccess = async () => {
-        if (accessClaims === undefined) return undefined
+        // A client's own token has no session to revoke; it ends with its lifetime or its client.
+        if (accessClaims?.sid === undefined) return undefined
         const found = await store.sessions.findWithUser(accessClaims.sid)
         if (found === undefined) return undefined
         await store.sessions.revoke(accessClaims.sid, now())

@@ -99,10 +99,27 @@ export class LoginThrottle {
   }
 
   async begin (username: string, ip: string, lockoutGeneration = 0): Promise<Attempt> {
-    const subjects: Subject[] = [
+    return await this.start([
       { key: `user:${username}`, max: this.limits.maxFailuresPerUser, generation: lockoutGeneration },
       { key: `ip:${ip}`, max: this.limits.maxFailuresPerIp, generation: 0 }
-    ]
+    ])
+  }
+
+  /**
+   * A client-secret check (src/clients/client-authentication.ts), counted like
+   * a login under keys of their own: `client:` never collides with `user:`,
+   * and an IP's failed client authentications do not lock its users out of
+   * logging in (nor the other way round). The 'user' scope of a refusal then
+   * means the client.
+   */
+  async beginClient (clientId: string, ip: string): Promise<Attempt> {
+    return await this.start([
+      { key: `client:${clientId}`, max: this.limits.maxFailuresPerUser, generation: 0 },
+      { key: `client-ip:${ip}`, max: this.limits.maxFailuresPerIp, generation: 0 }
+    ])
+  }
+
+  private async start (subjects: Subject[]): Promise<Attempt> {
     const [user, byIp] = subjects as [Subject, Subject]
     const reservation = await this.counters.reserve(subjects, this.policy)
     const nothing = async () => {}

@@ -1,3 +1,4 @@
+import type SQLite from 'better-sqlite3'
 import type { Kysely, Selectable } from 'kysely'
 import type { ClientChanges, ClientGrantType, NewClient, OAuthClient } from './client.js'
 import { declareWrites } from './declared-writes.js'
@@ -46,8 +47,11 @@ export interface ClientsRepository {
   list: (options: { after?: string, limit: number }) => Promise<OAuthClient[]>
 }
 
-export function createClientsRepository (db: Kysely<Database>, now: () => number = Date.now, cache: SessionInvalidation = NO_SESSION_CACHE, options: { uncommittedReads?: boolean } = {}): ClientsRepository {
+export function createClientsRepository (db: Kysely<Database>, now: () => number = Date.now, cache: SessionInvalidation = NO_SESSION_CACHE, options: { uncommittedReads?: boolean, sqlite?: SQLite.Database } = {}): ClientsRepository {
   const write = declareWrites(cache, options)
+  // Every client authentication (each /introspect call) reads its client: on SQLite a statement prepared once,
+  // as the Bearer lookup does (building and preparing the query per call cost more than the read).
+  const findStatement = options.sqlite?.prepare('select * from clients where id = ?')
   const sessionIdsOf = async (trx: Kysely<Database>, clientId: string, onlyLive: boolean): Promise<string[]> => {
     let query = trx.selectFrom('sessions').select('id').where('client_id', '=', clientId)
     if (onlyLive) query = query.where('revoked_at', 'is', null)
@@ -56,6 +60,10 @@ export function createClientsRepository (db: Kysely<Database>, now: () => number
 
   return {
     async findById (clientId) {
+      if (findStatement !== undefined) {
+        const found = findStatement.get(clientId) as Selectable<ClientsTable> | undefined
+        return found === undefined ? undefined : toClient(found)
+      }
       const row = await db.selectFrom('clients').selectAll().where('id', '=', clientId).executeTakeFirst()
       return row === undefined ? undefined : toClient(row)
     },

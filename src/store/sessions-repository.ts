@@ -28,6 +28,9 @@ function toSession (row: Selectable<SessionsTable>): Session {
 
 export type { SessionWithUser }
 
+/** A refresh token's session and user, and when the token was issued and used (ms; null: not used yet). */
+export type SessionWithRefreshToken = SessionWithUser & { refreshToken: { issuedAt: number, usedAt: number | null } }
+
 export type RotationResult =
   | { kind: 'unknown' }
   | { kind: 'reused', session: Session, user: User }
@@ -38,7 +41,8 @@ export interface SessionsRepository {
   create: (session: Session, refreshHash: string) => Promise<void>
   /** The Bearer path: the session and its user in one indexed query. */
   findWithUser: (sessionId: string) => Promise<SessionWithUser | undefined>
-  findByRefreshHash: (hash: string) => Promise<SessionWithUser | undefined>
+  /** The session of a refresh token, used or not (`refreshToken` says), with its user. */
+  findByRefreshHash: (hash: string) => Promise<SessionWithRefreshToken | undefined>
   /**
    * Atomically marks the presented refresh token used and records its
    * successor. A token that was already used (or loses a race to be used)
@@ -165,9 +169,12 @@ export function createSessionsRepository (db: Kysely<Database>, lookup: SessionL
     async findByRefreshHash (hash) {
       const row = await withUser(db)
         .innerJoin('refresh_tokens as r', 'r.session_id', 's.id')
+        .select(['r.created_at as r_created_at', 'r.used_at as r_used_at'])
         .where('r.hash', '=', hash)
         .executeTakeFirst()
-      return row === undefined ? undefined : splitJoined(row)
+      if (row === undefined) return undefined
+      const usedAt = row.r_used_at === null ? null : Number(row.r_used_at)
+      return { ...splitJoined(row), refreshToken: { issuedAt: Number(row.r_created_at), usedAt } }
     },
 
     rotate: write((_, result) => ({ sessions: result.kind === 'rotated' || result.kind === 'reused' ? [result.session.id] : [] }), async (presentedHash, nextHash, accept, now) => {

@@ -86,7 +86,7 @@ export async function openStore (options: StoreOptions): Promise<Store> {
     location: handle.location,
     users: createUsersRepository(handle.db, Date.now, lookup.cache ?? NO_SESSION_CACHE, handle.statements, handle.dialect),
     sessions: createSessionsRepository(handle.db, lookup, handle.statements),
-    clients: createClientsRepository(handle.db, Date.now, lookup.cache ?? NO_SESSION_CACHE, { uncommittedReads: handle.sqlite !== undefined }),
+    clients: createClientsRepository(handle.db, Date.now, lookup.cache ?? NO_SESSION_CACHE, { uncommittedReads: handle.sqlite !== undefined, sqlite: handle.sqlite }),
     handle,
     sessionCache: lookup.cache,
     sessionNotifications: notifications,

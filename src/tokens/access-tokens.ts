@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { hasDuplicateKeys } from './duplicate-keys.js'
 
+/** A user's token: sub is the username, sid its session; client_id when issued through a registered client. */
 export interface AccessTokenClaims {
   iss: string
   aud: string
@@ -11,27 +12,58 @@ export interface AccessTokenClaims {
   scope: string
   sid: string
   auth_time: number
+  client_id?: string
 }
+
+/** A client-credentials token (RFC 6749 §4.4, RFC 9068): sub and client_id are the client, no session, no user. */
+export interface ClientTokenClaims {
+  iss: string
+  aud: string
+  sub: string
+  iat: number
+  exp: number
+  jti: string
+  scope: string
+  client_id: string
+  sid?: undefined
+}
+
+/** What the verifier accepts: either kind, told apart by `sid` (isClientToken). */
+export type VerifiedClaims = AccessTokenClaims | ClientTokenClaims
+
+export const isClientToken = (claims: Readonly<VerifiedClaims>): claims is Readonly<ClientTokenClaims> => claims.sid === undefined
 
 /** What the service puts in a token; the signer adds iss, aud and exp (plugins/jwt.ts). */
 export type AccessTokenPayload = Omit<AccessTokenClaims, 'iss' | 'aud' | 'exp'>
+export type ClientTokenPayload = Omit<ClientTokenClaims, 'iss' | 'aud' | 'exp'>
 
 export interface IssueInput {
   username: string
   scopes: readonly string[]
   sessionId: string
   authTime: number
+  /** The registered client the session belongs to, if any: becomes the client_id claim. */
+  clientId?: string | null
+  /** The client's lifetime override; the configured lifetime when absent. */
+  ttlSeconds?: number | null
 }
 
-export interface IssuedAccessToken {
+export interface ClientIssueInput {
+  clientId: string
+  scopes: readonly string[]
+  ttlSeconds?: number | null
+}
+
+export interface IssuedAccessToken<Claims extends VerifiedClaims = AccessTokenClaims> {
   token: string
   expiresIn: number
-  claims: AccessTokenClaims
+  claims: Claims
 }
 
 /** Signs access tokens; the domain services get this, plugins/jwt.ts implements it with @fastify/jwt. */
 export interface AccessTokenIssuer {
   issue: (input: IssueInput) => IssuedAccessToken
+  issueForClient: (input: ClientIssueInput) => IssuedAccessToken<ClientTokenClaims>
 }
 
 /** Why a token was refused; the message is safe to show to the client. */
@@ -45,7 +77,8 @@ export class AccessTokenError extends Error {
 /** Tokens longer than this are refused before any parsing (a JWT of ours is well under 1 KB). */
 export const MAX_TOKEN_LENGTH = 4096
 export const CLOCK_SKEW_SECONDS = 30
-export const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'sid', 'scope', 'auth_time']
+/** The claims of both kinds; sid and auth_time (user tokens) or client_id (client tokens) are checked by checkVerifiedClaims. */
+export const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'scope']
 const BASE64URL = /^[A-Za-z0-9_-]+$/
 const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
@@ -64,13 +97,25 @@ export function isCanonicalBase64url (segment: string): boolean {
 }
 
 export function accessTokenPayload (input: IssueInput, nowMs: number): AccessTokenPayload {
-  return {
+  const payload: AccessTokenPayload = {
     sub: input.username,
     iat: Math.floor(nowMs / 1000),
     jti: randomUUID(),
     scope: input.scopes.join(' '),
     sid: input.sessionId,
     auth_time: input.authTime
+  }
+  if (input.clientId !== undefined && input.clientId !== null) payload.client_id = input.clientId
+  return payload
+}
+
+export function clientTokenPayload (input: ClientIssueInput, nowMs: number): ClientTokenPayload {
+  return {
+    sub: input.clientId,
+    client_id: input.clientId,
+    iat: Math.floor(nowMs / 1000),
+    jti: randomUUID(),
+    scope: input.scopes.join(' ')
   }
 }
 
@@ -113,14 +158,25 @@ export const hasExpired = (exp: number, nowMs: number): boolean => nowMs > (exp 
 /**
  * The checks on a payload whose signature and registered claims fast-jwt
  * accepted that it does not make itself: an `iat` in the future (beyond the
- * skew) and the types of our own claims.
+ * skew) and the types of our own claims, by kind: a user token has sid and
+ * auth_time (and client_id when issued through a client); a client token has
+ * client_id equal to sub and neither sid nor auth_time.
  */
-export function checkVerifiedClaims (payload: Record<string, unknown>, nowMs: number): AccessTokenClaims {
+export function checkVerifiedClaims (payload: Record<string, unknown>, nowMs: number): VerifiedClaims {
   if (typeof payload.exp !== 'number') throw new AccessTokenError('The access token is invalid')
   if (hasExpired(payload.exp, nowMs)) throw new AccessTokenError('The access token expired')
   if (typeof payload.iat !== 'number' || payload.iat > nowMs / 1000 + CLOCK_SKEW_SECONDS) throw new AccessTokenError('The access token was issued in the future')
-  if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.scope !== 'string' ||
-      typeof payload.auth_time !== 'number' || typeof payload.jti !== 'string') {
+  if (typeof payload.sub !== 'string' || typeof payload.scope !== 'string' || typeof payload.jti !== 'string') {
+    throw new AccessTokenError('The access token is invalid')
+  }
+  if (payload.sid === undefined) {
+    if (typeof payload.client_id !== 'string' || payload.client_id !== payload.sub || payload.auth_time !== undefined) {
+      throw new AccessTokenError('The access token is invalid')
+    }
+    return payload as unknown as ClientTokenClaims
+  }
+  if (typeof payload.sid !== 'string' || typeof payload.auth_time !== 'number' ||
+      (payload.client_id !== undefined && typeof payload.client_id !== 'string')) {
     throw new AccessTokenError('The access token is invalid')
   }
   return payload as unknown as AccessTokenClaims

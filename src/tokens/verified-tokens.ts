@@ -1,11 +1,11 @@
 import { LRUCache } from 'lru-cache'
 import { createDoorkeeper } from '../caching/doorkeeper.js'
-import { AccessTokenError, hasExpired, type AccessTokenClaims } from './access-tokens.js'
+import { AccessTokenError, hasExpired, type VerifiedClaims } from './access-tokens.js'
 
 export interface VerifiedTokens {
   /** The remembered claims of an accepted token, undefined when not remembered; throws once it has expired. */
-  get: (token: string) => Readonly<AccessTokenClaims> | undefined
-  set: (token: string, claims: Readonly<AccessTokenClaims>) => void
+  get: (token: string) => Readonly<VerifiedClaims> | undefined
+  set: (token: string, claims: Readonly<VerifiedClaims>) => void
 }
 
 /**
@@ -20,7 +20,7 @@ export interface VerifiedTokens {
  */
 export function createVerifiedTokens (size: number, now: () => number = Date.now): VerifiedTokens {
   if (size <= 0) return { get: () => undefined, set: () => {} }
-  const cache = new LRUCache<string, Readonly<AccessTokenClaims>>({ max: size })
+  const cache = new LRUCache<string, Readonly<VerifiedClaims>>({ max: size })
   const doorkeeper = createDoorkeeper(size)
   return {
     get (token) {

@@ -1,6 +1,6 @@
 import { ResourceOwnerPassword, type ModuleOptions } from 'simple-oauth2'
 import t from 'tap'
-import { addUser, build, PASSWORD } from '../helper.js'
+import { addClient, addUser, build, PASSWORD } from '../helper.js'
 import { listen } from './listen.js'
 
 /**
@@ -8,7 +8,8 @@ import { listen } from './listen.js'
  * unmodified (only configured with the service's paths) for the password
  * grant, refresh and revocation. A public client (RFC 6749 §2.1) has a
  * client_id and no secret; the library sends it either in a Basic header or
- * in the form body (§2.3.1), and both must work.
+ * in the form body (§2.3.1), and both must work. A client_id must name a
+ * registered client, so the test registers gatehouse-cli as a public one.
  */
 async function me (baseUrl: string, accessToken: unknown): Promise<number> {
   const res = await fetch(`${baseUrl}/users/me`, { headers: { authorization: `Bearer ${String(accessToken)}` } })
@@ -25,6 +26,7 @@ for (const authorizationMethod of ['header', 'body'] as const) {
   t.test(`simple-oauth2 with client credentials in the ${authorizationMethod}`, async t => {
     const app = await build(t)
     await addUser(app, 'alice', { scopes: ['reports:read', 'reports:write'] })
+    await addClient(app, 'gatehouse-cli', { public: true, grantTypes: ['password', 'refresh_token'], scopes: ['reports:read', 'reports:write'] })
     const baseUrl = await listen(app)
     const options: ModuleOptions = {
       client: { id: 'gatehouse-cli', secret: '' },

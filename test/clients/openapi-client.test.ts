@@ -5,7 +5,7 @@ import { Ajv } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import openapiTS, { astToString } from 'openapi-typescript'
 import t from 'tap'
-import { addUser, build, PASSWORD, tempDir } from '../helper.js'
+import { addClient, addUser, build, PASSWORD, tempDir } from '../helper.js'
 import { ROOT, spawnChild } from '../child-process.js'
 import { listen } from './listen.js'
 
@@ -15,7 +15,9 @@ import { listen } from './listen.js'
  * compile with a strict client program (openapi-fetch) that logs in,
  * refreshes, reads /users/me, changes a password and runs the admin routes
  * (users and registered clients) against the listening service; every real response matches the schema the
- * document gives for its status.
+ * document gives for its status. Since issue 16 it also plays a service:
+ * a client-credentials token, then /introspect with it on the admin's token
+ * before and after that admin logs out.
  */
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default
 
@@ -28,6 +30,7 @@ t.test('a client generated from /docs/json works against the live service, and e
   await addUser(app, 'root', { scopes: ['users:admin', 'clients:admin'] })
   await addUser(app, 'alice')
   await addUser(app, 'bob')
+  const serviceSecret = await addClient(app, 'reporting-service') ?? ''
   const baseUrl = await listen(app)
 
   const document = await (await fetch(`${baseUrl}/docs/json`)).json() as Document
@@ -58,7 +61,7 @@ t.test('a client generated from /docs/json works against the live service, and e
   t.equal(compiled, '', 'the client compiles with tsc --strict against the generated types')
   if (compiled !== '') return
 
-  const client = spawnChild(t, process.execPath, [join(dir, 'out', 'client.js'), baseUrl, 'root', 'alice', PASSWORD, 'Another-Quiet-Harbor-77'])
+  const client = spawnChild(t, process.execPath, [join(dir, 'out', 'client.js'), baseUrl, 'root', 'alice', PASSWORD, 'Another-Quiet-Harbor-77', 'reporting-service', serviceSecret])
   if (await client.exited !== 0) t.fail(`the client failed: ${client.stderr()}`)
   const stdout = client.stdout()
   const exchanges = stdout.trim().split('\n').filter(line => line !== '').map(line => JSON.parse(line) as Exchange)

@@ -73,12 +73,16 @@ t.test('discovery: RFC 8414 metadata built from PUBLIC_URL, not from request hea
   t.equal(body.token_endpoint, `${base}/token`)
   t.equal(body.revocation_endpoint, `${base}/revoke`)
   t.equal(body.jwks_uri, `${base}/.well-known/jwks.json`)
-  t.same(body.grant_types_supported, ['password', 'refresh_token'])
+  t.equal(body.introspection_endpoint, `${base}/introspect`)
+  t.same(body.grant_types_supported, ['password', 'refresh_token', 'client_credentials'])
   t.same(body.response_types_supported, [])
   t.ok(body.scopes_supported.includes('users:admin'))
-  t.same(body.token_endpoint_auth_methods_supported, ['none'])
-  for (const field of ['issuer', 'token_endpoint', 'revocation_endpoint', 'jwks_uri', 'grant_types_supported',
-    'scopes_supported', 'token_endpoint_auth_methods_supported', 'response_types_supported']) {
+  t.same(body.token_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post'])
+  t.same(body.revocation_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post'])
+  t.same(body.introspection_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post'])
+  t.ok(body.scopes_supported.includes('introspect'))
+  for (const field of ['issuer', 'token_endpoint', 'revocation_endpoint', 'introspection_endpoint', 'jwks_uri', 'grant_types_supported',
+    'scopes_supported', 'token_endpoint_auth_methods_supported', 'response_types_supported', 'introspection_endpoint_auth_methods_supported']) {
     t.ok(field in body, field)
   }
   t.equal(app.config.publicUrl, body.issuer)

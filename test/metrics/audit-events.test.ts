@@ -1,6 +1,6 @@
 import t from 'tap'
 import { AUDIT_EVENT_NAMES, type AuditEventName } from '../../src/audit/audit-event.js'
-import { addUser, bearer, form, login, PASSWORD, refresh } from '../helper.js'
+import { addClient, addUser, basicAuth, bearer, form, login, PASSWORD, refresh } from '../helper.js'
 import { buildWithLogs } from '../logs.js'
 
 /** The fields each event's line carries besides event, actor, ip and reqId: one convention, snake_case. */
@@ -8,6 +8,9 @@ const FIELDS: Record<AuditEventName, string[]> = {
   'login.succeeded': ['username', 'session_id'],
   'login.failed': ['username', 'reason'],
   'login.locked_out': ['username', 'scope'],
+  'client.token_issued': ['client_id', 'scope'],
+  'client.auth_failed': ['client_id', 'reason'],
+  'client.locked_out': ['client_id', 'scope'],
   'token.refreshed': ['username', 'session_id'],
   'token.reuse_detected': ['username', 'session_id'],
   'session.revoked': ['via', 'username', 'session_id'],
@@ -43,6 +46,14 @@ t.test('every audit event type is logged with its snake_case fields and counted 
   t.equal(await tryLogin('bob', 'wrong-password-1'), 401, 'login.failed bad_credentials')
   t.equal(await tryLogin('bob', 'wrong-password-2'), 401, 'login.locked_out user')
   t.equal(await tryLogin('bob', 'wrong-password-3'), 429, 'login.failed locked_out')
+
+  const secret = await addClient(app, 'svc') ?? ''
+  const clientToken = async (password: string) =>
+    (await app.inject({ method: 'POST', url: '/token', headers: { ...form({}).headers, authorization: basicAuth('svc', password) }, payload: 'grant_type=client_credentials' })).statusCode
+  t.equal(await clientToken(secret), 200, 'client.token_issued')
+  t.equal(await clientToken('wrong-1'), 401, 'client.auth_failed bad_secret')
+  t.equal(await clientToken('wrong-2'), 401, 'client.locked_out')
+  t.equal(await clientToken(secret), 429, 'client.auth_failed locked_out')
 
   const alice = await login(app, 'alice')
   t.equal((await refresh(app, alice.refresh_token)).statusCode, 200, 'token.refreshed')

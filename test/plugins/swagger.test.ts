@@ -50,6 +50,7 @@ t.test('/docs/json: operation names for generated clients, public operations, en
   const names: Record<string, string> = {
     'POST /token': 'login',
     'POST /revoke': 'revokeToken',
+    'POST /introspect': 'introspectToken',
     'POST /logout': 'logout',
     'GET /users/me': 'getMe',
     'PUT /users/me/password': 'changePassword',
@@ -77,7 +78,13 @@ t.test('/docs/json: operation names for generated clients, public operations, en
   t.equal(all.length, Object.keys(names).length, 'every operation is named below')
   for (const [route, name] of Object.entries(names)) t.equal(operation(route).operationId, name, `${route} is ${name}`)
 
-  for (const route of ['POST /token', 'POST /revoke', 'GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server', 'GET /health/live', 'GET /health/ready']) {
+  for (const route of ['POST /token', 'POST /revoke']) {
+    t.same(operation(route).security, [{}, { clientBasic: [] }], `${route}: no credentials (the anonymous client) or a client's HTTP Basic`)
+  }
+  t.same(operation('POST /introspect').security, [{ clientBasic: [] }, { OAuth2ClientCredentials: ['introspect'] }], '/introspect: a client by Basic, or its client-credentials token')
+  t.same(doc.components.securitySchemes.OAuth2ClientCredentials.flows, { clientCredentials: { tokenUrl: '/token', scopes: doc.components.securitySchemes.OAuth2PasswordBearer.flows.password.scopes } }, 'the clientCredentials flow, tokenUrl relative')
+  t.same(doc.components.securitySchemes.clientBasic, { type: 'http', scheme: 'basic', description: doc.components.securitySchemes.clientBasic?.description }, 'clientBasic is HTTP Basic')
+  for (const route of ['GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server', 'GET /health/live', 'GET /health/ready']) {
     t.same(operation(route).security, [], `${route} is public: security: []`)
   }
   for (const [route] of Object.entries(names)) {
@@ -85,7 +92,7 @@ t.test('/docs/json: operation names for generated clients, public operations, en
   }
 
   const form = (route: string) => operation(route).requestBody?.content['application/x-www-form-urlencoded']?.schema.properties
-  t.same(form('POST /token')?.grant_type?.enum, ['password', 'refresh_token'], 'grant_type is an enum')
+  t.same(form('POST /token')?.grant_type?.enum, ['password', 'refresh_token', 'client_credentials'], 'grant_type is an enum')
   t.same(form('POST /revoke')?.token_type_hint?.enum, ['access_token', 'refresh_token'], 'token_type_hint is an enum')
   t.same(doc.components.schemas.ErrorResponse.properties.error.enum, [...ERROR_CODES], 'the error codes are an enum')
   t.ok(ERROR_CODES.includes('conflict'), 'conflict among them')

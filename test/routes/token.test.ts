@@ -62,7 +62,7 @@ t.test('request errors: missing, oversized, unknown and duplicate fields, unsupp
   await expect400(await post(app, { username: 'alice', password: PASSWORD, colour: 'blue' }), 'invalid_request', /colour/, 'unknown field')
   const duplicate = await app.inject({ method: 'POST', url: '/token', payload: `username=alice&username=bob&password=${PASSWORD}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
   await expect400(duplicate, 'invalid_request', /more than once: username/, 'duplicate parameter')
-  await expect400(await post(app, { grant_type: 'client_credentials' }), 'unsupported_grant_type', /grant_type/, 'client_credentials')
+  await expect400(await post(app, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code' }), 'unsupported_grant_type', /grant_type/, 'a grant type we do not issue')
   await expect400(await post(app, { grant_type: 'x'.repeat(100), username: 'alice', password: PASSWORD }), 'unsupported_grant_type', /grant_type/, 'a long unknown grant type')
   await expect400(await post(app, { grant_type: '' }), 'unsupported_grant_type', /grant_type/, 'an empty grant type')
   await expect400(await post(app, { grant_type: 'authorization_code', code: 'x' }), 'invalid_request', /code/, 'unknown field first')

@@ -39,7 +39,9 @@ eachDialect('Bearer lookup and login read give what the query-builder reads give
   for (const [username, revokedAt] of [['alice', null], ['off-bob', NOW + 7]] as const) {
     const { session, refreshHash } = await addSession(store, username, newSessionId(), revokedAt)
     // findByRefreshHash and users.list still map rows through Kysely (toSession/toUser): the old path.
-    const viaBuilder = await store.sessions.findByRefreshHash(refreshHash)
+    const byRefresh = await store.sessions.findByRefreshHash(refreshHash)
+    t.same(byRefresh?.refreshToken, { issuedAt: session.createdAt, usedAt: null }, `${username}: the refresh token's times`)
+    const viaBuilder = byRefresh === undefined ? undefined : { session: byRefresh.session, user: byRefresh.user }
     const found = await store.sessions.findWithUser(session.id)
     t.same(found, viaBuilder, `${username}: the same session and user`)
     t.equal(found?.session.revokedAt, revokedAt)

@@ -1,6 +1,7 @@
 import t from 'tap'
 import {
-  accessTokenPayload, AccessTokenError, checkVerifiedClaims, isCanonicalBase64url, MAX_TOKEN_LENGTH, precheckAccessToken
+  accessTokenPayload, AccessTokenError, checkVerifiedClaims, clientTokenPayload, isCanonicalBase64url, isClientToken, MAX_TOKEN_LENGTH,
+  precheckAccessToken, REQUIRED_CLAIMS
 } from '../../../src/tokens/access-tokens.js'
 import { createVerifiedTokens } from '../../../src/tokens/verified-tokens.js'
 
@@ -39,6 +40,29 @@ t.test('verified claims: a future iat is refused, expiry is checked on our clock
   t.throws(() => checkVerifiedClaims({ ...claims, iat: now / 1000 + 60 }, now), /future/)
   t.throws(() => checkVerifiedClaims({ ...claims }, now + (900 + 60) * 1000), /expired/)
   t.throws(() => checkVerifiedClaims({ ...claims, sid: 7 }, now), /invalid/, 'claim types are checked')
+})
+
+t.test('verified claims by kind: a user token (with or without client_id) and a client token', async t => {
+  const now = 1_800_000_000_000
+  const registered = { iss: 'i', aud: 'a', exp: now / 1000 + 900 }
+  const user = { ...accessTokenPayload({ username: 'alice', scopes: ['a'], sessionId: 's', authTime: 1, clientId: 'spa' }, now), ...registered }
+  t.equal(user.client_id, 'spa')
+  t.equal(accessTokenPayload({ username: 'alice', scopes: [], sessionId: 's', authTime: 1, clientId: null }, now).client_id, undefined, 'no client: no claim')
+  t.same(checkVerifiedClaims({ ...user }, now), user)
+  t.equal(isClientToken(checkVerifiedClaims({ ...user }, now)), false)
+  t.throws(() => checkVerifiedClaims({ ...user, client_id: 7 }, now), /invalid/, 'client_id must be a string')
+  t.throws(() => checkVerifiedClaims({ ...user, auth_time: undefined }, now), /invalid/, 'a user token needs auth_time')
+
+  const client = { ...clientTokenPayload({ clientId: 'svc', scopes: ['introspect'] }, now), ...registered }
+  t.same(Object.keys(client).sort(), ['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'scope', 'sub'])
+  t.equal(client.sub, 'svc')
+  t.same(checkVerifiedClaims({ ...client }, now), client)
+  t.equal(isClientToken(checkVerifiedClaims({ ...client }, now)), true)
+  t.throws(() => checkVerifiedClaims({ ...client, client_id: 'other' }, now), /invalid/, 'client_id must be sub')
+  t.throws(() => checkVerifiedClaims({ ...client, client_id: undefined }, now), /invalid/, 'neither sid nor client_id')
+  t.throws(() => checkVerifiedClaims({ ...client, auth_time: 1 }, now), /invalid/, 'a client token has no auth_time')
+  t.throws(() => checkVerifiedClaims({ ...client, iat: now / 1000 + 60 }, now), /future/, 'the common checks apply')
+  for (const claim of REQUIRED_CLAIMS) t.ok(claim in client && claim in user, `${claim} is in both kinds`)
 })
 
 t.test('the signature spelling check', async t => {
