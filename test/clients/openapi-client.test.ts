@@ -30,7 +30,7 @@ t.test('a client generated from /docs/json works against the live service, and e
   await addUser(app, 'root', { scopes: ['users:admin', 'clients:admin'] })
   await addUser(app, 'alice')
   await addUser(app, 'bob')
-  const serviceSecret = await addClient(app, 'reporting-service') ?? ''
+  const serviceSecret = await addClient(app, 'svc-reporting') ?? ''
   const baseUrl = await listen(app)
 
   const document = await (await fetch(`${baseUrl}/docs/json`)).json() as Document
@@ -61,7 +61,7 @@ t.test('a client generated from /docs/json works against the live service, and e
   t.equal(compiled, '', 'the client compiles with tsc --strict against the generated types')
   if (compiled !== '') return
 
-  const client = spawnChild(t, process.execPath, [join(dir, 'out', 'client.js'), baseUrl, 'root', 'alice', PASSWORD, 'Another-Quiet-Harbor-77', 'reporting-service', serviceSecret])
+  const client = spawnChild(t, process.execPath, [join(dir, 'out', 'client.js'), baseUrl, 'root', 'alice', PASSWORD, 'Another-Quiet-Harbor-77', 'svc-reporting', serviceSecret])
   if (await client.exited !== 0) t.fail(`the client failed: ${client.stderr()}`)
   const stdout = client.stdout()
   const exchanges = stdout.trim().split('\n').filter(line => line !== '').map(line => JSON.parse(line) as Exchange)
