@@ -1,0 +1,109 @@
+import t, { type Test } from 'tap'
+import { addUser, login, tempDir } from '../helper.js'
+import { sleep } from '../child-process.js'
+import { decodeSegment, writeKeyPair } from '../keys/key-files.js'
+import {
+  algNone, FASTIFY_EXAMPLE, freePort, hs256WithPublicKey, nowSeconds, PYTHON, PYTHON_EXAMPLE, pyjwtVersion, reSigned,
+  startExample, startGatehouse, tampered, type Algorithm, type Example
+} from './resource-servers.js'
+
+// Both examples (examples/*-resource-server) as real processes against gatehouse:
+// they accept its access tokens offline, refuse every kind of bad token, and
+// stop accepting a key once a rotation has retired it from the JWKS.
+
+const required = process.env.GATEHOUSE_REQUIRE_SERVICES === '1'
+const JWKS_TTL_SECONDS = 1
+
+async function examplesFor (t: Test, algorithm: Algorithm, issuer: string): Promise<Example[]> {
+  const env = { GATEHOUSE_ISSUER: issuer, GATEHOUSE_ALGORITHM: algorithm, JWKS_CACHE_TTL_SECONDS: String(JWKS_TTL_SECONDS) }
+  const examples = [await startExample(t, 'fastify', process.execPath, FASTIFY_EXAMPLE, env)]
+  if (pyjwtVersion() !== undefined) {
+    examples.push(await startExample(t, 'python', PYTHON, PYTHON_EXAMPLE, env))
+  } else if (required) {
+    t.fail(`${PYTHON} cannot import jwt (Debian's python3-jwt) and cryptography (GATEHOUSE_REQUIRE_SERVICES=1 turns this skip into a failure)`)
+  } else {
+    t.comment(`SKIP the Python example: ${PYTHON} cannot import jwt (install Debian's python3-jwt; set GATEHOUSE_REQUIRE_SERVICES=1 to fail instead)`)
+  }
+  return examples
+}
+
+for (const algorithm of ['ES256', 'RS256'] as const) {
+  t.test(`${algorithm}: each example accepts gatehouse's tokens and refuses forged, expired and foreign ones`, async t => {
+    const dir = tempDir(t)
+    const key = writeKeyPair(dir, algorithm)
+    const gatehouse = await startGatehouse(t, { dataDir: dir, port: await freePort(), algorithm, signing: key })
+    await addUser(gatehouse.app, 'alice', { scopes: ['users:read'] })
+    const token = (await login(gatehouse.app, 'alice')).access_token
+    const sub = decodeSegment(token, 1).sub
+    const now = nowSeconds()
+
+    const refused: Record<string, string> = {
+      'expired (beyond the 30 s skew)': reSigned(token, key, algorithm, {}, { iat: now - 1000, exp: now - 60 }),
+      'tampered payload': tampered(token),
+      'another audience': reSigned(token, key, algorithm, {}, { aud: 'another-service' }),
+      'another issuer': reSigned(token, key, algorithm, {}, { iss: 'http://evil.test' }),
+      'typ JWT instead of at+jwt': reSigned(token, key, algorithm, { typ: 'JWT' }),
+      'no exp': reSigned(token, key, algorithm, {}, { exp: undefined }),
+      'alg none': algNone(token),
+      'HS256 keyed with the public key': hs256WithPublicKey(token, key),
+      'an unknown kid': reSigned(token, key, algorithm, { kid: 'made-up-kid' })
+    }
+    // The same re-signing with nothing changed is accepted: each refusal above is due to its one change.
+    const control = reSigned(token, key, algorithm, {}, { jti: 'control' })
+
+    for (const example of await examplesFor(t, algorithm, gatehouse.issuer)) {
+      const hello = await example.get('/hello', token)
+      t.equal(hello.status, 200, `${example.name}: a genuine token`)
+      t.same(hello.body, { hello: sub, scope: 'users:read', verified: 'offline' }, `${example.name}: the verified claims`)
+      t.equal((await example.get('/hello', control)).status, 200, `${example.name}: the control token`)
+      const none = await example.get('/hello')
+      t.equal(none.status, 401, `${example.name}: no token`)
+      for (const [what, bad] of Object.entries(refused)) {
+        const res = await example.get('/hello', bad)
+        t.equal(res.status, 401, `${example.name}: ${what} → 401`)
+        t.equal(res.body.error, 'invalid_token', `${example.name}: ${what}: invalid_token`)
+        t.equal(res.wwwAuthenticate, 'Bearer error="invalid_token"', `${example.name}: ${what}: WWW-Authenticate`)
+      }
+    }
+  })
+}
+
+t.test('ES256 rotation: once gatehouse retires a key from its JWKS, both examples refuse its tokens and accept the new key\'s', async t => {
+  const algorithm = 'ES256'
+  const dir = tempDir(t)
+  const port = await freePort()
+  const oldKey = writeKeyPair(dir, algorithm, 'old')
+  const newKey = writeKeyPair(dir, algorithm, 'new')
+
+  // Before: OLD signs.
+  let gatehouse = await startGatehouse(t, { dataDir: dir, port, algorithm, signing: oldKey })
+  await addUser(gatehouse.app, 'alice')
+  const oldToken = (await login(gatehouse.app, 'alice')).access_token
+  const examples = await examplesFor(t, algorithm, gatehouse.issuer)
+  for (const example of examples) t.equal((await example.get('/hello', oldToken)).status, 200, `${example.name}: OLD's token, OLD signing`)
+
+  // Switch (docs/keys.md step 3): NEW signs, OLD only verifies.
+  await gatehouse.app.close()
+  gatehouse = await startGatehouse(t, { dataDir: dir, port, algorithm, signing: newKey, retired: [oldKey] })
+  const newToken = (await login(gatehouse.app, 'alice')).access_token
+  t.not(decodeSegment(newToken, 0).kid, decodeSegment(oldToken, 0).kid)
+  for (const example of examples) {
+    t.equal((await example.get('/hello', newToken)).status, 200, `${example.name}: NEW's token while both are published`)
+    t.equal((await example.get('/hello', oldToken)).status, 200, `${example.name}: OLD's token while both are published`)
+  }
+
+  // Retire (step 5): OLD is gone from the JWKS. After the examples' JWKS cache lifetime, OLD's token is refused.
+  await gatehouse.app.close()
+  gatehouse = await startGatehouse(t, { dataDir: dir, port, algorithm, signing: newKey })
+  await sleep(JWKS_TTL_SECONDS * 1000 + 500)
+  for (const example of examples) {
+    const res = await example.get('/hello', oldToken)
+    t.equal(res.status, 401, `${example.name}: OLD's token after its key was retired`)
+    t.match(res.body.error_description, /unknown key/, `${example.name}: refused for its key`)
+    t.equal((await example.get('/hello', newToken)).status, 200, `${example.name}: NEW's token still accepted`)
+    // And it stays refused: no stale copy of the retired key comes back.
+    await sleep(JWKS_TTL_SECONDS * 1000 + 200)
+    t.equal((await example.get('/hello', oldToken)).status, 401, `${example.name}: OLD's token still refused a TTL later`)
+    t.equal((await example.get('/hello', newToken)).status, 200, `${example.name}: NEW's token still accepted a TTL later`)
+  }
+})
