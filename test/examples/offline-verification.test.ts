@@ -6,6 +6,7 @@ import {
   algNone, FASTIFY_EXAMPLE, freePort, hs256WithPublicKey, nowSeconds, PYTHON, PYTHON_EXAMPLE, pyjwtVersion, reSigned,
   startExample, startGatehouse, tampered, type Algorithm, type Example
 } from './resource-servers.js'
+import { countingProxy } from './counting-proxy.js'
 
 // Both examples (examples/*-resource-server) as real processes against gatehouse:
 // they accept its access tokens offline, refuse every kind of bad token, and
@@ -105,5 +106,32 @@ t.test('ES256 rotation: once gatehouse retires a key from its JWKS, both example
     await sleep(JWKS_TTL_SECONDS * 1000 + 200)
     t.equal((await example.get('/hello', oldToken)).status, 401, `${example.name}: OLD's token still refused a TTL later`)
     t.equal((await example.get('/hello', newToken)).status, 200, `${example.name}: NEW's token still accepted a TTL later`)
+  }
+})
+
+t.test('tokens with made-up kids cost gatehouse at most one JWKS fetch per cooldown, in each example', async t => {
+  const algorithm = 'ES256'
+  const dir = tempDir(t)
+  const port = await freePort()
+  const key = writeKeyPair(dir, algorithm)
+  // The examples reach gatehouse through a counting proxy, which is therefore the issuer.
+  const proxy = await countingProxy(t, () => `http://127.0.0.1:${port}`)
+  const gatehouse = await startGatehouse(t, { dataDir: dir, port, algorithm, signing: key, publicUrl: proxy.url })
+  await addUser(gatehouse.app, 'alice')
+  const token = (await login(gatehouse.app, 'alice')).access_token
+  const env = { GATEHOUSE_ISSUER: proxy.url, GATEHOUSE_ALGORITHM: algorithm, JWKS_CACHE_TTL_SECONDS: '300', JWKS_MISS_COOLDOWN_SECONDS: '60' }
+  const examples = [await startExample(t, 'fastify', process.execPath, FASTIFY_EXAMPLE, env)]
+  if (pyjwtVersion() !== undefined) examples.push(await startExample(t, 'python', PYTHON, PYTHON_EXAMPLE, env))
+
+  for (const example of examples) {
+    const before = proxy.count('/.well-known/jwks.json')
+    t.equal((await example.get('/hello', token)).status, 200, `${example.name}: a genuine token`)
+    t.equal(proxy.count('/.well-known/jwks.json'), before + 1, `${example.name}: one fetch for the first token`)
+    const junk = Array.from({ length: 20 }, (_, i) => reSigned(token, key, algorithm, { kid: `made-up-${i}` }))
+    const answers = await Promise.all(junk.map(async bad => await example.get('/hello', bad)))
+    t.same(answers.map(a => a.status), junk.map(() => 401), `${example.name}: every made-up kid refused`)
+    t.equal(proxy.count('/.well-known/jwks.json'), before + 2, `${example.name}: 20 made-up kids, one more fetch`)
+    t.equal((await example.get('/hello', token)).status, 200, `${example.name}: the genuine token still passes`)
+    t.equal(proxy.count('/.well-known/jwks.json'), before + 2, `${example.name}: from the cache`)
   }
 })

@@ -24,8 +24,8 @@ export interface Gatehouse {
   port: number
 }
 
-export async function startGatehouse (t: Test, options: { dataDir: string, port: number, algorithm: Algorithm, signing: KeyPairFiles, retired?: KeyPairFiles[] }): Promise<Gatehouse> {
-  const issuer = `http://127.0.0.1:${options.port}`
+export async function startGatehouse (t: Test, options: { dataDir: string, port: number, algorithm: Algorithm, signing: KeyPairFiles, retired?: KeyPairFiles[], publicUrl?: string }): Promise<Gatehouse> {
+  const issuer = options.publicUrl ?? `http://127.0.0.1:${options.port}`
   const app = await build(t, {
     DATA_DIR: options.dataDir,
     PORT: String(options.port),
