@@ -13,10 +13,13 @@ import { countingProxy } from './counting-proxy.js'
 // stop accepting a key once a rotation has retired it from the JWKS.
 
 const required = process.env.GATEHOUSE_REQUIRE_SERVICES === '1'
+/** startGatehouse sends this max-age. */
 const JWKS_TTL_SECONDS = 1
 
-async function examplesFor (t: Test, algorithm: Algorithm, issuer: string): Promise<Example[]> {
-  const env = { GATEHOUSE_ISSUER: issuer, GATEHOUSE_ALGORITHM: algorithm, JWKS_CACHE_TTL_SECONDS: String(JWKS_TTL_SECONDS) }
+/** Both examples on `issuer`; without `ttlSeconds`, they take their JWKS cache lifetime from gatehouse's max-age. */
+async function examplesFor (t: Test, algorithm: Algorithm, issuer: string, ttlSeconds?: number): Promise<Example[]> {
+  const env: Record<string, string> = { GATEHOUSE_ISSUER: issuer, GATEHOUSE_ALGORITHM: algorithm }
+  if (ttlSeconds !== undefined) env.JWKS_CACHE_TTL_SECONDS = String(ttlSeconds)
   const examples = [await startExample(t, 'fastify', process.execPath, FASTIFY_EXAMPLE, env)]
   if (pyjwtVersion() !== undefined) {
     examples.push(await startExample(t, 'python', PYTHON, PYTHON_EXAMPLE, env))
@@ -52,7 +55,7 @@ for (const algorithm of ['ES256', 'RS256'] as const) {
     // The same re-signing with nothing changed is accepted: each refusal above is due to its one change.
     const control = reSigned(token, key, algorithm, {}, { jti: 'control' })
 
-    for (const example of await examplesFor(t, algorithm, gatehouse.issuer)) {
+    for (const example of await examplesFor(t, algorithm, gatehouse.issuer, 300)) {
       const hello = await example.get('/hello', token)
       t.equal(hello.status, 200, `${example.name}: a genuine token`)
       t.same(hello.body, { hello: sub, scope: 'users:read', verified: 'offline' }, `${example.name}: the verified claims`)
@@ -69,7 +72,7 @@ for (const algorithm of ['ES256', 'RS256'] as const) {
   })
 }
 
-t.test('ES256 rotation: once gatehouse retires a key from its JWKS, both examples refuse its tokens and accept the new key\'s', async t => {
+t.test('ES256 rotation: once gatehouse retires a key from its JWKS, both examples refuse its tokens (after gatehouse\'s max-age) and accept the new key\'s', async t => {
   const algorithm = 'ES256'
   const dir = tempDir(t)
   const port = await freePort()
@@ -80,6 +83,7 @@ t.test('ES256 rotation: once gatehouse retires a key from its JWKS, both example
   let gatehouse = await startGatehouse(t, { dataDir: dir, port, algorithm, signing: oldKey })
   await addUser(gatehouse.app, 'alice')
   const oldToken = (await login(gatehouse.app, 'alice')).access_token
+  // No JWKS_CACHE_TTL_SECONDS: the examples keep keys for the max-age gatehouse sends (JWKS_MAX_AGE_SECONDS=1 here).
   const examples = await examplesFor(t, algorithm, gatehouse.issuer)
   for (const example of examples) t.equal((await example.get('/hello', oldToken)).status, 200, `${example.name}: OLD's token, OLD signing`)
 

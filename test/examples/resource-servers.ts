@@ -33,6 +33,7 @@ export async function startGatehouse (t: Test, options: { dataDir: string, port:
     JWT_ALGORITHM: options.algorithm,
     JWT_PRIVATE_KEY_FILE: options.signing.privateFile,
     JWT_PREVIOUS_KEY_FILES: (options.retired ?? []).map(k => k.publicFile).join(','),
+    // Short, so that the examples' caches (which follow it by default) expire within a test.
     JWKS_MAX_AGE_SECONDS: '1'
   })
   await app.listen({ port: options.port, host: '127.0.0.1' })
