@@ -1,7 +1,7 @@
 import Fastify from 'fastify'
 import fastifyJwt from '@fastify/jwt'
 import { createIntrospector } from './introspection.mjs'
-import { createKeyLookup, jwksTtlSeconds, TokenRefused } from './jwks-keys.mjs'
+import { createKeyLookup, jwksTtlSeconds, KeysUnavailable, TokenRefused } from './jwks-keys.mjs'
 
 /** gatehouse allows the same skew (src/tokens/access-tokens.ts). */
 const CLOCK_SKEW_SECONDS = 30
@@ -64,6 +64,10 @@ export async function buildApp (settings) {
     try {
       await request.jwtVerify()
     } catch (err) {
+      if (err instanceof KeysUnavailable) {
+        request.log.warn({ err }, err.message)
+        return reply.code(503).send({ error: 'temporarily_unavailable', error_description: err.message })
+      }
       const reason = reasonOf(err)
       if (reason === undefined) throw err
       return refuse(reply, reason)

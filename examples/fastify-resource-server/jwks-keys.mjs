@@ -7,6 +7,9 @@ const FETCH_TIMEOUT_MS = 5000
 /** A refusal the routes answer with 401 invalid_token; the message is ours, never the token's. */
 export class TokenRefused extends Error {}
 
+/** gatehouse's JWKS could not be fetched (and no fresh copy of the key is cached): answered 503. */
+export class KeysUnavailable extends Error {}
+
 /**
  * The JWKS cache lifetime: the setting, or else the max-age gatehouse sends
  * with its JWKS (JWKS_MAX_AGE_SECONDS there), read once at start.
@@ -45,7 +48,8 @@ export function createKeyLookup ({ issuer, algorithm, ttlSeconds, missCooldownSe
   let unknownKidLookups = Promise.resolve()
 
   async function fetchKey (kid) {
-    const timeout = new Promise((resolve, reject) => { setTimeout(() => { reject(new Error('JWKS fetch timed out')) }, FETCH_TIMEOUT_MS).unref() })
+    let timer
+    const timeout = new Promise((resolve, reject) => { timer = setTimeout(() => { reject(new Error('JWKS fetch timed out')) }, FETCH_TIMEOUT_MS) })
     try {
       // The domain is the configured issuer, never the token's iss: a token cannot choose where keys come from.
       const key = await Promise.race([getJwks.getPublicKey({ domain: issuer, alg: algorithm, kid }), timeout])
@@ -57,7 +61,9 @@ export function createKeyLookup ({ issuer, algorithm, ttlSeconds, missCooldownSe
         if (!knownKids.delete(kid)) lastMissAt = now()
         throw new TokenRefused('The access token was signed with an unknown key')
       }
-      throw err
+      throw new KeysUnavailable('Could not fetch the signing keys from gatehouse', { cause: err })
+    } finally {
+      clearTimeout(timer)
     }
   }
 

@@ -11,6 +11,7 @@ import re
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -25,6 +26,10 @@ MAX_KID_LENGTH = 128
 
 class Refused(Exception):
     """A token this service does not accept; the message is ours, never the token's."""
+
+
+class KeysUnavailable(Exception):
+    """gatehouse's JWKS could not be fetched: answered 503, fail closed."""
 
 
 def whole(name, default, low, high):
@@ -130,7 +135,7 @@ class Verifier:
         try:
             key = self.keys.get_signing_key(kid)
         except jwt.PyJWKClientError:
-            raise Refused("The signing keys could not be fetched")
+            raise KeysUnavailable("Could not fetch the signing keys from gatehouse")
         try:
             return jwt.decode(
                 token,
@@ -171,7 +176,7 @@ def handler_for(verifier):
                            [("WWW-Authenticate", 'Bearer error="invalid_token"')])
 
         def do_GET(self):
-            if self.path != "/hello":
+            if urllib.parse.urlsplit(self.path).path != "/hello":
                 self.send_json(404, {"error": "not_found", "error_description": "Not found"})
                 return
             match = re.fullmatch(r"Bearer +(\S+) *", self.headers.get("Authorization", ""), re.IGNORECASE)
@@ -182,6 +187,9 @@ def handler_for(verifier):
                 claims = verifier.verify(match.group(1))
             except Refused as refusal:
                 self.refuse(str(refusal))
+                return
+            except KeysUnavailable as error:
+                self.send_json(503, {"error": "temporarily_unavailable", "error_description": str(error)})
                 return
             except Exception as error:  # a bug of ours: answered, not a dropped connection
                 self.log_error("verification failed: %r", error)

@@ -111,6 +111,15 @@ t.test('ES256 rotation: once gatehouse retires a key from its JWKS, both example
     t.equal((await example.get('/hello', oldToken)).status, 401, `${example.name}: OLD's token still refused a TTL later`)
     t.equal((await example.get('/hello', newToken)).status, 200, `${example.name}: NEW's token still accepted a TTL later`)
   }
+
+  // gatehouse gone for longer than the cache lifetime: no stale key keeps verifying (fail closed).
+  await gatehouse.app.close()
+  await sleep(JWKS_TTL_SECONDS * 1000 + 500)
+  for (const example of examples) {
+    const res = await example.get('/hello', newToken)
+    t.equal(res.status, 503, `${example.name}: gatehouse unreachable past the TTL`)
+    t.equal(res.body.error, 'temporarily_unavailable', `${example.name}: temporarily_unavailable`)
+  }
 })
 
 t.test('tokens with made-up kids cost gatehouse at most one JWKS fetch per cooldown, in each example', async t => {
