@@ -46,7 +46,7 @@ export async function buildApp (settings) {
     // The key callback needs the header (kid), so the whole token is decoded.
     decode: { complete: true },
     secret: async (_request, token) => {
-      // Pinned: the token's alg only has to equal the configured one (fast-jwt checks it again below).
+      // Pinned: the token's alg must be the configured one; it never chooses (fast-jwt checks it again below).
       if (token.header?.alg !== algorithm) throw new TokenRefused('The access token is signed with an algorithm this service does not accept')
       return await publicKeyOf(token.header.kid)
     },
