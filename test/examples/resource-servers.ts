@@ -71,6 +71,18 @@ export function pyjwtVersion (): string | undefined {
 }
 
 /**
+ * True when the Python example can run; otherwise skips its part (or fails
+ * under .ci/run, GATEHOUSE_REQUIRE_SERVICES=1), as test/services.ts does.
+ */
+export function needPyJwt (t: Test): boolean {
+  if (pyjwtVersion() !== undefined) return true
+  const message = `${PYTHON} cannot import jwt and cryptography (apt-get install python3-jwt python3-cryptography)`
+  if (process.env.GATEHOUSE_REQUIRE_SERVICES === '1') t.fail(`${message} (GATEHOUSE_REQUIRE_SERVICES=1 turns this skip into a failure)`)
+  else void t.skip(`the Python example: ${message}: skipped (set GATEHOUSE_REQUIRE_SERVICES=1 to fail instead)`, () => {})
+  return false
+}
+
+/**
  * Tokens a real signer would never hand out, built by hand: `claims` and
  * `header` override those of a genuine token, signed with the given key
  * (the genuine one, so only the changed part can make it fail).
