@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static } from '@sinclair/typebox'
 import { onlyErrorResponses } from '../schemas/error.js'
 import { KNOWN_SCOPES } from '../src/users/scopes.js'
+import { ifNoneMatchHits, jwksDocument } from '../src/tokens/jwks-document.js'
 
 const Jwk = Type.Object({
   kty: Type.String(),
@@ -34,9 +35,8 @@ const MetadataSchema = Type.Object({
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const base = app.config.publicUrl
   // Built once from configuration, never from request headers an attacker controls.
-  const jwks = {
-    keys: [...app.keys.byKid.values()].flatMap(k => k.publicJwk === undefined ? [] : [publicMembers(k.publicJwk)])
-  }
+  const keys = [...app.keys.byKid.values()].flatMap(k => k.publicJwk === undefined ? [] : [publicMembers(k.publicJwk)])
+  const jwks = jwksDocument(keys, app.config.jwt.jwksMaxAgeSeconds)
   const metadata = {
     issuer: base,
     token_endpoint: `${base}/token`,
@@ -59,9 +59,18 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       security: [],
       tags: ['discovery'],
       summary: 'JSON Web Key Set: the public keys that verify access tokens',
-      response: { 200: JwksSchema, ...onlyErrorResponses(429, 500) }
+      response: {
+        200: JwksSchema,
+        304: Type.Null({ description: 'Not Modified: the If-None-Match ETag is current; keep the cached key set' }),
+        ...onlyErrorResponses(429, 500)
+      }
     }
-  }, async (_request, reply) => reply.header('cache-control', 'public, max-age=300, stale-while-revalidate=60').send(jwks))
+  }, async (request, reply) => {
+    reply.header('etag', jwks.etag).header('cache-control', jwks.cacheControl)
+    if (ifNoneMatchHits(request.headers['if-none-match'], jwks.etag)) return await reply.code(304).send(null)
+    // Serialized once at start: the ETag is the hash of exactly these bytes.
+    return await reply.type('application/json; charset=utf-8').serializer(() => jwks.body).send({ keys })
+  })
 
   app.get('/.well-known/oauth-authorization-server', {
     schema: {

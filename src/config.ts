@@ -35,6 +35,7 @@ export const EnvSchema = Type.Object({
   JWT_PREVIOUS_KEY_FILES: Str(),
   JWT_AUDIENCE: Str('gatehouse'),
   ACCESS_TOKEN_EXPIRE_MINUTES: Int(1, 1440, 15),
+  JWKS_MAX_AGE_SECONDS: Int(0, 86400, 300),
   REFRESH_TOKEN_EXPIRE_DAYS: Int(1, 365, 30),
   SESSION_IDLE_DAYS: Int(1, 365, 7),
   AUTH_CACHE_SIZE: Int(0, 1000000, 5000),
@@ -96,6 +97,8 @@ export interface Config {
     previousKeyFiles: string[]
     audience: string
     accessTokenTtlSeconds: number
+    /** Cache-Control max-age of the JWKS document: how long verifiers may keep it (docs/keys.md, rotation). */
+    jwksMaxAgeSeconds: number
   }
   sessions: {
     absoluteTtlSeconds: number
@@ -288,7 +291,8 @@ export function loadConfig (givenEnv: Record<string, string | undefined>, system
       privateKeyFile: env.JWT_PRIVATE_KEY_FILE,
       previousKeyFiles: list(env.JWT_PREVIOUS_KEY_FILES),
       audience: env.JWT_AUDIENCE,
-      accessTokenTtlSeconds: env.ACCESS_TOKEN_EXPIRE_MINUTES * 60
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
+      jwksMaxAgeSeconds: env.JWKS_MAX_AGE_SECONDS
     },
     sessions: {
       absoluteTtlSeconds: env.REFRESH_TOKEN_EXPIRE_DAYS * 86400,

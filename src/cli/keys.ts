@@ -57,7 +57,8 @@ Rotation with no downtime (OLD = the key file in use now):
        JWT_PRIVATE_KEY_FILE=OLD JWT_PREVIOUS_KEY_FILES=${out}
      The old key still signs; /.well-known/jwks.json now lists both keys.
   2. Wait until every verifier has refetched the JWKS (at least its cache
-     time: gatehouse sends max-age=300, so 6 minutes). Skip this wait when
+     time: gatehouse sends max-age=JWKS_MAX_AGE_SECONDS, default 300, plus
+     stale-while-revalidate=60, so 6 minutes by default). Skip this wait when
      there is one instance and no other service verifies tokens.
   3. Switch: restart every instance with
        JWT_PRIVATE_KEY_FILE=${out} JWT_PREVIOUS_KEY_FILES=OLD
