@@ -9,6 +9,7 @@ import { sqliteFileOf } from './store/sqlite-url.js'
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.js'
 import { canonicalUsername, isValidUsername, USERNAME_RULE } from './users/username.js'
 import { memoryLimitBytes } from './passwords/memory-limit.js'
+import { OUTBOX_TIMING, type OutboxTiming } from './mail/outbox-worker.js'
 
 const Int = (minimum: number, maximum: number, def: number) => Type.Integer({ minimum, maximum, default: def })
 const Str = (def?: string) => def === undefined ? Type.Optional(Type.String({ minLength: 1 })) : Type.String({ default: def })
@@ -159,6 +160,8 @@ export interface MailSettings {
   from: string
   /** Attempts per mail, after which it is kept as failed. */
   maxAttempts: number
+  /** Not variables: the worker's fixed timing (tests shorten it). */
+  timing: OutboxTiming
 }
 
 /** The sender when MAIL_FROM is not set (only allowed without SMTP_URL: the development log). */
@@ -354,7 +357,8 @@ export function loadConfig (givenEnv: Record<string, string | undefined>, system
       smtpUrl: env.SMTP_URL,
       tlsRejectUnauthorized: env.SMTP_TLS_REJECT_UNAUTHORIZED,
       from: env.MAIL_FROM ?? DEVELOPMENT_MAIL_FROM,
-      maxAttempts: env.MAIL_MAX_ATTEMPTS
+      maxAttempts: env.MAIL_MAX_ATTEMPTS,
+      timing: { ...OUTBOX_TIMING }
     }
   }
 }
