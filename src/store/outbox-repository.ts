@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { Kysely, Selectable } from 'kysely'
+import type { Kysely, QueryCreator, Selectable } from 'kysely'
 import { checkOutgoingMail, type OutgoingMail } from '../mail/outgoing-mail.js'
 import type { Dialect } from './migrations.js'
 import type { Database, MailOutboxTable } from './schema.js'
@@ -77,18 +77,25 @@ export function createOutboxRepository (db: Kysely<Database>, dialect: Dialect, 
 
     async claimDue ({ limit, leaseMs }) {
       const at = now()
-      const due = (qb: Kysely<Database>) => qb.selectFrom('mail_outbox').select('id')
+      const due = (qb: QueryCreator<Database>) => qb.selectFrom('mail_outbox').select('id')
         .where('status', '=', 'pending').where('next_attempt_at', '<=', at)
       // A read first: polling an idle outbox writes nothing (no write lock, no WAL frame on SQLite).
       if (await due(db).limit(1).executeTakeFirst() === undefined) return []
       const claimToken = randomBytes(12).toString('base64url')
-      const rows = await db.updateTable('mail_outbox')
-        .set(eb => ({ claim_token: claimToken, next_attempt_at: at + leaseMs, attempts: eb('attempts', '+', 1), updated_at: at }))
-        .where('id', 'in', due(db).orderBy('next_attempt_at').orderBy('id').limit(limit)
-          .$if(dialect === 'postgres', qb => qb.forUpdate().skipLocked()))
-        // Read again on the row itself: what the subquery saw may have been claimed meanwhile.
-        .where('status', '=', 'pending').where('next_attempt_at', '<=', at)
-        .returningAll().execute()
+      const set = { claim_token: claimToken, next_attempt_at: at + leaseMs, updated_at: at }
+      const oldestDue = (qb: QueryCreator<Database>) => due(qb).orderBy('next_attempt_at').orderBy('id').limit(limit)
+      const rows = dialect === 'postgres'
+        // A materialized CTE: as `id in (subquery)` PostgreSQL may run the
+        // locking subquery again for each row and so ignore its LIMIT.
+        ? await db.with(wb => wb('due').materialized(), qb => oldestDue(qb).forUpdate().skipLocked())
+          .updateTable('mail_outbox').from('due').whereRef('mail_outbox.id', '=', 'due.id')
+          .set(eb => ({ ...set, attempts: eb('mail_outbox.attempts', '+', 1) }))
+          .returningAll('mail_outbox').execute()
+        // SQLite has one writer: the statement alone is atomic.
+        : await db.updateTable('mail_outbox')
+          .set(eb => ({ ...set, attempts: eb('attempts', '+', 1) }))
+          .where('id', 'in', oldestDue(db))
+          .returningAll().execute()
       return rows.map(row => toClaimed(row, claimToken)).sort((a, b) => a.id - b.id)
     },
 

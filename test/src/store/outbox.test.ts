@@ -90,4 +90,6 @@ eachDialect('outbox: concurrent claims never take one mail twice', async (t, sto
   const ids = batches.flat().map(m => m.id)
   t.equal(new Set(ids).size, ids.length, 'no mail in two claims')
   t.ok(ids.length > 0)
+  t.ok(batches.every(b => b.length <= 3), `no claim takes more than its limit (${batches.map(b => b.length).join(', ')})`)
+  t.equal((await store.outbox.claimDue({ limit: 5, leaseMs: 60_000 })).length, 5, 'a claim takes its limit when more are due')
 })
