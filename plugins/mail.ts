@@ -41,11 +41,11 @@ const NO_METRICS: MailMetrics = { sent: () => {}, attemptFailed: () => {}, faile
 /** The worker with its transport, metrics and log lines; its settings are the app's. */
 async function startWorker (app: FastifyInstance): Promise<OutboxWorker> {
   const settings = app.config.mail
+  const log = app.log.child({ component: 'mail' })
   const transport: MailTransport = settings.smtpUrl !== undefined
     ? await createSmtpTransport({ url: settings.smtpUrl, tlsRejectUnauthorized: settings.tlsRejectUnauthorized, from: settings.from })
-    : createLogTransport(app.log)
+    : createLogTransport(log)
   const metrics = app.hasDecorator('metrics') ? await registerMailMetrics(app.metrics.registry, app.store.outbox.pendingCount) : NO_METRICS
-  const log = app.log.child({ component: 'mail' })
   return startOutboxWorker({
     outbox: app.store.outbox,
     transport,

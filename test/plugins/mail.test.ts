@@ -20,6 +20,7 @@ t.test('development without SMTP_URL: the mail is one marked info line with reci
   await waitFor('the development mail line', async () => logs.lines().some(l => l.msg === DEVELOPMENT_MAIL_LINE))
   const line = logs.lines().find(l => l.msg === DEVELOPMENT_MAIL_LINE)
   t.equal(line?.level, 30, 'at info')
+  t.equal(line?.component, 'mail')
   t.same(line?.mail, { to: 'bob@example.com', subject: 'Verify your email', text: 'Your code: 7d3e-1a2b' })
   await waitFor('the mail marked sent', async () => (await outboxRows(app))[0]?.status === 'sent')
   t.match((await outboxRows(app))[0], { text_body: null, html_body: null })
