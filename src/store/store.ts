@@ -90,10 +90,10 @@ export async function openStore (options: StoreOptions): Promise<Store> {
     users: createUsersRepository(handle.db, Date.now, lookup.cache ?? NO_SESSION_CACHE, handle.statements, handle.dialect),
     sessions: createSessionsRepository(handle.db, lookup, handle.statements),
     clients: createClientsRepository(handle.db, Date.now, lookup.cache ?? NO_SESSION_CACHE, { uncommittedReads: handle.sqlite !== undefined }),
-    outbox: createOutboxRepository(handle.db, handle.dialect),
     handle,
     sessionCache: lookup.cache,
     sessionNotifications: notifications,
+    outbox: createOutboxRepository(handle.db, handle.dialect),
     ping: async () => {
       // One connection held throughout: on SQLite no other request's transaction can be open around the probe.
       await handle.db.connection().execute(async (connection) => {
