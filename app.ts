@@ -17,6 +17,7 @@ import countersPlugin from './plugins/counters.js'
 import errorHandlerPlugin, { sendError, toServiceError } from './plugins/error-handler.js'
 import gracefulClosePlugin from './plugins/graceful-close.js'
 import jwtPlugin from './plugins/jwt.js'
+import mailPlugin from './plugins/mail.js'
 import metricsPlugin from './plugins/metrics.js'
 import passwordsPlugin from './plugins/passwords.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
@@ -105,6 +106,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   // Nothing is recorded unless someone can scrape it: no per-request metrics work without METRICS_PORT.
   if (config.metricsPort !== undefined) await app.register(metricsPlugin)
   await app.register(auditPlugin)
+  await app.register(mailPlugin)
   await app.register(authPlugin)
   await app.register(clientAuthPlugin)
   await app.register(adminBootstrapPlugin)

@@ -9,6 +9,7 @@ import { sqliteFileOf } from './store/sqlite-url.js'
 import { parseTrustProxy, type TrustProxy } from './trust-proxy.js'
 import { canonicalUsername, isValidUsername, USERNAME_RULE } from './users/username.js'
 import { memoryLimitBytes } from './passwords/memory-limit.js'
+import { OUTBOX_TIMING, type OutboxTiming } from './mail/outbox-worker.js'
 
 const Int = (minimum: number, maximum: number, def: number) => Type.Integer({ minimum, maximum, default: def })
 const Str = (def?: string) => def === undefined ? Type.Optional(Type.String({ minLength: 1 })) : Type.String({ default: def })
@@ -71,6 +72,11 @@ export const EnvSchema = Type.Object({
   GATEHOUSE_ADMIN_USERNAME: Str(),
   GATEHOUSE_ADMIN_PASSWORD_FILE: Str(),
   GATEHOUSE_ADMIN_PASSWORD: Str(),
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://[^\\s/?#]+/?$', expected: 'smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465' })),
+  SMTP_URL_FILE: Str(),
+  SMTP_TLS_REJECT_UNAUTHORIZED: Type.Boolean({ default: true }),
+  MAIL_FROM: Type.Optional(Type.String({ minLength: 3, maxLength: 320, pattern: '^[^\\r\\n]*@[^\\r\\n]*$', expected: 'an address such as "Gatehouse <no-reply@example.com>" (one line)' })),
+  MAIL_MAX_ATTEMPTS: Int(1, 100, 8),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' })
 })
 type Env = Static<typeof EnvSchema>
@@ -147,7 +153,22 @@ export interface Config {
   adminBootstrap: AdminBootstrapSettings | undefined
   /** Verified access tokens, and sessions read with their user, remembered on the Bearer path (0: none). */
   authCacheSize: number
+  mail: MailSettings
 }
+
+export interface MailSettings {
+  /** Holds the SMTP password: never logged. Undefined: mail goes to the log (development) or stays in the outbox (production). */
+  smtpUrl: string | undefined
+  tlsRejectUnauthorized: boolean
+  from: string
+  /** Attempts per mail, after which it is kept as failed. */
+  maxAttempts: number
+  /** Not variables: the worker's fixed timing (tests shorten it). */
+  timing: OutboxTiming
+}
+
+/** The sender when MAIL_FROM is not set (only allowed without SMTP_URL: the development log). */
+export const DEVELOPMENT_MAIL_FROM = 'Gatehouse <gatehouse@localhost>'
 
 export interface AdminBootstrapSettings {
   /** Canonical (NFKC, lower case). */
@@ -266,6 +287,9 @@ export function loadConfig (givenEnv: Record<string, string | undefined>, system
     extra.push(`TRUST_PROXY: ${problem}; use false, a hop count (1), or a comma list of proxy addresses/CIDRs`)
   }
   const adminBootstrap = adminBootstrapSettings(env, extra)
+  if (env.SMTP_URL !== undefined && env.MAIL_FROM === undefined) {
+    extra.push('MAIL_FROM: set the sender of the mails too (such as "Gatehouse <no-reply@example.com>") when SMTP_URL is set')
+  }
   const hashConcurrency = env.HASH_CONCURRENCY ?? defaultHashConcurrency()
   const argon2Problem = argon2MemoryProblem(hashConcurrency, env.ARGON2_MEMORY_KIB, system.memoryLimitBytes())
   if (argon2Problem !== undefined) extra.push(argon2Problem)
@@ -332,7 +356,14 @@ export function loadConfig (givenEnv: Record<string, string | undefined>, system
     logLevel: env.LOG_LEVEL,
     startupTimeoutSeconds: env.STARTUP_TIMEOUT_SECONDS,
     adminBootstrap,
-    authCacheSize: env.AUTH_CACHE_SIZE
+    authCacheSize: env.AUTH_CACHE_SIZE,
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      tlsRejectUnauthorized: env.SMTP_TLS_REJECT_UNAUTHORIZED,
+      from: env.MAIL_FROM ?? DEVELOPMENT_MAIL_FROM,
+      maxAttempts: env.MAIL_MAX_ATTEMPTS,
+      timing: { ...OUTBOX_TIMING }
+    }
   }
 }
 

@@ -172,6 +172,35 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.alterTable('sessions').dropColumn('client_id').execute()
       await db.schema.dropTable('clients').execute()
     }
+  },
+  '007_mail_outbox': {
+    // Mail to send, written in the transaction of whatever it announces
+    // (src/store/outbox-repository.ts). A claim sets claim_token and moves
+    // next_attempt_at to the end of a lease: a process that dies while sending
+    // leaves the mail due again once the lease is over. The bodies are blanked
+    // once the mail is sent or failed for good (they carry one-time tokens).
+    async up (db: Kysely<any>) {
+      const idType = dialect === 'postgres' ? 'bigserial' : 'integer'
+      await db.schema.createTable('mail_outbox')
+        .addColumn('id', sql.raw(idType) as any, col => col.primaryKey().notNull())
+        .addColumn('recipient', 'varchar(320)', col => col.notNull())
+        .addColumn('recipient_name', 'varchar(200)')
+        .addColumn('subject', 'varchar(500)', col => col.notNull())
+        .addColumn('text_body', 'text')
+        .addColumn('html_body', 'text')
+        .addColumn('status', 'varchar(16)', col => col.notNull())
+        .addColumn('attempts', 'integer', col => col.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'bigint', col => col.notNull())
+        .addColumn('claim_token', 'varchar(32)')
+        .addColumn('last_error', 'varchar(500)')
+        .addColumn('created_at', 'bigint', col => col.notNull())
+        .addColumn('updated_at', 'bigint', col => col.notNull())
+        .execute()
+      await db.schema.createIndex('mail_outbox_due').on('mail_outbox').columns(['status', 'next_attempt_at']).execute()
+    },
+    async down (db: Kysely<any>) {
+      await db.schema.dropTable('mail_outbox').execute()
+    }
   }
 })
 

@@ -51,9 +51,30 @@ export interface ClientsTable {
   secret_rotated_at: number | null
 }
 
+export type MailStatus = 'pending' | 'sent' | 'failed'
+
+export interface MailOutboxTable {
+  id: Generated<number>
+  recipient: string
+  recipient_name: string | null
+  subject: string
+  /** Null once the mail is sent or failed for good. */
+  text_body: string | null
+  html_body: string | null
+  status: MailStatus
+  attempts: Generated<number>
+  /** When a pending mail is due; while claimed, the end of the claim's lease. */
+  next_attempt_at: number
+  claim_token: string | null
+  last_error: string | null
+  created_at: number
+  updated_at: number
+}
+
 export interface Database {
   users: UsersTable
   sessions: SessionsTable
   refresh_tokens: RefreshTokensTable
   clients: ClientsTable
+  mail_outbox: MailOutboxTable
 }

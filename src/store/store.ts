@@ -2,6 +2,7 @@ import type SQLite from 'better-sqlite3'
 import { sql } from 'kysely'
 import { migrateToLatest, openDatabase, type DatabaseHandle, type DatabaseOptions } from './database.js'
 import { createClientsRepository, type ClientsRepository } from './clients-repository.js'
+import { createOutboxRepository, type OutboxRepository } from './outbox-repository.js'
 import { createSessionCache, NO_SESSION_CACHE, type SessionCache } from './session-cache.js'
 import { listenForSessionChanges, type SessionNotifications } from './session-notifications.js'
 import { createSessionsRepository, type SessionLookup, type SessionsRepository, type SessionWithUser } from './sessions-repository.js'
@@ -14,6 +15,8 @@ export interface Store {
   users: UsersRepository
   sessions: SessionsRepository
   clients: ClientsRepository
+  /** Mail to send (src/mail/outbox-worker.ts sends it). */
+  outbox: OutboxRepository
   handle: DatabaseHandle
   /** The Bearer lookup's cache, if any (AUTH_CACHE_SIZE > 0; on PostgreSQL with POSTGRES_SESSION_CACHE). */
   sessionCache: SessionCache<SessionWithUser> | undefined
@@ -90,6 +93,7 @@ export async function openStore (options: StoreOptions): Promise<Store> {
     handle,
     sessionCache: lookup.cache,
     sessionNotifications: notifications,
+    outbox: createOutboxRepository(handle.db, handle.dialect),
     ping: async () => {
       // One connection held throughout: on SQLite no other request's transaction can be open around the probe.
       await handle.db.connection().execute(async (connection) => {
