@@ -27,10 +27,12 @@ function formDecode (value: string): string | undefined {
   }
 }
 
-function fromBasic (header: string): Exclude<PresentedClient, { method: 'none' }> {
+/** undefined for `Basic Og==` (an empty id and secret): Swagger UI's password flow sends that when its client fields are empty. */
+function fromBasic (header: string): Exclude<PresentedClient, { method: 'none' }> | undefined {
   const match = BASIC.exec(header)
   if (match === null) throw invalidClient('Malformed HTTP Basic credentials', true)
   const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8')
+  if (decoded === ':') return undefined
   const colon = decoded.indexOf(':')
   const clientId = colon < 0 ? undefined : formDecode(decoded.slice(0, colon))
   const secret = colon < 0 ? undefined : formDecode(decoded.slice(colon + 1))
@@ -44,8 +46,8 @@ export function presentedClient (request: FastifyRequest): PresentedClient {
   const formId = typeof body.client_id === 'string' && body.client_id !== '' ? body.client_id : undefined
   const formSecret = typeof body.client_secret === 'string' && body.client_secret !== '' ? body.client_secret : undefined
   const header = request.headers.authorization
-  if (header !== undefined && /^Basic(?: |$)/i.test(header)) {
-    const basic = fromBasic(header)
+  const basic = header !== undefined && /^Basic(?: |$)/i.test(header) ? fromBasic(header) : undefined
+  if (basic !== undefined) {
     // A client_id in the form that repeats the Basic one is harmless (some libraries send both); anything else is two methods.
     if (formSecret !== undefined || (formId !== undefined && formId !== basic.clientId)) {
       throw invalidRequest('Use one client authentication method: HTTP Basic or client_id/client_secret in the form, not both')

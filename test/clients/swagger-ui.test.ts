@@ -45,10 +45,12 @@ t.test('Swagger UI: Authorize with a password, then try GET /users/me', async t 
   await page.goto(`${baseUrl}/docs`)
   await page.locator('.swagger-ui .btn.authorize').first().click()
   const dialog = page.locator('.dialog-ux .modal-ux')
-  await dialog.locator('#oauth_username').fill('alice')
-  await dialog.locator('#oauth_password').fill(PASSWORD)
-  await dialog.locator('button.authorize').click()
-  await dialog.getByText('Authorized', { exact: false }).first().waitFor()
+  // The dialog lists every security scheme (also clientBasic and the client-credentials flow): the password flow's own block.
+  const passwordFlow = dialog.locator('.auth-container').filter({ hasText: 'OAuth2PasswordBearer' })
+  await passwordFlow.locator('#oauth_username').fill('alice')
+  await passwordFlow.locator('#oauth_password').fill(PASSWORD)
+  await passwordFlow.locator('button.authorize').click()
+  await passwordFlow.getByText('Authorized', { exact: false }).first().waitFor()
   await dialog.locator('button.btn-done, button.close-modal').first().click()
 
   const operation = page.locator('.opblock-get').filter({ has: page.locator('[data-path="/users/me"]') }).first()

@@ -14,6 +14,8 @@
 # env:   PODMAN   the podman command with its global flags (default: podman --storage-driver vfs)
 #        STAND_IN_NPM_MAJOR   npm's major version (default 11, what Node 24 ships)
 set -euo pipefail
+# The caller's Node options (tap's --import loader, of the host's node_modules) mean nothing to the chroot's node.
+unset NODE_OPTIONS
 
 image=${1:-node:24-bookworm-slim}
 read -r -a podman <<<"${PODMAN:-podman --storage-driver vfs}"

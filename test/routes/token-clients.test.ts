@@ -227,3 +227,16 @@ t.test('/revoke: client credentials are optional, but must be valid when present
   t.equal((await me(app, again.access_token)).statusCode, 401)
   t.equal((await app.inject({ method: 'GET', url: '/users/me', headers: bearer(again.access_token) })).json().error, 'invalid_token')
 })
+
+t.test('Basic with an empty id and secret (what Swagger UI sends for its empty client fields) is no client at all', async t => {
+  const app = await build(t)
+  await addUser(app, 'alice')
+  const anonymous = await token(app, { username: 'alice', password: PASSWORD }, 'Basic ' + Buffer.from(':').toString('base64'))
+  t.equal(anonymous.statusCode, 200, 'the anonymous public client, as without the header')
+  t.equal(decodeJwt(anonymous.json().access_token).client_id, undefined)
+  const cc = await token(app, { grant_type: 'client_credentials' }, 'Basic ' + Buffer.from(':').toString('base64'))
+  t.equal(cc.statusCode, 401, 'client_credentials still needs a client')
+  t.equal(cc.json().error, 'invalid_client')
+  const emptySecret = await token(app, { username: 'alice', password: PASSWORD }, 'Basic ' + Buffer.from('nobody:').toString('base64'))
+  t.equal(emptySecret.statusCode, 401, 'an id with an empty secret still names a client, here an unknown one')
+})
