@@ -77,6 +77,11 @@ export const EnvSchema = Type.Object({
   SMTP_TLS_REJECT_UNAUTHORIZED: Type.Boolean({ default: true }),
   MAIL_FROM: Type.Optional(Type.String({ minLength: 3, maxLength: 320, pattern: '^[^\\r\\n]*@[^\\r\\n]*$', expected: 'an address such as "Gatehouse <no-reply@example.com>" (one line)' })),
   MAIL_MAX_ATTEMPTS: Int(1, 100, 8),
+  APP_RESET_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]*\\{token\\}[^\\s]*$', expected: 'an http(s) URL with {token} in it, such as https://app.example.com/reset?token={token}' })),
+  APP_VERIFY_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]*\\{token\\}[^\\s]*$', expected: 'an http(s) URL with {token} in it, such as https://app.example.com/verify?token={token}' })),
+  PASSWORD_RESET_TTL_MINUTES: Int(5, 1440, 30),
+  EMAIL_VERIFICATION_TTL_HOURS: Int(1, 720, 48),
+  EMAIL_VERIFICATION_REQUIRED: Type.Boolean({ default: false }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' })
 })
 type Env = Static<typeof EnvSchema>
@@ -154,6 +159,19 @@ export interface Config {
   /** Verified access tokens, and sessions read with their user, remembered on the Bearer path (0: none). */
   authCacheSize: number
   mail: MailSettings
+  account: AccountSettings
+}
+
+/** Password reset and email verification (src/account). */
+export interface AccountSettings {
+  /** The front end's reset page, `{token}` replaced by the token; undefined: the mail carries the token alone. */
+  resetUrl: string | undefined
+  /** The front end's verification page, `{token}` replaced by the token; undefined: the mail carries the token alone. */
+  verifyUrl: string | undefined
+  passwordResetTtlSeconds: number
+  emailVerificationTtlSeconds: number
+  /** The password grant refuses users whose email is not verified; open sign-up requires an email. */
+  emailVerificationRequired: boolean
 }
 
 export interface MailSettings {
@@ -290,6 +308,10 @@ export function loadConfig (givenEnv: Record<string, string | undefined>, system
   if (env.SMTP_URL !== undefined && env.MAIL_FROM === undefined) {
     extra.push('MAIL_FROM: set the sender of the mails too (such as "Gatehouse <no-reply@example.com>") when SMTP_URL is set')
   }
+  if (production && env.SMTP_URL === undefined && (env.SIGNUP_ENABLED || env.EMAIL_VERIFICATION_REQUIRED)) {
+    const why = [env.SIGNUP_ENABLED ? 'SIGNUP_ENABLED' : '', env.EMAIL_VERIFICATION_REQUIRED ? 'EMAIL_VERIFICATION_REQUIRED' : ''].filter(w => w !== '').join(' and ')
+    extra.push(`SMTP_URL: required in production with ${why}=true (users must receive their verification and reset mails); set SMTP_URL and MAIL_FROM`)
+  }
   const hashConcurrency = env.HASH_CONCURRENCY ?? defaultHashConcurrency()
   const argon2Problem = argon2MemoryProblem(hashConcurrency, env.ARGON2_MEMORY_KIB, system.memoryLimitBytes())
   if (argon2Problem !== undefined) extra.push(argon2Problem)
@@ -363,6 +385,13 @@ export function loadConfig (givenEnv: Record<string, string | undefined>, system
       from: env.MAIL_FROM ?? DEVELOPMENT_MAIL_FROM,
       maxAttempts: env.MAIL_MAX_ATTEMPTS,
       timing: { ...OUTBOX_TIMING }
+    },
+    account: {
+      resetUrl: env.APP_RESET_URL,
+      verifyUrl: env.APP_VERIFY_URL,
+      passwordResetTtlSeconds: env.PASSWORD_RESET_TTL_MINUTES * 60,
+      emailVerificationTtlSeconds: env.EMAIL_VERIFICATION_TTL_HOURS * 3600,
+      emailVerificationRequired: env.EMAIL_VERIFICATION_REQUIRED
     }
   }
 }

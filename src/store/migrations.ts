@@ -201,6 +201,31 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
     async down (db: Kysely<any>) {
       await db.schema.dropTable('mail_outbox').execute()
     }
+  },
+  '008_account_tokens': {
+    // One-time tokens mailed to a user (password reset, email verification),
+    // kept only as SHA-256 hashes. `email` is the address the token was sent
+    // to: a verification token confirms that address only, and stops working
+    // once the user's email changed. Used and superseded tokens keep their row
+    // (used_at set) until they expire; expired rows are pruned on issue.
+    async up (db: Kysely<any>) {
+      await db.schema.alterTable('users').addColumn('email_verified', 'integer', col => col.notNull().defaultTo(0)).execute()
+      await db.schema.createTable('account_tokens')
+        .addColumn('hash', 'varchar(64)', col => col.primaryKey())
+        .addColumn('user_id', 'bigint', col => col.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('purpose', 'varchar(16)', col => col.notNull())
+        .addColumn('email', 'varchar(320)', col => col.notNull())
+        .addColumn('created_at', 'bigint', col => col.notNull())
+        .addColumn('expires_at', 'bigint', col => col.notNull())
+        .addColumn('used_at', 'bigint')
+        .execute()
+      await db.schema.createIndex('account_tokens_user_purpose').on('account_tokens').columns(['user_id', 'purpose']).execute()
+      await db.schema.createIndex('account_tokens_expires_at').on('account_tokens').column('expires_at').execute()
+    },
+    async down (db: Kysely<any>) {
+      await db.schema.dropTable('account_tokens').execute()
+      await db.schema.alterTable('users').dropColumn('email_verified').execute()
+    }
   }
 })
 

@@ -128,13 +128,13 @@ async function runPrepared<T> (submit: SubmitOnPool, statement: Statement<T>, va
 }
 
 const FIND_SESSIONS_WITH_USERS: Statement<SessionWithUser> = {
-  name: 'gatehouse_find_sessions_with_users_v2',
+  name: 'gatehouse_find_sessions_with_users_v3',
   text: `select ${SESSION_WITH_USER_COLUMNS} from sessions as s inner join users as u on u.id = s.user_id where s.id = any($1::text[])`,
   decode: sessionWithUserOf
 }
 
 const FIND_USER_BY_USERNAME: Statement<User> = {
-  name: 'gatehouse_find_user_by_username',
+  name: 'gatehouse_find_user_by_username_v2',
   text: `select ${USER_COLUMNS} from users where username = $1`,
   decode: userOfColumns
 }

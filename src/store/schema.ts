@@ -12,6 +12,7 @@ export interface UsersTable {
   created_at: number
   updated_at: number
   lockout_generation: Generated<number>
+  email_verified: Generated<number>
 }
 
 export interface SessionsTable {
@@ -71,10 +72,23 @@ export interface MailOutboxTable {
   updated_at: number
 }
 
+export type AccountTokenPurpose = 'password_reset' | 'email_verification'
+
+export interface AccountTokensTable {
+  hash: string
+  user_id: number
+  purpose: AccountTokenPurpose
+  email: string
+  created_at: number
+  expires_at: number
+  used_at: number | null
+}
+
 export interface Database {
   users: UsersTable
   sessions: SessionsTable
   refresh_tokens: RefreshTokensTable
   clients: ClientsTable
   mail_outbox: MailOutboxTable
+  account_tokens: AccountTokensTable
 }

@@ -15,11 +15,11 @@ export interface SessionWithUser {
 export const SESSION_WITH_USER_COLUMNS = [
   's.id', 's.user_id', 's.scope', 's.auth_time', 's.created_at', 's.last_used_at', 's.expires_at', 's.user_agent', 's.ip', 's.revoked_at',
   'u.username', 'u.email', 'u.full_name', 'u.password_hash', 'u.disabled', 'u.scopes', 'u.created_at', 'u.updated_at', 'u.lockout_generation',
-  's.client_id'
+  's.client_id', 'u.email_verified'
 ].join(', ')
 
 /** One user row's columns, in the order of userOfColumns. */
-export const USER_COLUMNS = 'id, username, email, full_name, password_hash, disabled, scopes, created_at, updated_at, lockout_generation'
+export const USER_COLUMNS = 'id, username, email, full_name, password_hash, disabled, scopes, created_at, updated_at, lockout_generation, email_verified'
 
 const words = (value: unknown): string[] => value === '' ? [] : (value as string).split(' ')
 // SQLite returns numbers, PostgreSQL's text format strings (int8 as text: Number() is what the pool's parser does too).
@@ -51,7 +51,8 @@ export function sessionWithUserOf (row: readonly unknown[]): SessionWithUser {
     scopes: Object.freeze(words(row[15])) as string[],
     createdAt: Number(row[16]),
     updatedAt: Number(row[17]),
-    lockoutGeneration: Number(row[18])
+    lockoutGeneration: Number(row[18]),
+    emailVerified: Number(row[20]) === 1
   }
   return Object.freeze({ session: Object.freeze(session), user: Object.freeze(user) })
 }
@@ -68,6 +69,7 @@ export function userOfColumns (row: readonly unknown[]): User {
     scopes: words(row[6]),
     createdAt: Number(row[7]),
     updatedAt: Number(row[8]),
-    lockoutGeneration: Number(row[9])
+    lockoutGeneration: Number(row[9]),
+    emailVerified: Number(row[10]) === 1
   }
 }

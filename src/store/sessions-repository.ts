@@ -62,7 +62,7 @@ const sessionColumns = [
 ] as const
 const userColumns = [
   'u.id as u_id', 'u.username', 'u.email', 'u.full_name', 'u.password_hash', 'u.disabled', 'u.scopes',
-  'u.created_at as u_created_at', 'u.updated_at as u_updated_at', 'u.lockout_generation'
+  'u.created_at as u_created_at', 'u.updated_at as u_updated_at', 'u.lockout_generation', 'u.email_verified'
 ] as const
 
 function splitJoined (row: any): SessionWithUser {
@@ -78,7 +78,8 @@ function splitJoined (row: any): SessionWithUser {
       scopes: row.scopes,
       created_at: row.u_created_at,
       updated_at: row.u_updated_at,
-      lockout_generation: row.lockout_generation
+      lockout_generation: row.lockout_generation,
+      email_verified: row.email_verified
     })
   }
 }

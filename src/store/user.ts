@@ -10,6 +10,8 @@ export interface NewUser {
   passwordHash: string
   disabled: boolean
   scopes: string[]
+  /** The address was confirmed through a mailed token, or set verified by an admin (false when left out). */
+  emailVerified?: boolean
 }
 
 export interface User extends NewUser {
@@ -18,6 +20,7 @@ export interface User extends NewUser {
   updatedAt: number
   /** Bumped to lift a lockout (src/auth/login-throttle.ts). */
   lockoutGeneration: number
+  emailVerified: boolean
 }
 
 /** The columns an update may change (the password hash has its own method). */
@@ -26,4 +29,5 @@ export interface UserChanges {
   fullName?: string | null
   disabled?: boolean
   scopes?: string[]
+  emailVerified?: boolean
 }

@@ -33,7 +33,8 @@ export function toUser (row: Selectable<UsersTable>): User {
     scopes: row.scopes === '' ? [] : row.scopes.split(' '),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
-    lockoutGeneration: Number(row.lockout_generation)
+    lockoutGeneration: Number(row.lockout_generation),
+    emailVerified: Number(row.email_verified) === 1
   }
 }
 
@@ -111,6 +112,7 @@ const userRow = (user: NewUser, at: number) => ({
   password_hash: user.passwordHash,
   disabled: user.disabled ? 1 : 0,
   scopes: user.scopes.join(' '),
+  email_verified: user.emailVerified === true ? 1 : 0,
   created_at: at,
   updated_at: at
 })
@@ -181,6 +183,7 @@ export function createUsersRepository (db: Kysely<Database>, now: () => number =
       if (patch.fullName !== undefined) values.full_name = patch.fullName
       if (patch.disabled !== undefined) values.disabled = patch.disabled ? 1 : 0
       if (patch.scopes !== undefined) values.scopes = patch.scopes.join(' ')
+      if (patch.emailVerified !== undefined) values.email_verified = patch.emailVerified ? 1 : 0
       const row = await db.updateTable('users').set(values as any).where('username', '=', username)
         .returningAll().executeTakeFirst()
       return row === undefined ? undefined : toUser(row)

@@ -52,3 +52,28 @@ t.test('SMTP_URL_FILE: read from a file (one trailing newline dropped); not toge
   t.equal(loadConfig({ SMTP_URL_FILE: file, MAIL_FROM: 'a@example.com' }).mail.smtpUrl, SMTP_URL)
   t.match(problem({ SMTP_URL_FILE: file, SMTP_URL, MAIL_FROM: 'a@example.com' }), /SMTP_URL, SMTP_URL_FILE: set one of them, not both/)
 })
+
+t.test('account settings: defaults, link templates with {token}, TTLs', async t => {
+  t.same(loadConfig({}).account, { resetUrl: undefined, verifyUrl: undefined, passwordResetTtlSeconds: 1800, emailVerificationTtlSeconds: 172_800, emailVerificationRequired: false })
+  const { account } = loadConfig({
+    APP_RESET_URL: 'https://app.example.com/reset?token={token}',
+    APP_VERIFY_URL: 'https://app.example.com/verify/{token}',
+    PASSWORD_RESET_TTL_MINUTES: '10',
+    EMAIL_VERIFICATION_TTL_HOURS: '2',
+    EMAIL_VERIFICATION_REQUIRED: 'true'
+  })
+  t.same(account, { resetUrl: 'https://app.example.com/reset?token={token}', verifyUrl: 'https://app.example.com/verify/{token}', passwordResetTtlSeconds: 600, emailVerificationTtlSeconds: 7200, emailVerificationRequired: true })
+  t.match(problem({ APP_RESET_URL: 'https://app.example.com/reset' }), /APP_RESET_URL: expected an http\(s\) URL with \{token\}/)
+  t.match(problem({ APP_VERIFY_URL: 'javascript:{token}' }), /APP_VERIFY_URL: expected/)
+  t.match(problem({ PASSWORD_RESET_TTL_MINUTES: '1' }), /PASSWORD_RESET_TTL_MINUTES: expected a whole number from 5 to 1440/)
+})
+
+t.test('production without SMTP_URL refuses to start when sign-up is open or verification is required', async t => {
+  const production = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(64) }
+  t.match(problem({ ...production, SIGNUP_ENABLED: 'true' }), /SMTP_URL: required in production with SIGNUP_ENABLED=true/)
+  t.match(problem({ ...production, EMAIL_VERIFICATION_REQUIRED: 'true' }), /SMTP_URL: required in production with EMAIL_VERIFICATION_REQUIRED=true/)
+  t.match(problem({ ...production, SIGNUP_ENABLED: 'true', EMAIL_VERIFICATION_REQUIRED: 'true' }), /SIGNUP_ENABLED and EMAIL_VERIFICATION_REQUIRED=true/)
+  t.equal(loadConfig({ ...production }).mail.smtpUrl, undefined, 'neither: mail waits in the outbox, as before')
+  t.ok(loadConfig({ ...production, SIGNUP_ENABLED: 'true', SMTP_URL, MAIL_FROM: 'a@example.com' }), 'with SMTP_URL it starts')
+  t.ok(loadConfig({ SIGNUP_ENABLED: 'true', EMAIL_VERIFICATION_REQUIRED: 'true' }), 'development: mail goes to the log')
+})

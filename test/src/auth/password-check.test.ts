@@ -37,7 +37,7 @@ async function setup (options: { maxEntries?: number, limits?: Partial<ThrottleL
 let nextId = 1
 async function userWith (username: string, passwordHash?: string): Promise<User> {
   const now = Date.now()
-  return { id: nextId++, username, email: null, fullName: null, passwordHash: passwordHash ?? await hash(PASSWORD, COST), disabled: false, scopes: [], createdAt: now, updatedAt: now, lockoutGeneration: 0 }
+  return { id: nextId++, username, email: null, fullName: null, passwordHash: passwordHash ?? await hash(PASSWORD, COST), disabled: false, scopes: [], createdAt: now, updatedAt: now, lockoutGeneration: 0, emailVerified: false }
 }
 
 const refusal = (result: boolean | ServiceError) => typeof result === 'boolean'

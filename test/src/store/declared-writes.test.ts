@@ -1,5 +1,6 @@
 import t from 'tap'
 import type { Session } from '../../../src/sessions/session.js'
+import type { AccountTokensRepository } from '../../../src/store/account-tokens-repository.js'
 import type { ClientsRepository } from '../../../src/store/clients-repository.js'
 import type { NewClient } from '../../../src/store/client.js'
 import { declareWrites, isDeclaredWrite } from '../../../src/store/declared-writes.js'
@@ -104,6 +105,33 @@ const CLIENTS: Samples<ClientsRepository> = {
   list: [async w => await w.store.clients.list({ limit: 10 })]
 }
 
+const TOKEN = 'T'.repeat(43)
+const issueFor = async (w: World, purpose: 'password_reset' | 'email_verification', email = 'alice@example.test') => {
+  await w.store.accountTokens.issue({ userId: w.alice, purpose, email, hash: TOKEN, expiresAt: NOW + 60_000 }, NOW)
+}
+
+const ACCOUNT_TOKENS: Samples<AccountTokensRepository> = {
+  issue: [async w => { await issueFor(w, 'password_reset') }],
+  redeemPasswordReset: [
+    async w => {
+      await issueFor(w, 'password_reset')
+      await w.warm()
+      const redeemed = await w.store.accountTokens.redeemPasswordReset(TOKEN, HASH.replace('x', 'z'), NOW + 1)
+      if (redeemed?.revokedSessions !== 2) throw new Error('a reset revokes every session of the user')
+    },
+    async w => await w.store.accountTokens.redeemPasswordReset('unknown', HASH, NOW + 1)
+  ],
+  redeemEmailVerification: [
+    async w => {
+      await w.store.users.update('alice', { email: 'alice@example.test' })
+      await issueFor(w, 'email_verification')
+      await w.warm()
+      if ((await w.store.accountTokens.redeemEmailVerification(TOKEN, NOW + 1))?.emailVerified !== true) throw new Error('not verified')
+    }
+  ],
+  peek: [async w => await w.store.accountTokens.peek(TOKEN, 'password_reset', NOW)]
+}
+
 function newClient (id: string, secretHash: string | null = null): NewClient {
   return { id, name: id, secretHash, grantTypes: ['password', 'refresh_token'], scopes: [], accessTokenTtlSeconds: null, disabled: false }
 }
@@ -162,7 +190,7 @@ async function world (t: Parameters<typeof tempDir>[0]): Promise<World & { fresh
   }
 }
 
-for (const [repository, samples] of [['sessions', SESSIONS], ['users', USERS], ['clients', CLIENTS]] as const) {
+for (const [repository, samples] of [['sessions', SESSIONS], ['users', USERS], ['clients', CLIENTS], ['accountTokens', ACCOUNT_TOKENS]] as const) {
   t.test(`every method of the ${repository} repository leaves no stale session cached`, async t => {
     for (const [name, calls] of Object.entries(samples)) {
       for (const [i, call] of calls.entries()) {

@@ -1,0 +1,125 @@
+import type SQLite from 'better-sqlite3'
+import type { Kysely, Transaction } from 'kysely'
+import { declareWrites } from './declared-writes.js'
+import type { AccountTokenPurpose, Database } from './schema.js'
+import { NO_SESSION_CACHE, type SessionInvalidation } from './session-cache.js'
+import type { User } from './user.js'
+import { toUser } from './users-repository.js'
+
+export interface NewAccountTokenRow {
+  userId: number
+  purpose: AccountTokenPurpose
+  /** The address the token is mailed to. */
+  email: string
+  hash: string
+  expiresAt: number
+}
+
+/** Runs inside the write's transaction: enqueue the mail that carries the token (or announces the change) here. */
+export type AlsoInTransaction = (trx: Transaction<Database>, user: User) => Promise<void>
+
+export interface AccountTokensRepository {
+  /**
+   * Stores a new token for the user and ends every earlier unused token of
+   * the same purpose (a newer request invalidates older ones), in one
+   * transaction with `also` (the mail). Expired rows of any user are pruned.
+   */
+  issue: (token: NewAccountTokenRow, now: number, also?: AlsoInTransaction) => Promise<void>
+  /**
+   * Redeems an unused, unexpired password-reset token: in one transaction the
+   * token is used, the password hash set, a login lockout lifted, every
+   * session revoked and, when the token went to the user's current address,
+   * that address marked verified (the mail reached it). Undefined when the
+   * token is unknown, used, expired or superseded.
+   */
+  redeemPasswordReset: (hash: string, passwordHash: string, now: number, also?: AlsoInTransaction) => Promise<{ user: User, revokedSessions: number } | undefined>
+  /**
+   * Redeems an unused, unexpired email-verification token whose address is
+   * still the user's email, and marks that email verified. Undefined
+   * otherwise (the token is unknown, used, expired, or the email changed since).
+   */
+  redeemEmailVerification: (hash: string, now: number) => Promise<User | undefined>
+  /** The user an unused, unexpired token of this purpose belongs to, without using it. */
+  peek: (hash: string, purpose: AccountTokenPurpose, now: number) => Promise<User | undefined>
+}
+
+export function createAccountTokensRepository (db: Kysely<Database>, cache: SessionInvalidation = NO_SESSION_CACHE, options: { uncommittedReads?: boolean, sqlite?: SQLite.Database } = {}): AccountTokensRepository {
+  const write = declareWrites(cache, options)
+  const ofUser = (user: User | undefined) => ({ users: user === undefined ? [] : [user.id] })
+
+  /** Marks the token used if it is live; the row it was, or undefined. One statement: two redemptions at once cannot both win. */
+  async function use (trx: Transaction<Database>, hash: string, purpose: AccountTokenPurpose, now: number) {
+    return await trx.updateTable('account_tokens').set({ used_at: now })
+      .where('hash', '=', hash).where('purpose', '=', purpose)
+      .where('used_at', 'is', null).where('expires_at', '>', now)
+      .returning(['user_id', 'email']).executeTakeFirst()
+  }
+
+  return {
+    issue: write(() => ({}), async (token, now, also) => {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('account_tokens').where('expires_at', '<=', now).execute()
+        await trx.updateTable('account_tokens').set({ used_at: now })
+          .where('user_id', '=', token.userId).where('purpose', '=', token.purpose).where('used_at', 'is', null)
+          .execute()
+        await trx.insertInto('account_tokens').values({
+          hash: token.hash,
+          user_id: token.userId,
+          purpose: token.purpose,
+          email: token.email,
+          created_at: now,
+          expires_at: token.expiresAt,
+          used_at: null
+        }).execute()
+        if (also !== undefined) {
+          const row = await trx.selectFrom('users').selectAll().where('id', '=', token.userId).executeTakeFirstOrThrow()
+          await also(trx, toUser(row))
+        }
+      })
+    }),
+
+    redeemPasswordReset: write((_, result) => ofUser(result?.user), async (hash, passwordHash, now, also) => {
+      return await db.transaction().execute(async (trx) => {
+        const token = await use(trx, hash, 'password_reset', now)
+        if (token === undefined) return undefined
+        const row = await trx.updateTable('users')
+          .set(eb => ({
+            password_hash: passwordHash,
+            lockout_generation: eb('lockout_generation', '+', 1),
+            email_verified: eb.case().when('email', '=', token.email).then(1).else(eb.ref('email_verified')).end(),
+            updated_at: now
+          }))
+          .where('id', '=', token.user_id).returningAll().executeTakeFirstOrThrow()
+        const revoked = await trx.updateTable('sessions').set({ revoked_at: now })
+          .where('user_id', '=', token.user_id).where('revoked_at', 'is', null).executeTakeFirst()
+        // Any other reset token of the user ends with this one.
+        await trx.updateTable('account_tokens').set({ used_at: now })
+          .where('user_id', '=', token.user_id).where('purpose', '=', 'password_reset').where('used_at', 'is', null).execute()
+        const user = toUser(row)
+        if (also !== undefined) await also(trx, user)
+        return { user, revokedSessions: Number(revoked.numUpdatedRows) }
+      })
+    }),
+
+    redeemEmailVerification: write((_, user) => ofUser(user), async (hash, now) => {
+      return await db.transaction().execute(async (trx) => {
+        const token = await use(trx, hash, 'email_verification', now)
+        if (token === undefined) return undefined
+        const row = await trx.updateTable('users').set({ email_verified: 1, updated_at: now })
+          .where('id', '=', token.user_id).where('email', '=', token.email)
+          .returningAll().executeTakeFirst()
+        // The address changed since the mail was sent: the token is spent and confirms nothing.
+        return row === undefined ? undefined : toUser(row)
+      })
+    }),
+
+    async peek (hash, purpose, now) {
+      const row = await db.selectFrom('account_tokens').innerJoin('users', 'users.id', 'account_tokens.user_id')
+        .selectAll('users')
+        .where('account_tokens.hash', '=', hash).where('account_tokens.purpose', '=', purpose)
+        .where('account_tokens.used_at', 'is', null).where('account_tokens.expires_at', '>', now)
+        .executeTakeFirst()
+      return row === undefined ? undefined : toUser(row)
+    }
+  }
+}
