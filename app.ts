@@ -17,6 +17,7 @@ import countersPlugin from './plugins/counters.js'
 import errorHandlerPlugin, { sendError, toServiceError } from './plugins/error-handler.js'
 import gracefulClosePlugin from './plugins/graceful-close.js'
 import jwtPlugin from './plugins/jwt.js'
+import emailVerificationPlugin from './plugins/email-verification.js'
 import mailPlugin from './plugins/mail.js'
 import metricsPlugin from './plugins/metrics.js'
 import passwordsPlugin from './plugins/passwords.js'
@@ -29,6 +30,7 @@ import storePlugin from './plugins/store.js'
 import swaggerPlugin from './plugins/swagger.js'
 import validationPlugin from './plugins/validation.js'
 import clientAdminRoutes from './routes/clients/admin.js'
+import emailVerificationRoutes from './routes/email-verification.js'
 import healthRoutes from './routes/health.js'
 import introspectRoutes from './routes/introspect.js'
 import logoutRoutes from './routes/logout.js'
@@ -107,6 +109,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   if (config.metricsPort !== undefined) await app.register(metricsPlugin)
   await app.register(auditPlugin)
   await app.register(mailPlugin)
+  await app.register(emailVerificationPlugin)
   await app.register(authPlugin)
   await app.register(clientAuthPlugin)
   await app.register(adminBootstrapPlugin)
@@ -115,6 +118,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(introspectRoutes)
   await app.register(logoutRoutes)
   await app.register(meRoutes)
+  await app.register(emailVerificationRoutes)
   await app.register(sessionRoutes)
   await app.register(adminRoutes)
   await app.register(importRoutes)

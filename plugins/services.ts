@@ -20,7 +20,9 @@ export default fp(async (app) => {
     store: app.store,
     hasher: app.passwordHasher,
     tokens: app.accessTokens,
-    throttle
+    throttle,
+    // Looked up when called: plugins/email-verification.ts is registered after the mail outbox, which comes after this plugin.
+    onUnverifiedLogin: async (user) => { await app.emailVerification.sendAfterRefusedLogin(user) }
   }))
   app.decorate('userService', createUserService({ store: app.store, hasher: app.passwordHasher, throttle }))
 }, { name: 'services', dependencies: ['config', 'store', 'passwords', 'jwt', 'counters'], fastify: '5.x' })

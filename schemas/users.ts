@@ -13,6 +13,7 @@ export const UserSchema = Type.Object({
   username: Type.String(),
   email: Type.Union([Type.String(), Type.Null()]),
   full_name: Type.Union([Type.String(), Type.Null()]),
+  email_verified: Type.Boolean({ description: 'The address was confirmed through a mailed link (POST /email-verification/confirm) or set verified by an admin; false without an address' }),
   disabled: Type.Boolean(),
   scopes: Type.Array(Type.String()),
   created_at: Type.String({ format: 'date-time' }),
@@ -26,7 +27,8 @@ export const RegistrationSchema = Type.Object({
   username: Username,
   password: Password,
   email: Type.Optional(Email),
-  full_name: Type.Optional(FullName)
+  full_name: Type.Optional(FullName),
+  email_verified: Type.Optional(Type.Boolean({ description: 'Admins only (open sign-up: 400): create the address as verified, no mail sent' }))
 }, { additionalProperties: false })
 
 export const UserPatchSchema = Type.Object({
@@ -34,6 +36,13 @@ export const UserPatchSchema = Type.Object({
   disabled: Type.Optional(Type.Boolean()),
   scopes: Type.Optional(Type.Array(ScopeSchema, { maxItems: 50, uniqueItems: true })),
   email: Type.Optional(Type.Union([Email, Type.Null()])),
+  full_name: Type.Optional(Type.Union([FullName, Type.Null()])),
+  email_verified: Type.Optional(Type.Boolean({ description: 'Left out, a changed email is unverified' }))
+}, { additionalProperties: false, minProperties: 1 })
+
+/** PATCH /users/me: what users change of themselves. */
+export const MePatchSchema = Type.Object({
+  email: Type.Optional(Type.Union([Email, Type.Null()], { description: 'A new address is unverified: a verification mail goes to it and a notice to the old one. null removes the address.' })),
   full_name: Type.Optional(Type.Union([FullName, Type.Null()]))
 }, { additionalProperties: false, minProperties: 1 })
 

@@ -4,6 +4,7 @@ import { errorResponses, NoContent } from '../../schemas/error.js'
 import {
   RegistrationSchema, UserListQuerySchema, UserListSchema, UsernameParamsSchema, UserPatchSchema, UserRef
 } from '../../schemas/users.js'
+import { invalidRequest } from '../../src/errors.js'
 import { ADMIN_SCOPE } from '../../src/users/scopes.js'
 import { toUserView } from '../../src/users/user-view.js'
 
@@ -26,19 +27,28 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'createUser',
       tags: ['admin'],
       summary: 'Register a user',
-      description: `Open to anyone when SIGNUP_ENABLED=true; otherwise needs scope ${ADMIN_SCOPE} and a recent login. Scopes are set by admins (PATCH).`,
+      description: `Open to anyone when SIGNUP_ENABLED=true; otherwise needs scope ${ADMIN_SCOPE} and a recent login. Scopes are set by admins (PATCH), ` +
+        'email_verified by admins here. An open sign-up with an email is mailed a verification link; with EMAIL_VERIFICATION_REQUIRED=true it must give an email.',
       security: [{}, ...adminSecurity],
       body: RegistrationSchema,
       response: { 201: UserRef('The new user'), ...errorResponses(400, 401, 403, 409) }
     }
   }, async (request, reply) => {
+    // No credentials got past the preHandlers: an open sign-up.
+    const openSignup = request.auth === null
+    if (openSignup && request.body.email_verified !== undefined) throw invalidRequest('email_verified is set by admins only')
+    if (openSignup && app.config.account.emailVerificationRequired && request.body.email === undefined) {
+      throw invalidRequest('An email address is required: it must be verified before the first login')
+    }
     const user = await app.userService.register({
       username: request.body.username,
       password: request.body.password,
       email: request.body.email ?? null,
-      fullName: request.body.full_name ?? null
+      fullName: request.body.full_name ?? null,
+      emailVerified: request.body.email_verified
     }, { ip: request.ip })
     request.audit({ event: 'user.created', username: user.username })
+    if (openSignup && user.email !== null) await app.emailVerification.send(user)
     return reply.code(201).header('location', `/users/${encodeURIComponent(user.username)}`).send(toUserView(user))
   })
 
@@ -74,15 +84,16 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'updateUser',
       tags: ['admin'],
-      summary: 'Update a user (disabled, scopes, email, full_name, password); disabling or a new password revokes every session',
+      summary: 'Update a user (disabled, scopes, email, email_verified, full_name, password); disabling or a new password revokes every session',
+      description: 'A changed email without email_verified is unverified (no mail is sent: the user asks for one with POST /users/me/email/verify).',
       security: adminSecurity,
       params: UsernameParamsSchema,
       body: UserPatchSchema,
       response: { 200: UserRef('The updated user'), ...errorResponses(400, 401, 403, 404) }
     }
   }, async (request) => {
-    const { email, full_name: fullName, disabled, scopes, password } = request.body
-    const { user, revokedSessions } = await app.userService.update(request.params.username, { email, fullName, disabled, scopes, password }, { ip: request.ip })
+    const { email, full_name: fullName, disabled, scopes, password, email_verified: emailVerified } = request.body
+    const { user, revokedSessions } = await app.userService.update(request.params.username, { email, fullName, disabled, scopes, password, emailVerified }, { ip: request.ip })
     request.audit({ event: disabled === true ? 'user.disabled' : 'user.updated', username: user.username, changes: Object.keys(request.body), revoked_sessions: revokedSessions })
     return toUserView(user)
   })

@@ -7,7 +7,7 @@ import type { LockoutScope } from '../auth/login-throttle.js'
  */
 export type AuditEvent =
   | { event: 'login.succeeded', username: string, session_id: string }
-  | { event: 'login.failed', username: string, reason: 'bad_credentials' | 'inactive' | 'locked_out' }
+  | { event: 'login.failed', username: string, reason: 'bad_credentials' | 'inactive' | 'locked_out' | 'email_unverified' }
   | { event: 'login.locked_out', username: string, scope: LockoutScope }
   | { event: 'client.token_issued', client_id: string, scope: string }
   | { event: 'client.auth_failed', client_id: string, reason: 'unknown_client' | 'bad_secret' | 'disabled' | 'no_secret' | 'locked_out' }
@@ -20,6 +20,7 @@ export type AuditEvent =
   | { event: 'user.updated' | 'user.disabled', username: string, changes: string[], revoked_sessions: number }
   | { event: 'user.deleted', username: string }
   | { event: 'user.password_changed', username: string, revoked_sessions: number }
+  | { event: 'user.email_changed' | 'user.email_verified', username: string }
   | { event: 'users.imported', created: number, updated: number, skipped: number, revoked_sessions: number }
   | { event: 'client.created', client_id: string, grant_types: string[], scopes: string[], public: boolean }
   | { event: 'client.updated', client_id: string, changes: string[] }
@@ -47,6 +48,8 @@ const NAMES: Record<AuditEventName, true> = {
   'user.disabled': true,
   'user.deleted': true,
   'user.password_changed': true,
+  'user.email_changed': true,
+  'user.email_verified': true,
   'users.imported': true,
   'client.created': true,
   'client.updated': true,

@@ -67,6 +67,12 @@ interface Dependencies {
   hasher: PasswordHasher
   tokens: AccessTokenIssuer
   throttle: LoginThrottle
+  /**
+   * Told of a login refused because the address is not verified (correct
+   * password, EMAIL_VERIFICATION_REQUIRED): such a user cannot log in to ask
+   * for a new link, so this may mail one.
+   */
+  onUnverifiedLogin?: (user: User) => Promise<void>
   now?: () => number
 }
 
@@ -82,6 +88,7 @@ export function createAuthService (deps: Dependencies): AuthService {
       scopes,
       sessionId: session.id,
       authTime: session.authTime,
+      emailVerified: user.email === null ? undefined : user.emailVerified,
       clientId: session.clientId,
       ttlSeconds: oauthClient?.accessTokenTtlSeconds
     })
@@ -111,6 +118,12 @@ export function createAuthService (deps: Dependencies): AuthService {
       if (user.disabled) {
         audit({ event: 'login.failed', username, reason: 'inactive' })
         throw invalidGrant('Inactive user')
+      }
+      // After the password check, like "Inactive user": only the password's owner learns the address is unverified.
+      if (config.account.emailVerificationRequired && (user.email === null || !user.emailVerified)) {
+        audit({ event: 'login.failed', username, reason: 'email_unverified' })
+        await deps.onUnverifiedLogin?.(user)
+        throw invalidGrant('Email not verified')
       }
       const available = oauthClient === undefined ? user.scopes : user.scopes.filter(s => oauthClient.scopes.includes(s))
       const scopes = grantScopes(input.scope, available, oauthClient === undefined ? 'this user' : 'this user through this client')

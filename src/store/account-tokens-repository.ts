@@ -41,7 +41,19 @@ export interface AccountTokensRepository {
   redeemEmailVerification: (hash: string, now: number) => Promise<User | undefined>
   /** The user an unused, unexpired token of this purpose belongs to, without using it. */
   peek: (hash: string, purpose: AccountTokenPurpose, now: number) => Promise<User | undefined>
+  /** When the user's newest unused, unexpired token of this purpose was issued (the resend throttle); undefined if none. */
+  lastIssuedAt: (userId: number, purpose: AccountTokenPurpose, now: number) => Promise<number | undefined>
+  /**
+   * Sets the user's email (null removes it) and marks it unverified, ends
+   * every unused verification token of the user, and stores `token` (for the
+   * new address), in one transaction with `also` (the mails), which is told
+   * the address before. Undefined for an unknown user.
+   */
+  changeEmail: (userId: number, email: string | null, token: { hash: string, expiresAt: number } | undefined, now: number, also?: EmailChangeAlso) => Promise<User | undefined>
 }
+
+/** Runs inside an email change's transaction, with the user after it and the address before it. */
+export type EmailChangeAlso = (trx: Transaction<Database>, user: User, previousEmail: string | null) => Promise<void>
 
 export function createAccountTokensRepository (db: Kysely<Database>, cache: SessionInvalidation = NO_SESSION_CACHE, options: { uncommittedReads?: boolean, sqlite?: SQLite.Database } = {}): AccountTokensRepository {
   const write = declareWrites(cache, options)
@@ -120,6 +132,34 @@ export function createAccountTokensRepository (db: Kysely<Database>, cache: Sess
         .where('account_tokens.used_at', 'is', null).where('account_tokens.expires_at', '>', now)
         .executeTakeFirst()
       return row === undefined ? undefined : toUser(row)
-    }
+    },
+
+    async lastIssuedAt (userId, purpose, now) {
+      const row = await db.selectFrom('account_tokens').select(eb => eb.fn.max('created_at').as('latest'))
+        .where('user_id', '=', userId).where('purpose', '=', purpose)
+        .where('used_at', 'is', null).where('expires_at', '>', now)
+        .executeTakeFirst()
+      return row?.latest === null || row?.latest === undefined ? undefined : Number(row.latest)
+    },
+
+    changeEmail: write((_, user) => ofUser(user), async (userId, email, token, now, also) => {
+      return await db.transaction().execute(async (trx) => {
+        const before = await trx.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst()
+        if (before === undefined) return undefined
+        const row = await trx.updateTable('users').set({ email, email_verified: 0, updated_at: now })
+          .where('id', '=', userId).returningAll().executeTakeFirstOrThrow()
+        await trx.updateTable('account_tokens').set({ used_at: now })
+          .where('user_id', '=', userId).where('purpose', '=', 'email_verification').where('used_at', 'is', null)
+          .execute()
+        if (token !== undefined && email !== null) {
+          await trx.insertInto('account_tokens').values({
+            hash: token.hash, user_id: userId, purpose: 'email_verification', email, created_at: now, expires_at: token.expiresAt, used_at: null
+          }).execute()
+        }
+        const user = toUser(row)
+        if (also !== undefined) await also(trx, user, before.email)
+        return user
+      })
+    })
   }
 }

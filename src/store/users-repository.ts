@@ -47,6 +47,7 @@ export interface UsersRepository {
    * same moment created its own first. Never two.
    */
   createFirst: (user: NewUser) => Promise<User | undefined>
+  /** A changed `email` without `emailVerified` leaves the address unverified. */
   update: (username: string, patch: UserChanges) => Promise<User | undefined>
   /** `resetLockout` also lifts a login lockout (an admin's reset). */
   setPasswordHash: (userId: number, passwordHash: string, options?: { resetLockout?: boolean }) => Promise<void>
@@ -184,6 +185,8 @@ export function createUsersRepository (db: Kysely<Database>, now: () => number =
       if (patch.disabled !== undefined) values.disabled = patch.disabled ? 1 : 0
       if (patch.scopes !== undefined) values.scopes = patch.scopes.join(' ')
       if (patch.emailVerified !== undefined) values.email_verified = patch.emailVerified ? 1 : 0
+      // A new address is unverified unless the change says otherwise; the same address keeps its state.
+      else if (patch.email !== undefined) values.email_verified = sql`case when email = ${patch.email} then email_verified else 0 end`
       const row = await db.updateTable('users').set(values as any).where('username', '=', username)
         .returningAll().executeTakeFirst()
       return row === undefined ? undefined : toUser(row)

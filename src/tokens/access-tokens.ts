@@ -12,6 +12,8 @@ export interface AccessTokenClaims {
   scope: string
   sid: string
   auth_time: number
+  /** Only when the user has an email address: whether it was verified when the token was issued. */
+  email_verified?: boolean
   client_id?: string
 }
 
@@ -42,6 +44,8 @@ export interface IssueInput {
   scopes: readonly string[]
   sessionId: string
   authTime: number
+  /** Undefined when the user has no email address (then there is no claim). */
+  emailVerified?: boolean
   /** The registered client the session belongs to, if any: becomes the client_id claim. */
   clientId?: string | null
   /** The client's lifetime override; the configured lifetime when absent. */
@@ -105,6 +109,7 @@ export function accessTokenPayload (input: IssueInput, nowMs: number): AccessTok
     sid: input.sessionId,
     auth_time: input.authTime
   }
+  if (input.emailVerified !== undefined) payload.email_verified = input.emailVerified
   if (input.clientId !== undefined && input.clientId !== null) payload.client_id = input.clientId
   return payload
 }
@@ -176,7 +181,8 @@ export function checkVerifiedClaims (payload: Record<string, unknown>, nowMs: nu
     return payload as unknown as ClientTokenClaims
   }
   if (typeof payload.sid !== 'string' || typeof payload.auth_time !== 'number' ||
-      (payload.client_id !== undefined && typeof payload.client_id !== 'string')) {
+      (payload.client_id !== undefined && typeof payload.client_id !== 'string') ||
+      (payload.email_verified !== undefined && typeof payload.email_verified !== 'boolean')) {
     throw new AccessTokenError('The access token is invalid')
   }
   return payload as unknown as AccessTokenClaims

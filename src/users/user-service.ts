@@ -18,6 +18,8 @@ export interface RegistrationInput {
   fullName?: string | null
   scopes?: string[]
   disabled?: boolean
+  /** Set by admins (API, CLI): the address counts as verified without a mail. */
+  emailVerified?: boolean
 }
 
 export interface UserPatch extends UserChanges {
@@ -103,7 +105,8 @@ export function createUserService (deps: { store: Store, hasher: PasswordHasher,
           fullName: input.fullName ?? null,
           passwordHash,
           disabled: input.disabled ?? false,
-          scopes
+          scopes,
+          emailVerified: input.emailVerified === true && input.email !== undefined && input.email !== null
         })
       } catch (err) {
         if (err instanceof UsernameTakenError) throw conflict('Username is already taken')
@@ -125,6 +128,7 @@ export function createUserService (deps: { store: Store, hasher: PasswordHasher,
       const { password, ...clean }: UserPatch = { ...patch }
       if (patch.scopes !== undefined) clean.scopes = checkScopes(patch.scopes)
       checkEmail(patch.email)
+      if (patch.emailVerified === true && patch.email === null) throw invalidRequest('email_verified needs an email address')
       // Checked before anything is written, so a refused password changes nothing.
       const passwordHash = password === undefined ? undefined : await hashAcceptable(password, username, client)
       let user = await store.users.update(username, clean)

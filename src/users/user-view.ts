@@ -14,6 +14,7 @@ function buildView (user: User): UserView {
     username: user.username,
     email: user.email,
     full_name: user.fullName,
+    email_verified: user.email !== null && user.emailVerified,
     disabled: user.disabled,
     scopes: user.scopes,
     created_at: new Date(user.createdAt).toISOString(),

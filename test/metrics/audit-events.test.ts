@@ -1,5 +1,6 @@
 import t from 'tap'
 import { AUDIT_EVENT_NAMES, type AuditEventName } from '../../src/audit/audit-event.js'
+import { newAccountToken } from '../../src/tokens/account-tokens.js'
 import { addClient, addUser, basicAuth, bearer, form, login, PASSWORD, refresh } from '../helper.js'
 import { buildWithLogs } from '../logs.js'
 
@@ -20,6 +21,8 @@ const FIELDS: Record<AuditEventName, string[]> = {
   'user.disabled': ['username', 'changes', 'revoked_sessions'],
   'user.deleted': ['username'],
   'user.password_changed': ['username', 'revoked_sessions'],
+  'user.email_changed': ['username'],
+  'user.email_verified': ['username'],
   'users.imported': ['created', 'updated', 'skipped', 'revoked_sessions'],
   'client.created': ['client_id', 'grant_types', 'scopes', 'public'],
   'client.updated': ['client_id', 'changes'],
@@ -68,6 +71,11 @@ t.test('every audit event type is logged with its snake_case fields and counted 
   const other = sessions.find(s => !s.current)
   t.ok(other)
   t.equal((await app.inject({ method: 'DELETE', url: `/users/me/sessions/${other?.id ?? ''}`, headers: bearer(four.access_token) })).statusCode, 204)
+  t.equal((await app.inject({ method: 'PATCH', url: '/users/me', headers: bearer(four.access_token), payload: { email: 'alice@example.com' } })).statusCode, 200, 'user.email_changed')
+  const token = newAccountToken()
+  const aliceId = (await app.userService.get('alice')).id
+  await app.store.accountTokens.issue({ userId: aliceId, purpose: 'email_verification', email: 'alice@example.com', hash: token.hash, expiresAt: Date.now() + 60_000 }, Date.now())
+  t.equal((await app.inject({ method: 'POST', url: '/email-verification/confirm', payload: { token: token.token } })).statusCode, 204, 'user.email_verified')
   t.equal((await app.inject({ method: 'PUT', url: '/users/me/password', headers: bearer(four.access_token), payload: { current_password: PASSWORD, new_password: 'New-Orbit-Lamp-77' } })).statusCode, 204)
   t.equal((await app.inject({ method: 'DELETE', url: '/users/me/sessions', headers: bearer(four.access_token) })).statusCode, 204)
 

@@ -129,7 +129,20 @@ const ACCOUNT_TOKENS: Samples<AccountTokensRepository> = {
       if ((await w.store.accountTokens.redeemEmailVerification(TOKEN, NOW + 1))?.emailVerified !== true) throw new Error('not verified')
     }
   ],
-  peek: [async w => await w.store.accountTokens.peek(TOKEN, 'password_reset', NOW)]
+  peek: [async w => await w.store.accountTokens.peek(TOKEN, 'password_reset', NOW)],
+  lastIssuedAt: [async w => await w.store.accountTokens.lastIssuedAt(w.alice, 'email_verification', NOW)],
+  changeEmail: [
+    async w => {
+      await w.store.users.update('alice', { email: 'alice@example.test', emailVerified: true })
+      await issueFor(w, 'email_verification')
+      await w.warm()
+      const changed = await w.store.accountTokens.changeEmail(w.alice, 'new@example.test', { hash: 'U'.repeat(43), expiresAt: NOW + 60_000 }, NOW + 1)
+      if (changed?.email !== 'new@example.test' || changed.emailVerified) throw new Error('not changed, or still verified')
+      if (await w.store.accountTokens.redeemEmailVerification(TOKEN, NOW + 2) !== undefined) throw new Error('the old address\'s token still confirms')
+    },
+    async w => await w.store.accountTokens.changeEmail(w.alice, null, undefined, NOW + 1),
+    async w => await w.store.accountTokens.changeEmail(9999, 'x@example.test', undefined, NOW + 1)
+  ]
 }
 
 function newClient (id: string, secretHash: string | null = null): NewClient {
