@@ -24,6 +24,7 @@ export const IntrospectResponseSchema = Type.Object({
   iss: Type.Optional(Type.String()),
   jti: Type.Optional(Type.String()),
   sid: Type.Optional(Type.String({ description: 'The session (user tokens only)' })),
-  auth_time: Type.Optional(Type.Integer({ description: 'When the user last entered the password (user tokens only)' }))
+  auth_time: Type.Optional(Type.Integer({ description: 'When the user last entered the password (user tokens only)' })),
+  email_verified: Type.Optional(Type.Boolean({ description: 'Whether the user\'s email address is verified now (access tokens of users with an address only)' }))
 }, { additionalProperties: false, description: 'Token introspection response (RFC 7662)' })
 export type IntrospectResponse = Static<typeof IntrospectResponseSchema>

@@ -39,6 +39,7 @@ export function createIntrospection (deps: { authService: AuthService, store: St
       const context = await authService.authorize(claims)
       const response: IntrospectResponse = { ...common, scope: context.scopes.join(' '), username: context.user.username, sid: claims.sid, auth_time: claims.auth_time }
       if (claims.client_id !== undefined) response.client_id = claims.client_id
+      if (context.user.email !== null) response.email_verified = context.user.emailVerified
       return response
     } catch (err) {
       if (isRefusal(err)) return INACTIVE
