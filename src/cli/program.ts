@@ -53,8 +53,9 @@ function userCommands (print: (text: string) => void): GatehouseCommand {
     .option('--email <address>', 'email address (checked as the API checks it)')
     .option('--full-name <name>', 'full name')
     .option('--scopes <a,b>', 'comma-separated scopes, such as users:admin')
+    .option('--email-verified', 'count the --email address as verified (no verification mail)')
     .option('--disabled', 'create the user disabled')
-    .action(async (username: string, options: { email?: string, fullName?: string, scopes?: string, disabled?: boolean }) => {
+    .action(async (username: string, options: { email?: string, emailVerified?: boolean, fullName?: string, scopes?: string, disabled?: boolean }) => {
       const password = await readPassword(`Password for ${username}: `)
       const created = await withUsers(async users => await users.register({
         username,
@@ -62,7 +63,8 @@ function userCommands (print: (text: string) => void): GatehouseCommand {
         email: options.email ?? null,
         fullName: options.fullName ?? null,
         scopes: list(options.scopes),
-        disabled: options.disabled ?? false
+        disabled: options.disabled ?? false,
+        emailVerified: options.emailVerified ?? false
       }))
       print(`created ${created.username}${created.scopes.length > 0 ? ` with scopes ${created.scopes.join(' ')}` : ''}${created.disabled ? ' (disabled)' : ''}`)
     })

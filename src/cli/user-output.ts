@@ -18,6 +18,7 @@ export function userDetails (user: UserView): string {
   const fields: Array<[string, string]> = [
     ['username', user.username],
     ['email', user.email ?? '-'],
+    ['email verified', user.email_verified ? 'yes' : 'no'],
     ['full name', user.full_name ?? '-'],
     ['scopes', user.scopes.join(' ') || '-'],
     ['disabled', user.disabled ? 'yes' : 'no'],

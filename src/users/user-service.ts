@@ -96,6 +96,8 @@ export function createUserService (deps: { store: Store, hasher: PasswordHasher,
       const username = canonicalOrThrow(input.username)
       const scopes = checkScopes(input.scopes ?? [])
       checkEmail(input.email)
+      const hasEmail = input.email !== undefined && input.email !== null
+      if (input.emailVerified === true && !hasEmail) throw invalidRequest('email_verified needs an email address')
       if (await store.users.findByUsername(username) !== undefined) throw conflict('Username is already taken')
       const passwordHash = await hashAcceptable(input.password, username, client)
       try {
@@ -106,7 +108,7 @@ export function createUserService (deps: { store: Store, hasher: PasswordHasher,
           passwordHash,
           disabled: input.disabled ?? false,
           scopes,
-          emailVerified: input.emailVerified === true && input.email !== undefined && input.email !== null
+          emailVerified: input.emailVerified === true
         })
       } catch (err) {
         if (err instanceof UsernameTakenError) throw conflict('Username is already taken')

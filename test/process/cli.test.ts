@@ -124,7 +124,7 @@ t.test('user list and user show, as text and as JSON; an invalid email is refuse
 
   const added = await Promise.all([
     cli(['user', 'add', 'bob', '--scopes', 'reports:read,users:admin', '--disabled'], `${PASSWORD}\n`),
-    cli(['user', 'add', 'alice', '--email', 'alice@example.com', '--full-name', 'Alice A'], `${PASSWORD}\n`)
+    cli(['user', 'add', 'alice', '--email', 'alice@example.com', '--email-verified', '--full-name', 'Alice A'], `${PASSWORD}\n`)
   ])
   for (const res of added) t.equal(res.code, 0, res.stderr)
 
@@ -138,7 +138,8 @@ t.test('user list and user show, as text and as JSON; an invalid email is refuse
 
   const listed = JSON.parse((await cli(['user', 'list', '--json'])).stdout) as Array<Record<string, unknown>>
   t.same(listed.map(u => u.username), ['alice', 'bob'])
-  t.match(listed[0], { username: 'alice', email: 'alice@example.com', full_name: 'Alice A', disabled: false, scopes: [], created_at: String, updated_at: String })
+  t.match(listed[0], { username: 'alice', email: 'alice@example.com', full_name: 'Alice A', email_verified: true, disabled: false, scopes: [], created_at: String, updated_at: String })
+  t.match(listed[1], { username: 'bob', email: null, email_verified: false })
   t.notOk(JSON.stringify(listed).includes('$2b$'), 'no password hash')
 
   const shown = await cli(['user', 'show', 'BOB'])
@@ -146,6 +147,10 @@ t.test('user list and user show, as text and as JSON; an invalid email is refuse
   t.match(shown.stdout, /^username: +bob$/m)
   t.match(shown.stdout, /^scopes: +reports:read users:admin$/m)
   t.match(shown.stdout, /^disabled: +yes$/m)
+  t.match(shown.stdout, /^email verified: +no$/m)
+  const unaddressed = await cli(['user', 'add', 'dave', '--email-verified'], `${PASSWORD}\n`)
+  t.equal(unaddressed.code, 1)
+  t.match(unaddressed.stderr, /^error: email_verified needs an email address/)
   t.match(JSON.parse((await cli(['user', 'show', 'alice', '--json'])).stdout), listed[0])
   const nobody = await cli(['user', 'show', 'nobody'])
   t.equal(nobody.code, 1)
