@@ -121,6 +121,6 @@ t.test('GET /users/me returns the user without secrets', async t => {
   t.equal(res.statusCode, 200)
   const body = res.json()
   t.match(body, { username: 'alice', email: 'a@example.com', full_name: 'Alice A.', disabled: false, scopes: ['users:admin'] })
-  t.same(Object.keys(body).sort(), ['created_at', 'disabled', 'email', 'full_name', 'scopes', 'updated_at', 'username'])
+  t.same(Object.keys(body).sort(), ['created_at', 'disabled', 'email', 'email_verified', 'full_name', 'scopes', 'updated_at', 'username'])
   t.notMatch(res.body, /\$2b\$/, 'no password hash')
 })

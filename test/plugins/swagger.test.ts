@@ -24,7 +24,7 @@ t.test('/docs/json: OpenAPI 3 with the password flow and every route', async t =
   }
   const expected = [
     'POST /token', 'POST /revoke', 'POST /logout',
-    'GET /users/me', 'PUT /users/me/password', 'GET /users/me/sessions', 'DELETE /users/me/sessions', 'DELETE /users/me/sessions/{id}',
+    'GET /users/me', 'PATCH /users/me', 'POST /users/me/email/verify', 'POST /email-verification/confirm', 'PUT /users/me/password', 'GET /users/me/sessions', 'DELETE /users/me/sessions', 'DELETE /users/me/sessions/{id}',
     'POST /users', 'GET /users', 'GET /users/{username}', 'PATCH /users/{username}', 'DELETE /users/{username}',
     'GET /health/live', 'GET /health/ready', 'GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server'
   ]
@@ -53,6 +53,9 @@ t.test('/docs/json: operation names for generated clients, public operations, en
     'POST /introspect': 'introspectToken',
     'POST /logout': 'logout',
     'GET /users/me': 'getMe',
+    'PATCH /users/me': 'updateMe',
+    'POST /users/me/email/verify': 'sendEmailVerification',
+    'POST /email-verification/confirm': 'confirmEmailVerification',
     'PUT /users/me/password': 'changePassword',
     'GET /users/me/sessions': 'listSessions',
     'DELETE /users/me/sessions/{id}': 'revokeSession',
@@ -84,7 +87,7 @@ t.test('/docs/json: operation names for generated clients, public operations, en
   t.same(operation('POST /introspect').security, [{ clientBasic: [] }, { OAuth2ClientCredentials: ['introspect'] }], '/introspect: a client by Basic, or its client-credentials token')
   t.same(doc.components.securitySchemes.OAuth2ClientCredentials.flows, { clientCredentials: { tokenUrl: '/token', scopes: doc.components.securitySchemes.OAuth2PasswordBearer.flows.password.scopes } }, 'the clientCredentials flow, tokenUrl relative')
   t.same(doc.components.securitySchemes.clientBasic, { type: 'http', scheme: 'basic', description: doc.components.securitySchemes.clientBasic?.description }, 'clientBasic is HTTP Basic')
-  for (const route of ['GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server', 'GET /health/live', 'GET /health/ready']) {
+  for (const route of ['GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server', 'GET /health/live', 'GET /health/ready', 'POST /email-verification/confirm']) {
     t.same(operation(route).security, [], `${route} is public: security: []`)
   }
   for (const [route] of Object.entries(names)) {

@@ -29,7 +29,7 @@ t.test('open with SIGNUP_ENABLED=true', async t => {
   t.equal(res.headers.location, '/users/carol')
   const body = res.json()
   t.match(body, { username: 'carol', email: 'carol@example.com', full_name: 'Carol C.', disabled: false, scopes: [] })
-  t.same(Object.keys(body).sort(), ['created_at', 'disabled', 'email', 'full_name', 'scopes', 'updated_at', 'username'])
+  t.same(Object.keys(body).sort(), ['created_at', 'disabled', 'email', 'email_verified', 'full_name', 'scopes', 'updated_at', 'username'])
   t.notMatch(res.body, /password|\$2b\$/, 'no password or hash in the body')
   t.ok(await login(app, 'carol'), 'the new user can log in')
 
