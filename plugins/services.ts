@@ -22,7 +22,11 @@ export default fp(async (app) => {
     tokens: app.accessTokens,
     throttle,
     // Looked up when called: plugins/email-verification.ts is registered after the mail outbox, which comes after this plugin.
-    onUnverifiedLogin: async (user) => { await app.emailVerification.sendAfterRefusedLogin(user) }
+    // The refusal is answered even when its mail cannot be written (the store failing): the user can retry later.
+    onUnverifiedLogin: async (user) => {
+      await app.emailVerification.sendAfterRefusedLogin(user)
+        .catch((err: Error) => { app.log.warn({ err: { message: err.message } }, 'no verification mail after a refused login') })
+    }
   }))
   app.decorate('userService', createUserService({ store: app.store, hasher: app.passwordHasher, throttle }))
 }, { name: 'services', dependencies: ['config', 'store', 'passwords', 'jwt', 'counters'], fastify: '5.x' })

@@ -48,7 +48,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       emailVerified: request.body.email_verified
     }, { ip: request.ip })
     request.audit({ event: 'user.created', username: user.username })
-    if (openSignup && user.email !== null) await app.emailVerification.send(user)
+    if (openSignup && user.email !== null) {
+      // The user exists now: a mail that cannot be written does not make the sign-up fail (a login or POST /users/me/email/verify mails another).
+      await app.emailVerification.send(user)
+        .catch((err: Error) => { request.log.warn({ err: { message: err.message } }, 'no verification mail after sign-up') })
+    }
     return reply.code(201).header('location', `/users/${encodeURIComponent(user.username)}`).send(toUserView(user))
   })
 

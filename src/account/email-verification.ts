@@ -71,10 +71,8 @@ export function createEmailVerification (deps: { store: Store, mail: MailQueue, 
   async function issue (user: User & { email: string }): Promise<void> {
     const { token, hash } = newAccountToken()
     const at = now()
-    await mailable(async () => {
-      await store.accountTokens.issue({ userId: user.id, purpose: 'email_verification', email: user.email, hash, expiresAt: at + settings.ttlSeconds * 1000 }, at,
-        async (trx: Transaction<Database>) => { await mail.enqueue(trx, linkMail(user, user.email, token)) })
-    })
+    await store.accountTokens.issue({ userId: user.id, purpose: 'email_verification', email: user.email, hash, expiresAt: at + settings.ttlSeconds * 1000 }, at,
+      async (trx: Transaction<Database>) => { await mail.enqueue(trx, linkMail(user, user.email, token)) })
     mail.wake()
   }
 
@@ -91,13 +89,20 @@ export function createEmailVerification (deps: { store: Store, mail: MailQueue, 
       if (user.emailVerified) throw conflict('The email address is already verified')
       const wait = await waitBeforeResend(user, RESEND_INTERVAL_SECONDS)
       if (wait > 0) throw tooManyRequests(wait, 'A verification mail was sent moments ago; try again later')
-      await issue({ ...user, email: user.email })
+      const email = user.email
+      await mailable(async () => { await issue({ ...user, email }) })
     },
 
     async sendAfterRefusedLogin (user) {
       if (user.email === null || user.emailVerified) return false
       if (await waitBeforeResend(user, REFUSED_LOGIN_RESEND_SECONDS) > 0) return false
-      await issue({ ...user, email: user.email })
+      try {
+        await issue({ ...user, email: user.email })
+      } catch (err) {
+        // An address the mailer refuses: the login is refused all the same, only without a mail.
+        if (err instanceof MailHeaderError) return false
+        throw err
+      }
       return true
     },
 

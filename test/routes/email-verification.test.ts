@@ -273,3 +273,20 @@ if (!hasOpenssl()) {
     t.equal(decodeJwt((await login(app, 'alice')).access_token).email_verified, true)
   })
 }
+
+t.test('an address the schema accepts but the mailer refuses (a local part over 64): no mail, and no 500', async t => {
+  const app = await build(t, { SIGNUP_ENABLED: 'true', EMAIL_VERIFICATION_REQUIRED: 'true' })
+  const unmailable = 'a'.repeat(65) + '@example.com'
+  const created = await app.inject({ method: 'POST', url: '/users', payload: { username: 'carol', password: PASSWORD, email: unmailable } })
+  t.equal(created.statusCode, 201, 'the sign-up stands; the mail could not be written')
+  const refused = await app.inject({ method: 'POST', url: '/token', ...form({ username: 'carol', password: PASSWORD }) })
+  t.same(refused.json(), { error: 'invalid_grant', error_description: 'Email not verified' }, 'the login is refused as usual')
+
+  await app.userService.register({ username: 'alice', password: PASSWORD, email: 'alice@example.com', emailVerified: true })
+  const access = (await login(app, 'alice')).access_token
+  const changed = await patchMe(app, access, { email: unmailable })
+  t.equal(changed.statusCode, 400)
+  t.same(changed.json(), { error: 'invalid_request', error_description: 'This email address cannot be mailed to' })
+  t.match((await me(app, access)).json(), { email: 'alice@example.com', email_verified: true }, 'nothing changed')
+  t.same(await outbox(app), [])
+})
