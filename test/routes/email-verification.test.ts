@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose'
 import t, { type Test } from 'tap'
 import type { Config } from '../../src/config.js'
-import { bearer, build, form, login, me, PASSWORD, refresh } from '../helper.js'
+import { addClient, basicAuth, bearer, build, form, login, me, PASSWORD, refresh } from '../helper.js'
 import { hasOpenssl, selfSigned, startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../src/mail/smtp-test-server.js'
 import { postgresSchema } from '../src/store/postgres-schema.js'
 
@@ -271,6 +271,9 @@ if (!hasOpenssl()) {
     t.equal((await confirm(app, tokenOf(link))).statusCode, 400)
     t.match((await me(app, access)).json(), { email_verified: true })
     t.equal(decodeJwt((await login(app, 'alice')).access_token).email_verified, true)
+    t.equal((await app.store.users.update('alice', { email: 'new@example.com' }))?.emailVerified, true, 'an admin\'s same address keeps the state')
+    t.equal((await app.store.users.update('alice', { email: 'other@example.com' }))?.emailVerified, false, 'a new one is unverified')
+    t.equal((await app.store.users.update('alice', { email: null }))?.emailVerified, false)
   })
 }
 
@@ -289,4 +292,22 @@ t.test('an address the schema accepts but the mailer refuses (a local part over 
   t.same(changed.json(), { error: 'invalid_request', error_description: 'This email address cannot be mailed to' })
   t.match((await me(app, access)).json(), { email: 'alice@example.com', email_verified: true }, 'nothing changed')
   t.same(await outbox(app), [])
+})
+
+t.test('introspection tells a user token\'s email_verified as it is now, and only for users with an address', async t => {
+  const app = await build(t)
+  const secret = await addClient(app, 'svc') ?? ''
+  await app.userService.register({ username: 'alice', password: PASSWORD, email: 'alice@example.com' })
+  await app.userService.register({ username: 'bob', password: PASSWORD })
+  const introspect = async (token: string) => (await app.inject({
+    method: 'POST', url: '/introspect', headers: { ...form({}).headers, authorization: basicAuth('svc', secret) }, payload: new URLSearchParams({ token }).toString()
+  })).json()
+  const alice = (await login(app, 'alice')).access_token
+  t.match(await introspect(alice), { active: true, username: 'alice', email_verified: false })
+  await app.store.users.update('alice', { emailVerified: true })
+  t.match(await introspect(alice), { active: true, email_verified: true }, 'the state now, not the token\'s claim')
+  t.equal(decodeJwt(alice).email_verified, false)
+  const bob = await introspect((await login(app, 'bob')).access_token)
+  t.equal(bob.active, true)
+  t.notOk('email_verified' in bob, 'no address, no member')
 })

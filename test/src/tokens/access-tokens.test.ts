@@ -52,6 +52,11 @@ t.test('verified claims by kind: a user token (with or without client_id) and a 
   t.equal(isClientToken(checkVerifiedClaims({ ...user }, now)), false)
   t.throws(() => checkVerifiedClaims({ ...user, client_id: 7 }, now), /invalid/, 'client_id must be a string')
   t.throws(() => checkVerifiedClaims({ ...user, auth_time: undefined }, now), /invalid/, 'a user token needs auth_time')
+  const verified = { ...accessTokenPayload({ username: 'alice', scopes: [], sessionId: 's', authTime: 1, emailVerified: false }, now), ...registered }
+  t.equal(verified.email_verified, false, 'email_verified when told (the user has an address), false included')
+  t.notOk('email_verified' in user, 'and no claim otherwise')
+  t.same(checkVerifiedClaims({ ...verified }, now), verified)
+  t.throws(() => checkVerifiedClaims({ ...verified, email_verified: 'true' }, now), /invalid/, 'email_verified must be a boolean')
 
   const client = { ...clientTokenPayload({ clientId: 'svc', scopes: ['introspect'] }, now), ...registered }
   t.same(Object.keys(client).sort(), ['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'scope', 'sub'])
