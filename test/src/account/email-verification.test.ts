@@ -1,0 +1,82 @@
+import t from 'tap'
+import { createEmailVerification, REFUSED_LOGIN_RESEND_SECONDS, RESEND_INTERVAL_SECONDS } from '../../../src/account/email-verification.js'
+import { ServiceError } from '../../../src/errors.js'
+import { checkOutgoingMail, type OutgoingMail } from '../../../src/mail/outgoing-mail.js'
+import { openTestStore } from '../store/dialects.js'
+
+// The domain on the embedded store, with its clock in the test's hands: the
+// resend windows end exactly where they say. The mails are caught as the
+// outbox gets them (the HTTP tests read them from a real SMTP server).
+
+const NOW = 1_750_000_000_000
+
+async function setup (t: Parameters<typeof openTestStore>[0]) {
+  const store = await openTestStore(t, 'sqlite')
+  if (store === undefined) throw new Error('the embedded store always opens')
+  let clock = NOW
+  const mails: OutgoingMail[] = []
+  let wakes = 0
+  const verification = createEmailVerification({
+    store,
+    // The outbox's own check (plugins/mail.ts → outbox repository), then caught.
+    mail: { enqueue: async (_executor, mail) => { checkOutgoingMail(mail); mails.push(mail); return mails.length }, wake: () => { wakes++ } },
+    settings: { verifyUrl: 'https://app.example.com/verify?t={token}', confirmUrl: 'https://auth.example.com/email-verification/confirm', ttlSeconds: 3600 },
+    now: () => clock
+  })
+  const user = await store.users.create({ username: 'alice', email: 'alice@example.com', fullName: 'Alice <A>', passwordHash: 'x', disabled: false, scopes: [] })
+  return { store, verification, user, mails, wakes: () => wakes, at: (ms: number) => { clock = NOW + ms } }
+}
+
+const tokenIn = (mail: OutgoingMail | undefined) => /\?t=([A-Za-z0-9_-]{43})/.exec(mail?.text ?? '')?.[1] ?? ''
+
+t.test('send: one mail per RESEND_INTERVAL_SECONDS; 429 until then, with the seconds left', async t => {
+  const { verification, user, mails, wakes, at } = await setup(t)
+  await verification.send(user)
+  t.equal(mails.length, 1)
+  t.equal(wakes(), 1, 'the worker is woken after the commit')
+  t.match(mails[0], { to: 'alice@example.com', toName: 'Alice <A>', subject: 'Confirm your email address' })
+  t.match(mails[0]?.html, /Alice &lt;A&gt;/, 'the HTML part escapes the name')
+  at((RESEND_INTERVAL_SECONDS - 1) * 1000)
+  const refused = await verification.send(user).catch((err: ServiceError) => err)
+  t.match(refused, { code: 'too_many_requests', statusCode: 429, headers: { 'retry-after': '1' } })
+  at(RESEND_INTERVAL_SECONDS * 1000)
+  await verification.send(user)
+  t.equal(mails.length, 2)
+  await t.rejects(verification.confirm(tokenIn(mails[0])), { code: 'invalid_grant' }, 'the newer mail replaced the older link')
+  t.match(await verification.confirm(tokenIn(mails[1])), { emailVerified: true })
+})
+
+t.test('after a refused login: a link at most every REFUSED_LOGIN_RESEND_SECONDS, none without an address or once verified', async t => {
+  const { store, verification, user, mails, at } = await setup(t)
+  t.equal(await verification.sendAfterRefusedLogin(user), true)
+  at((REFUSED_LOGIN_RESEND_SECONDS - 1) * 1000)
+  t.equal(await verification.sendAfterRefusedLogin(user), false)
+  at(REFUSED_LOGIN_RESEND_SECONDS * 1000)
+  t.equal(await verification.sendAfterRefusedLogin(user), true)
+  t.equal(mails.length, 2)
+  t.equal(await verification.sendAfterRefusedLogin({ ...user, email: null }), false)
+  t.equal(await verification.sendAfterRefusedLogin({ ...user, emailVerified: true }), false)
+  const unmailable = await store.users.update('alice', { email: 'a'.repeat(65) + '@example.com' })
+  at(2 * REFUSED_LOGIN_RESEND_SECONDS * 1000)
+  t.ok(unmailable)
+  if (unmailable !== undefined) t.equal(await verification.sendAfterRefusedLogin(unmailable), false, 'an address the mailer refuses: no mail, no error')
+  t.equal(mails.length, 2)
+})
+
+t.test('send refuses without an address (400) and when verified (409)', async t => {
+  const { verification, user, mails } = await setup(t)
+  await t.rejects(verification.send({ ...user, email: null }), { code: 'invalid_request' })
+  await t.rejects(verification.send({ ...user, emailVerified: true }), { code: 'conflict', statusCode: 409 })
+  t.same(mails, [])
+})
+
+t.test('changeEmail: a link to the new address, the notice to the old; the same address is no change', async t => {
+  const { verification, user, mails } = await setup(t)
+  t.same(await verification.changeEmail(user, 'alice@example.com'), { user, changed: false })
+  t.same(mails, [])
+  const { user: changed } = await verification.changeEmail(user, 'new@example.com')
+  t.match(changed, { email: 'new@example.com', emailVerified: false })
+  t.same(mails.map(m => [m.to, m.subject]), [['new@example.com', 'Confirm your email address'], ['alice@example.com', 'Your email address was changed']])
+  t.match(mails[1]?.text, /from alice@example\.com to new@example\.com/)
+  t.match(await verification.confirm(tokenIn(mails[0])), { email: 'new@example.com', emailVerified: true })
+})
