@@ -22,7 +22,7 @@ t.test('gauges read the hash limiter and the PostgreSQL pool at scrape time', as
 
 t.test('every login outcome and lockout scope is exported from the start, at zero', async t => {
   const text = await (await createServiceMetrics({ hashLimiter: { active: 0, queued: 0 }, pool: undefined })).registry.metrics()
-  for (const outcome of ['success', 'bad_credentials', 'inactive', 'locked_out']) {
+  for (const outcome of ['success', 'bad_credentials', 'inactive', 'locked_out', 'email_unverified']) {
     t.match(text, new RegExp(`^gatehouse_login_attempts_total\\{outcome="${outcome}"\\} 0$`, 'm'), outcome)
   }
   for (const scope of ['user', 'ip']) t.match(text, new RegExp(`^gatehouse_login_lockouts_total\\{scope="${scope}"\\} 0$`, 'm'), scope)

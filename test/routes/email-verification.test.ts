@@ -1,7 +1,10 @@
 import { decodeJwt } from 'jose'
 import t, { type Test } from 'tap'
 import type { Config } from '../../src/config.js'
+import { DEVELOPMENT_MAIL_LINE } from '../../src/mail/log-transport.js'
+import { freePort, waitFor } from '../child-process.js'
 import { addClient, basicAuth, bearer, build, form, login, me, PASSWORD, refresh } from '../helper.js'
+import { buildWithLogs } from '../logs.js'
 import { hasOpenssl, selfSigned, startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../src/mail/smtp-test-server.js'
 import { postgresSchema } from '../src/store/postgres-schema.js'
 
@@ -310,4 +313,24 @@ t.test('introspection tells a user token\'s email_verified as it is now, and onl
   const bob = await introspect((await login(app, 'bob')).access_token)
   t.equal(bob.active, true)
   t.notOk('email_verified' in bob, 'no address, no member')
+})
+
+t.test('audit lines: the refusal\'s reason, the change and the confirmation; no token in any log line', async t => {
+  const { app, logs } = await buildWithLogs(t, { EMAIL_VERIFICATION_REQUIRED: 'true', LOG_LEVEL: 'info', METRICS_PORT: String(await freePort()) }, fast)
+  await app.userService.register({ username: 'alice', password: PASSWORD, email: 'alice@example.com' })
+  t.equal((await app.inject({ method: 'POST', url: '/token', ...form({ username: 'alice', password: PASSWORD }) })).statusCode, 400)
+  t.match(logs.audit('login.failed'), [{ username: 'alice', reason: 'email_unverified' }])
+  const metrics = await app.metrics.registry.metrics()
+  t.match(metrics, /^gatehouse_login_attempts_total\{outcome="email_unverified"\} 1$/m)
+  // Development delivery (no SMTP_URL): the mail is a log line.
+  await waitFor('the development mail line', async () => logs.lines().some(l => l.msg === DEVELOPMENT_MAIL_LINE))
+  const mailLine = logs.lines().find(l => l.msg === DEVELOPMENT_MAIL_LINE) as { mail?: { text?: string } } | undefined
+  const token = /Your code:\n([A-Za-z0-9_-]{43})\n/.exec(mailLine?.mail?.text ?? '')?.[1] ?? ''
+  t.equal((await confirm(app, token)).statusCode, 204)
+  t.match(logs.audit('user.email_verified'), [{ username: 'alice' }])
+  const access = (await login(app, 'alice')).access_token
+  t.equal((await patchMe(app, access, { email: 'alice@example.org' })).statusCode, 200)
+  t.match(logs.audit('user.email_changed'), [{ username: 'alice' }])
+  const lines = logs.lines().filter(l => l.msg !== DEVELOPMENT_MAIL_LINE)
+  t.notMatch(JSON.stringify(lines), token, 'the token is only in the development mail line')
 })
