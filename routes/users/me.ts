@@ -30,7 +30,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['account'],
       summary: 'Change your email address or full name (needs a recent login)',
       description: 'A new email is unverified: a verification mail goes to it, and a notice to the old address. ' +
-        'The same address changes nothing; null removes it (the notice still goes to the old one).',
+        'The same address changes nothing; null removes it (the notice still goes to the old one). ' +
+        `A new address within ${RESEND_INTERVAL_SECONDS} seconds of the last verification mail is 429 (Retry-After).`,
       security,
       body: MePatchSchema,
       response: { 200: UserRef('The updated user'), ...errorResponses(400, 401) }

@@ -35,7 +35,7 @@ export interface EmailVerification {
   send: (user: User) => Promise<void>
   /**
    * After a login refused for an unverified address: mails a new link when
-   * the user has an address and no live link was mailed in the last
+   * the user has an address and no link was mailed in the last
    * REFUSED_LOGIN_RESEND_SECONDS. True when a mail was queued.
    */
   sendAfterRefusedLogin: (user: User) => Promise<boolean>
@@ -43,7 +43,8 @@ export interface EmailVerification {
   confirm: (token: string) => Promise<User>
   /**
    * Sets the user's address (null removes it), unverified: a link goes to the
-   * new address and a notice to the old one. The same address changes nothing.
+   * new address and a notice to the old one. The same address changes nothing;
+   * a new one within RESEND_INTERVAL_SECONDS of the last link is 429.
    */
   changeEmail: (user: User, email: string | null) => Promise<{ user: User, changed: boolean }>
 }
@@ -115,6 +116,9 @@ export function createEmailVerification (deps: { store: Store, mail: MailQueue, 
 
     async changeEmail (user, email) {
       if (email === user.email) return { user, changed: false }
+      // Each new address is mailed a link: changes are throttled like resends, or they would mail any address at will.
+      const wait = email === null ? 0 : await waitBeforeResend(user, RESEND_INTERVAL_SECONDS)
+      if (wait > 0) throw tooManyRequests(wait, 'A verification mail was sent moments ago; try again later')
       const fresh = email === null ? undefined : newAccountToken()
       const at = now()
       const token = fresh === undefined ? undefined : { hash: fresh.hash, expiresAt: at + settings.ttlSeconds * 1000 }

@@ -41,7 +41,11 @@ export interface AccountTokensRepository {
   redeemEmailVerification: (hash: string, now: number) => Promise<User | undefined>
   /** The user an unused, unexpired token of this purpose belongs to, without using it. */
   peek: (hash: string, purpose: AccountTokenPurpose, now: number) => Promise<User | undefined>
-  /** When the user's newest unused, unexpired token of this purpose was issued (the resend throttle); undefined if none. */
+  /**
+   * When the user's newest unexpired token of this purpose was issued, used
+   * or not (the resend throttle: ending a token, by an email change say, does
+   * not reopen the window); undefined if none.
+   */
   lastIssuedAt: (userId: number, purpose: AccountTokenPurpose, now: number) => Promise<number | undefined>
   /**
    * Sets the user's email (null removes it) and marks it unverified, ends
@@ -136,8 +140,7 @@ export function createAccountTokensRepository (db: Kysely<Database>, cache: Sess
 
     async lastIssuedAt (userId, purpose, now) {
       const row = await db.selectFrom('account_tokens').select(eb => eb.fn.max('created_at').as('latest'))
-        .where('user_id', '=', userId).where('purpose', '=', purpose)
-        .where('used_at', 'is', null).where('expires_at', '>', now)
+        .where('user_id', '=', userId).where('purpose', '=', purpose).where('expires_at', '>', now)
         .executeTakeFirst()
       return row?.latest === null || row?.latest === undefined ? undefined : Number(row.latest)
     },

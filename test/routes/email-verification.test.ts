@@ -42,6 +42,11 @@ async function addUserWithEmail (app: App, username: string, email: string | nul
   await app.userService.register({ username, password: PASSWORD, email, emailVerified })
 }
 
+/** Moves every link already mailed `seconds` into the past: the resend windows are measured from the newest. */
+async function linksMailedAgo (app: App, seconds: number): Promise<void> {
+  await app.store.handle.db.updateTable('account_tokens').set({ created_at: Date.now() - seconds * 1000 }).execute()
+}
+
 const post = async (app: App, url: string, token: string | undefined, payload?: object) =>
   await app.inject({ method: 'POST', url, headers: token === undefined ? {} : bearer(token), ...(payload === undefined ? {} : { payload }) })
 const confirm = async (app: App, token: string) => await post(app, '/email-verification/confirm', undefined, { token })
@@ -92,8 +97,7 @@ if (!hasOpenssl()) {
     t.equal((await post(app, '/users/me/email/verify', access)).statusCode, 202)
     const [first] = await server.waitForMails(1)
     t.match(first?.parsed.text, /Open this link:\nhttps:\/\/app\.example\.com\/verify\?token=/)
-    // The resend window passed: move the first token's issue time back.
-    await app.store.handle.db.updateTable('account_tokens').set({ created_at: Date.now() - 61_000 }).execute()
+    await linksMailedAgo(app, 61)
     t.equal((await post(app, '/users/me/email/verify', access)).statusCode, 202)
     const [, second] = await server.waitForMails(2)
     t.equal((await confirm(app, tokenOf(first))).statusCode, 400, 'the older link no longer works')
@@ -118,6 +122,11 @@ if (!hasOpenssl()) {
     const access = (await login(app, 'alice')).access_token
     t.equal((await post(app, '/users/me/email/verify', access)).statusCode, 202)
     const [toOld] = await server.waitForMails(1)
+    const early = await patchMe(app, access, { email: 'new@example.com' })
+    t.equal(early.statusCode, 429, 'a new address moments after a link is throttled like a resend')
+    t.ok(Number(early.headers['retry-after']) >= 1)
+    t.match((await me(app, access)).json(), { email: 'old@example.com' }, 'and changes nothing')
+    await linksMailedAgo(app, 61)
 
     const res = await patchMe(app, access, { email: 'new@example.com' })
     t.equal(res.statusCode, 200)
@@ -195,7 +204,7 @@ if (!hasOpenssl()) {
     t.same(link?.envelope.to, ['alice@example.com'], 'the refusal mailed a link')
     t.equal((await attempt('alice')).statusCode, 400)
     t.equal((await outbox(app)).length, 1, 'a second refusal moments later mails nothing more')
-    await app.store.handle.db.updateTable('account_tokens').set({ created_at: Date.now() - 601_000 }).execute()
+    await linksMailedAgo(app, 601)
     t.equal((await attempt('alice')).statusCode, 400)
     t.equal((await outbox(app)).length, 2, 'ten minutes later, a refusal mails a new link')
     const [, newest] = await server.waitForMails(2)
@@ -208,6 +217,7 @@ if (!hasOpenssl()) {
     t.equal((await outbox(app)).length, 2, 'and has nowhere to mail to')
 
     // A session opened while verified keeps refreshing after the address changed (its user logs in again only when it ends).
+    await linksMailedAgo(app, 61)
     t.equal((await patchMe(app, tokens.access_token, { email: 'alice@example.org' })).statusCode, 200)
     const refreshed = await refresh(app, tokens.refresh_token)
     t.equal(refreshed.statusCode, 200)
@@ -328,6 +338,7 @@ t.test('audit lines: the refusal\'s reason, the change and the confirmation; no 
   const token = /Your code:\n([A-Za-z0-9_-]{43})\n/.exec(mailLine?.mail?.text ?? '')?.[1] ?? ''
   t.equal((await confirm(app, token)).statusCode, 204)
   t.match(logs.audit('user.email_verified'), [{ username: 'alice' }])
+  await linksMailedAgo(app, 61)
   const access = (await login(app, 'alice')).access_token
   t.equal((await patchMe(app, access, { email: 'alice@example.org' })).statusCode, 200)
   t.match(logs.audit('user.email_changed'), [{ username: 'alice' }])

@@ -79,4 +79,8 @@ t.test('changeEmail: a link to the new address, the notice to the old; the same 
   t.same(mails.map(m => [m.to, m.subject]), [['new@example.com', 'Confirm your email address'], ['alice@example.com', 'Your email address was changed']])
   t.match(mails[1]?.text, /from alice@example\.com to new@example\.com/)
   t.match(await verification.confirm(tokenIn(mails[0])), { email: 'new@example.com', emailVerified: true })
+  await t.rejects(verification.changeEmail(changed, 'other@example.com'), { code: 'too_many_requests' }, 'a new address within the resend window')
+  t.match(await verification.changeEmail(changed, null), { changed: true, user: { email: null } }, 'removing mails no link: not throttled')
+  t.equal(mails.length, 3, 'only the notice')
+  await t.rejects(verification.changeEmail({ ...changed, email: null }, 'other@example.com'), { code: 'too_many_requests' }, 'removing reopens no window')
 })
