@@ -90,7 +90,8 @@ function chunks<T> (items: readonly T[], size: number): T[][] {
 
 /**
  * One statement for many users: UPDATE … FROM a VALUES list (SQLite 3.33+
- * and PostgreSQL alike). A changed hash also lifts a lockout (bump 1).
+ * and PostgreSQL alike). A changed hash also lifts a lockout (bump 1); a
+ * changed email is unverified (the right-hand sides read the row before).
  * The values arrive untyped, hence the casts of the integer columns.
  */
 async function updateUsers (trx: Transaction<Database>, users: ReadonlyArray<NewUser & { hashChanged: boolean }>, at: number): Promise<Array<{ id: number, hashChanged: boolean }>> {
@@ -98,6 +99,7 @@ async function updateUsers (trx: Transaction<Database>, users: ReadonlyArray<New
   const result = await sql<{ id: number | string, username: string }>`
     with v (username, email, full_name, password_hash, disabled, scopes, bump) as (values ${sql.join(rows)})
     update users set email = v.email, full_name = v.full_name, password_hash = v.password_hash,
+      email_verified = case when users.email = v.email then users.email_verified else 0 end,
       disabled = cast(v.disabled as integer), scopes = v.scopes, updated_at = ${at},
       lockout_generation = users.lockout_generation + cast(v.bump as integer)
     from v where users.username = v.username

@@ -345,3 +345,29 @@ t.test('audit lines: the refusal\'s reason, the change and the confirmation; no 
   const lines = logs.lines().filter(l => l.msg !== DEVELOPMENT_MAIL_LINE)
   t.notMatch(JSON.stringify(lines), token, 'the token is only in the development mail line')
 })
+
+eachDialectApp('an import that changes a user\'s email leaves it unverified; the same email keeps its state', async (t, app) => {
+  await app.userService.register({ username: 'root', password: PASSWORD, scopes: ['users:admin'] })
+  await app.userService.register({ username: 'alice', password: PASSWORD, email: 'alice@example.com', emailVerified: true })
+  await app.userService.register({ username: 'bob', password: PASSWORD, email: 'bob@example.com', emailVerified: true })
+  const admin = bearer((await login(app, 'root')).access_token)
+  const hash = (await app.store.users.findByUsername('alice'))?.passwordHash ?? ''
+  const res = await app.inject({
+    method: 'POST',
+    url: '/users/import?on_conflict=update',
+    headers: admin,
+    payload: [{ username: 'alice', hashed_password: hash, email: 'alice@example.org' }, { username: 'bob', hashed_password: hash, email: 'bob@example.com' }]
+  })
+  t.equal(res.statusCode, 200, res.body)
+  t.match(await app.store.users.findByUsername('alice'), { email: 'alice@example.org', emailVerified: false })
+  t.match(await app.store.users.findByUsername('bob'), { email: 'bob@example.com', emailVerified: true })
+})
+
+/** The same test on the embedded store and on PostgreSQL. */
+function eachDialectApp (name: string, fn: (t: Test, app: App) => Promise<void>): void {
+  t.test(`${name} [sqlite]`, async t => { await fn(t, await build(t)) })
+  t.test(`${name} [postgres]`, async t => {
+    const pg = await postgresSchema(t)
+    if (pg !== undefined) await fn(t, await build(t, { DATABASE_URL: pg.url }))
+  })
+}
