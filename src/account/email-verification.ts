@@ -49,7 +49,18 @@ export interface EmailVerification {
   changeEmail: (user: User, email: string | null) => Promise<{ user: User, changed: boolean }>
 }
 
-const recipient = (user: User, email: string): Recipient => ({ email, fullName: user.fullName, username: user.username })
+const LINE_BREAK_OR_CONTROL = /[\p{Cc}\u2028\u2029]/u
+
+/**
+ * The mail's recipient. A full name that could break a mail header (a line
+ * break or another control character: the schema allows them) is left out of
+ * the mail, header and greeting, rather than stopping it; the same rule as
+ * password reset's.
+ */
+function recipient (user: User, email: string): Recipient {
+  const safeName = user.fullName !== null && !LINE_BREAK_OR_CONTROL.test(user.fullName) && user.fullName.trim() !== ''
+  return { email, fullName: safeName ? user.fullName : null, username: user.username }
+}
 
 /** An address the schema accepted but the mailer would not put in a header: a client mistake, not a 500. */
 async function mailable<T> (write: () => Promise<T>): Promise<T> {

@@ -63,6 +63,18 @@ t.test('after a refused login: a link at most every REFUSED_LOGIN_RESEND_SECONDS
   t.equal(mails.length, 2)
 })
 
+t.test('a full name that could break a header is left out of the mail, which still goes', async t => {
+  const { store, verification, mails } = await setup(t)
+  const named = await store.users.update('alice', { fullName: 'Alice\r\nBcc: all@example.com' })
+  if (named === undefined) throw new Error('alice exists')
+  await verification.send(named)
+  t.match(mails[0], { to: 'alice@example.com', toName: undefined })
+  t.match(mails[0]?.text, /^Hello alice,/, 'greeted by username')
+  const { user: changed } = await verification.changeEmail(named, null)
+  t.equal(changed.email, null)
+  t.match(mails[1], { to: 'alice@example.com', toName: undefined, subject: 'Your email address was changed' })
+})
+
 t.test('send refuses without an address (400) and when verified (409)', async t => {
   const { verification, user, mails } = await setup(t)
   await t.rejects(verification.send({ ...user, email: null }), { code: 'invalid_request' })
