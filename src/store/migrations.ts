@@ -213,7 +213,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.createTable('account_tokens')
         .addColumn('hash', 'varchar(64)', col => col.primaryKey())
         .addColumn('user_id', 'bigint', col => col.notNull().references('users.id').onDelete('cascade'))
-        .addColumn('purpose', 'varchar(16)', col => col.notNull())
+        .addColumn('purpose', 'varchar(32)', col => col.notNull())
         .addColumn('email', 'varchar(320)', col => col.notNull())
         .addColumn('created_at', 'bigint', col => col.notNull())
         .addColumn('expires_at', 'bigint', col => col.notNull())
@@ -225,6 +225,16 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
     async down (db: Kysely<any>) {
       await db.schema.dropTable('account_tokens').execute()
       await db.schema.alterTable('users').dropColumn('email_verified').execute()
+    }
+  },
+  '009_users_email_index': {
+    // A password reset asked for by email finds its users by lower(email):
+    // without this index, every request (known address or not) scans the table.
+    async up (db: Kysely<any>) {
+      await sql`create index users_email_lower on users (lower(email))`.execute(db)
+    },
+    async down (db: Kysely<any>) {
+      await db.schema.dropIndex('users_email_lower').execute()
     }
   }
 })

@@ -40,6 +40,12 @@ export function toUser (row: Selectable<UsersTable>): User {
 
 export interface UsersRepository {
   findByUsername: (username: string) => Promise<User | undefined>
+  /**
+   * The users whose email is `email`, compared case-insensitively over the
+   * whole address (lower() on both sides, index users_email_lower), oldest
+   * first, at most `limit`. Addresses are not unique: several accounts may share one.
+   */
+  findByEmail: (email: string, limit: number) => Promise<User[]>
   create: (user: NewUser) => Promise<User>
   /**
    * Creates the user only if there is no user at all (the admin bootstrap):
@@ -148,6 +154,13 @@ export function createUsersRepository (db: Kysely<Database>, now: () => number =
       if (postgres !== undefined) return await postgres.findUserByUsername(username)
       const row = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst()
       return row === undefined ? undefined : toUser(row)
+    },
+
+    async findByEmail (email, limit) {
+      const rows = await db.selectFrom('users').selectAll()
+        .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+        .orderBy('id').limit(limit).execute()
+      return rows.map(toUser)
     },
 
     create: write((_, created) => ofUser(created.id), async (user) => {

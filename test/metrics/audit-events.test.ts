@@ -20,6 +20,7 @@ const FIELDS: Record<AuditEventName, string[]> = {
   'user.disabled': ['username', 'changes', 'revoked_sessions'],
   'user.deleted': ['username'],
   'user.password_changed': ['username', 'revoked_sessions'],
+  'user.password_reset': ['username', 'revoked_sessions'],
   'users.imported': ['created', 'updated', 'skipped', 'revoked_sessions'],
   'client.created': ['client_id', 'grant_types', 'scopes', 'public'],
   'client.updated': ['client_id', 'changes'],
