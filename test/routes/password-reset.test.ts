@@ -5,6 +5,7 @@ import { openStore } from '../../src/store/store.js'
 import { loadKeySet } from '../../src/tokens/keys.js'
 import { build, login, me, PASSWORD, refresh, tempDir, testConfig, form } from '../helper.js'
 import { buildWithLogs } from '../logs.js'
+import { redisForTest } from '../scale/redis-prefix.js'
 import { hasOpenssl, selfSigned, startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../src/mail/smtp-test-server.js'
 
 const NEW_PASSWORD = 'Fresh-Kettle-Harbor-58'
@@ -77,6 +78,21 @@ t.test('over the limits: 429 with Retry-After, the same for known and unknown ad
   t.equal((await requestReset(app, { username: 'x2' }, '192.0.2.1')).statusCode, 202)
   t.equal((await requestReset(app, { username: 'x3' }, '192.0.2.1')).statusCode, 429, 'per IP')
   t.equal((await requestReset(app, { username: 'x3' }, '192.0.2.3')).statusCode, 202, 'another IP')
+})
+
+t.test('with Redis, the limits are shared by every instance', async t => {
+  const redis = await redisForTest(t)
+  if (redis === undefined) return
+  const env = { ...redis, PASSWORD_RESET_MAX_PER_ADDRESS: '2', PASSWORD_RESET_WINDOW_MINUTES: '5' }
+  const one = await build(t, env)
+  const two = await build(t, env)
+  t.equal((await requestReset(one, { email: 'nobody@example.test' }, '192.0.2.1')).statusCode, 202)
+  t.equal((await requestReset(two, { email: 'Nobody@example.test' }, '192.0.2.2')).statusCode, 202)
+  const refused = await requestReset(one, { email: 'nobody@example.test' }, '192.0.2.3')
+  t.equal(refused.statusCode, 429)
+  t.ok(Number(refused.headers['retry-after']) > 0 && Number(refused.headers['retry-after']) <= 300)
+  await one.passwordReset.settled()
+  await two.passwordReset.settled()
 })
 
 t.test('closing the app waits for the requests still being worked on', async t => {
