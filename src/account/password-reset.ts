@@ -106,9 +106,9 @@ export function createPasswordResetService (deps: PasswordResetDeps): PasswordRe
     const at = now()
     await store.accountTokens.issue({ userId: user.id, purpose: 'password_reset', email: user.email, hash, expiresAt: at + deps.ttlSeconds * 1000 }, at,
       async (trx, current) => {
-        // The row as the transaction sees it: the address or name may have changed since the lookup.
-        if (!hasEmail(current)) return
-        await mail.enqueue(trx, passwordResetMail(recipientOf(current), token, {
+        // The row as the transaction sees it: no mail if the account was disabled or its address changed since the lookup.
+        if (current.disabled || current.email !== user.email) return
+        await mail.enqueue(trx, passwordResetMail(recipientOf({ ...current, email: user.email }), token, {
           link: linkFor(deps.resetUrl, token),
           confirmUrl: `${deps.publicUrl}/password-reset/confirm`,
           ttlSeconds: deps.ttlSeconds

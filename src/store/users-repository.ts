@@ -42,8 +42,9 @@ export interface UsersRepository {
   findByUsername: (username: string) => Promise<User | undefined>
   /**
    * The users whose email is `email`, compared case-insensitively over the
-   * whole address (lower() on both sides, index users_email_lower), oldest
-   * first, at most `limit`. Addresses are not unique: several accounts may share one.
+   * whole address (lower() on both sides, index users_email_lower; SQLite's
+   * lower() folds ASCII letters only, so other letters must match as stored),
+   * oldest first, at most `limit`. Addresses are not unique: several accounts may share one.
    */
   findByEmail: (email: string, limit: number) => Promise<User[]>
   create: (user: NewUser) => Promise<User>
