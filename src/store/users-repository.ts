@@ -42,8 +42,9 @@ export interface UsersRepository {
   findByUsername: (username: string) => Promise<User | undefined>
   /**
    * The users whose email is `email`, compared case-insensitively over the
-   * whole address (lower() on both sides, index users_email_lower; SQLite's
-   * lower() folds ASCII letters only, so other letters must match as stored),
+   * whole address (the database's lower() on both sides, index
+   * users_email_lower; SQLite's folds ASCII letters only, so other letters
+   * must match as stored),
    * oldest first, at most `limit`. Addresses are not unique: several accounts may share one.
    */
   findByEmail: (email: string, limit: number) => Promise<User[]>
@@ -159,7 +160,7 @@ export function createUsersRepository (db: Kysely<Database>, now: () => number =
 
     async findByEmail (email, limit) {
       const rows = await db.selectFrom('users').selectAll()
-        .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+        .where(sql<string>`lower(email)`, '=', sql<string>`lower(${email})`)
         .orderBy('id').limit(limit).execute()
       return rows.map(toUser)
     },

@@ -26,4 +26,6 @@ eachDialect('findByEmail: the whole address case-insensitively, oldest account f
   t.same((await store.users.findByEmail('shared@example.test', 2)).map(u => u.username), ['one', 'two'])
   t.same(await store.users.findByEmail('nobody@example.test', 10), [])
   t.same(await store.users.findByEmail('shared', 10), [], 'no partial match')
+  await addUser(store, 'emile', 'Émile@Example.test')
+  t.same((await store.users.findByEmail('Émile@example.test', 10)).map(u => u.username), ['emile'], 'a non-ASCII letter as stored')
 })
