@@ -24,7 +24,7 @@ const SERVER = join(ROOT, 'dist', 'gatehouse.mjs')
 const PASSWORD = 'Sturdy-Lamp-Orbit-42'
 const TOLERANCE = 0.10
 
-const { values } = parseArgs({ options: { samples: { type: 'string', default: '300' }, warmup: { type: 'string', default: '30' } } })
+const { values } = parseArgs({ options: { samples: { type: 'string', default: '1500' }, warmup: { type: 'string', default: '50' } } })
 const samples = Number(values.samples)
 const warmup = Number(values.warmup)
 if (!existsSync(SERVER)) throw new Error('dist/gatehouse.mjs is missing: run `npm run build` first')
