@@ -95,6 +95,18 @@ t.test('with Redis, the limits are shared by every instance', async t => {
   await two.passwordReset.settled()
 })
 
+t.test('a background request that fails is logged at error, without the token; the caller had its 202', async t => {
+  const { app, logs } = await buildWithLogs(t, { LOG_LEVEL: 'info' })
+  await register(app, 'alice', { email: 'alice@example.test' })
+  let issued = ''
+  app.store.accountTokens.issue = async (row) => { issued = row.hash; throw new Error('database unreachable') }
+  t.equal((await requestReset(app, { username: 'alice' })).statusCode, 202)
+  await app.passwordReset.settled()
+  t.match(logs.lines().filter(l => l.level === 50), [{ component: 'password-reset', err: { message: 'database unreachable' }, msg: 'password reset request failed: no mail was sent' }])
+  t.ok(issued.length > 0)
+  t.notMatch(logs.text(), issued, 'not even the token\'s hash')
+})
+
 t.test('closing the app waits for the requests still being worked on', async t => {
   const dataDir = tempDir(t)
   const config = testConfig(t, { DATA_DIR: dataDir })
