@@ -19,6 +19,7 @@ import gracefulClosePlugin from './plugins/graceful-close.js'
 import jwtPlugin from './plugins/jwt.js'
 import mailPlugin from './plugins/mail.js'
 import metricsPlugin from './plugins/metrics.js'
+import passwordResetPlugin from './plugins/password-reset.js'
 import passwordsPlugin from './plugins/passwords.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import redisPlugin from './plugins/redis.js'
@@ -32,6 +33,7 @@ import clientAdminRoutes from './routes/clients/admin.js'
 import healthRoutes from './routes/health.js'
 import introspectRoutes from './routes/introspect.js'
 import logoutRoutes from './routes/logout.js'
+import passwordResetRoutes from './routes/password-reset.js'
 import tokenRoutes from './routes/token.js'
 import adminRoutes from './routes/users/admin.js'
 import importRoutes from './routes/users/import.js'
@@ -110,11 +112,13 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(authPlugin)
   await app.register(clientAuthPlugin)
   await app.register(adminBootstrapPlugin)
+  await app.register(passwordResetPlugin)
 
   await app.register(tokenRoutes)
   await app.register(introspectRoutes)
   await app.register(logoutRoutes)
   await app.register(meRoutes)
+  await app.register(passwordResetRoutes)
   await app.register(sessionRoutes)
   await app.register(adminRoutes)
   await app.register(importRoutes)
