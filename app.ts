@@ -20,6 +20,7 @@ import jwtPlugin from './plugins/jwt.js'
 import emailVerificationPlugin from './plugins/email-verification.js'
 import mailPlugin from './plugins/mail.js'
 import metricsPlugin from './plugins/metrics.js'
+import passwordResetPlugin from './plugins/password-reset.js'
 import passwordsPlugin from './plugins/passwords.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import redisPlugin from './plugins/redis.js'
@@ -34,6 +35,7 @@ import emailVerificationRoutes from './routes/email-verification.js'
 import healthRoutes from './routes/health.js'
 import introspectRoutes from './routes/introspect.js'
 import logoutRoutes from './routes/logout.js'
+import passwordResetRoutes from './routes/password-reset.js'
 import tokenRoutes from './routes/token.js'
 import adminRoutes from './routes/users/admin.js'
 import importRoutes from './routes/users/import.js'
@@ -113,12 +115,14 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(authPlugin)
   await app.register(clientAuthPlugin)
   await app.register(adminBootstrapPlugin)
+  await app.register(passwordResetPlugin)
 
   await app.register(tokenRoutes)
   await app.register(introspectRoutes)
   await app.register(logoutRoutes)
   await app.register(meRoutes)
   await app.register(emailVerificationRoutes)
+  await app.register(passwordResetRoutes)
   await app.register(sessionRoutes)
   await app.register(adminRoutes)
   await app.register(importRoutes)

@@ -80,6 +80,9 @@ export const EnvSchema = Type.Object({
   APP_RESET_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]*\\{token\\}[^\\s]*$', expected: 'an http(s) URL with {token} in it, such as https://app.example.com/reset?token={token}' })),
   APP_VERIFY_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]*\\{token\\}[^\\s]*$', expected: 'an http(s) URL with {token} in it, such as https://app.example.com/verify?token={token}' })),
   PASSWORD_RESET_TTL_MINUTES: Int(5, 1440, 30),
+  PASSWORD_RESET_MAX_PER_ADDRESS: Int(1, 1000, 3),
+  PASSWORD_RESET_MAX_PER_IP: Int(1, 1000000, 30),
+  PASSWORD_RESET_WINDOW_MINUTES: Int(1, 1440, 60),
   EMAIL_VERIFICATION_TTL_HOURS: Int(1, 720, 48),
   EMAIL_VERIFICATION_REQUIRED: Type.Boolean({ default: false }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' })
@@ -169,6 +172,8 @@ export interface AccountSettings {
   /** The front end's verification page, `{token}` replaced by the token; undefined: the mail carries the token alone. */
   verifyUrl: string | undefined
   passwordResetTtlSeconds: number
+  /** Reset requests per submitted address and per client IP in a window (over: 429), and confirmations with a bad token per IP. */
+  passwordResetLimits: { maxPerAddress: number, maxPerIp: number, windowSeconds: number }
   emailVerificationTtlSeconds: number
   /** The password grant refuses users whose email is not verified; open sign-up requires an email. */
   emailVerificationRequired: boolean
@@ -390,6 +395,11 @@ export function loadConfig (givenEnv: Record<string, string | undefined>, system
       resetUrl: env.APP_RESET_URL,
       verifyUrl: env.APP_VERIFY_URL,
       passwordResetTtlSeconds: env.PASSWORD_RESET_TTL_MINUTES * 60,
+      passwordResetLimits: {
+        maxPerAddress: env.PASSWORD_RESET_MAX_PER_ADDRESS,
+        maxPerIp: env.PASSWORD_RESET_MAX_PER_IP,
+        windowSeconds: env.PASSWORD_RESET_WINDOW_MINUTES * 60
+      },
       emailVerificationTtlSeconds: env.EMAIL_VERIFICATION_TTL_HOURS * 3600,
       emailVerificationRequired: env.EMAIL_VERIFICATION_REQUIRED
     }

@@ -21,6 +21,7 @@ export type AuditEvent =
   | { event: 'user.deleted', username: string }
   | { event: 'user.password_changed', username: string, revoked_sessions: number }
   | { event: 'user.email_changed' | 'user.email_verified', username: string }
+  | { event: 'user.password_reset', username: string, revoked_sessions: number }
   | { event: 'users.imported', created: number, updated: number, skipped: number, revoked_sessions: number }
   | { event: 'client.created', client_id: string, grant_types: string[], scopes: string[], public: boolean }
   | { event: 'client.updated', client_id: string, changes: string[] }
@@ -50,6 +51,7 @@ const NAMES: Record<AuditEventName, true> = {
   'user.password_changed': true,
   'user.email_changed': true,
   'user.email_verified': true,
+  'user.password_reset': true,
   'users.imported': true,
   'client.created': true,
   'client.updated': true,

@@ -226,6 +226,16 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.dropTable('account_tokens').execute()
       await db.schema.alterTable('users').dropColumn('email_verified').execute()
     }
+  },
+  '009_users_email_index': {
+    // A password reset asked for by email finds its users by lower(email):
+    // without this index, every request (known address or not) scans the table.
+    async up (db: Kysely<any>) {
+      await sql`create index users_email_lower on users (lower(email))`.execute(db)
+    },
+    async down (db: Kysely<any>) {
+      await db.schema.dropIndex('users_email_lower').execute()
+    }
   }
 })
 

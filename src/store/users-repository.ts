@@ -40,6 +40,14 @@ export function toUser (row: Selectable<UsersTable>): User {
 
 export interface UsersRepository {
   findByUsername: (username: string) => Promise<User | undefined>
+  /**
+   * The users whose email is `email`, compared case-insensitively over the
+   * whole address (the database's lower() on both sides, index
+   * users_email_lower; SQLite's folds ASCII letters only, so other letters
+   * must match as stored),
+   * oldest first, at most `limit`. Addresses are not unique: several accounts may share one.
+   */
+  findByEmail: (email: string, limit: number) => Promise<User[]>
   create: (user: NewUser) => Promise<User>
   /**
    * Creates the user only if there is no user at all (the admin bootstrap):
@@ -151,6 +159,13 @@ export function createUsersRepository (db: Kysely<Database>, now: () => number =
       if (postgres !== undefined) return await postgres.findUserByUsername(username)
       const row = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst()
       return row === undefined ? undefined : toUser(row)
+    },
+
+    async findByEmail (email, limit) {
+      const rows = await db.selectFrom('users').selectAll()
+        .where(sql<string>`lower(email)`, '=', sql<string>`lower(${email})`)
+        .orderBy('id').limit(limit).execute()
+      return rows.map(toUser)
     },
 
     create: write((_, created) => ofUser(created.id), async (user) => {

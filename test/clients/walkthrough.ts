@@ -1,4 +1,4 @@
-import { symlinkSync, writeFileSync } from 'node:fs'
+import { appendFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { tempDir } from '../helper.js'
@@ -31,7 +31,8 @@ export interface WalkthroughRun { code: number, stdout: string, stderr: string, 
  * runs the blocks in order as one `bash -euo pipefail` script, so variables
  * carry from block to block. The script runs in a scratch folder that links
  * to the repository's package.json, bin, scripts, dist and node_modules, so
- * `npx gatehouse` works there with the service's own configuration.
+ * `npx gatehouse` works there with the service's own configuration. The
+ * service's log lines are appended to gatehouse.log in that folder.
  */
 export async function runWalkthrough (t: Test, blocks: string[]): Promise<WalkthroughRun> {
   const dataDir = tempDir(t, 'gatehouse-walkthrough-data-')
@@ -39,7 +40,12 @@ export async function runWalkthrough (t: Test, blocks: string[]): Promise<Walkth
   for (const name of ['package.json', 'bin', 'scripts', 'dist', 'node_modules']) symlinkSync(join(ROOT, name), join(workDir, name))
   const port = await freePort()
   const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'development', BCRYPT_COST: '10', LOG_LEVEL: 'warn' }
-  const server = spawnService(t, baseEnv(env), workDir)
+  // The service logs at info into gatehouse.log, as the README's `npm start | tee gatehouse.log`
+  // does: the walk-through reads the development mail (the reset code) from it.
+  const server = spawnService(t, baseEnv({ ...env, LOG_LEVEL: 'info' }), workDir)
+  const log = join(workDir, 'gatehouse.log')
+  writeFileSync(log, '')
+  server.child.stdout?.on('data', (chunk: Buffer) => { appendFileSync(log, chunk) })
   await waitForService(server, 'live')
 
   const baseUrl = `http://127.0.0.1:${port}`

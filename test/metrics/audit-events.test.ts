@@ -1,6 +1,6 @@
 import t from 'tap'
-import { AUDIT_EVENT_NAMES, type AuditEventName } from '../../src/audit/audit-event.js'
 import { newAccountToken } from '../../src/tokens/account-tokens.js'
+import { AUDIT_EVENT_NAMES, type AuditEventName } from '../../src/audit/audit-event.js'
 import { addClient, addUser, basicAuth, bearer, form, login, PASSWORD, refresh } from '../helper.js'
 import { buildWithLogs } from '../logs.js'
 
@@ -23,6 +23,7 @@ const FIELDS: Record<AuditEventName, string[]> = {
   'user.password_changed': ['username', 'revoked_sessions'],
   'user.email_changed': ['username'],
   'user.email_verified': ['username'],
+  'user.password_reset': ['username', 'revoked_sessions'],
   'users.imported': ['created', 'updated', 'skipped', 'revoked_sessions'],
   'client.created': ['client_id', 'grant_types', 'scopes', 'public'],
   'client.updated': ['client_id', 'changes'],
@@ -78,6 +79,10 @@ t.test('every audit event type is logged with its snake_case fields and counted 
   t.equal((await app.inject({ method: 'POST', url: '/email-verification/confirm', payload: { token: token.token } })).statusCode, 204, 'user.email_verified')
   t.equal((await app.inject({ method: 'PUT', url: '/users/me/password', headers: bearer(four.access_token), payload: { current_password: PASSWORD, new_password: 'New-Orbit-Lamp-77' } })).statusCode, 204)
   t.equal((await app.inject({ method: 'DELETE', url: '/users/me/sessions', headers: bearer(four.access_token) })).statusCode, 204)
+  const reset = newAccountToken()
+  const aliceRow = await app.store.users.findByUsername('alice')
+  await app.store.accountTokens.issue({ userId: aliceRow?.id ?? 0, purpose: 'password_reset', email: 'alice@example.test', hash: reset.hash, expiresAt: Date.now() + 60_000 }, Date.now())
+  t.equal((await app.inject({ method: 'POST', url: '/password-reset/confirm', payload: { token: reset.token, new_password: 'Reset-Orbit-Lamp-78' } })).statusCode, 204, 'user.password_reset')
 
   t.equal((await app.inject({ method: 'POST', url: '/users', payload: { username: 'carol', password: PASSWORD } })).statusCode, 201)
   t.equal((await app.inject({ method: 'PATCH', url: '/users/carol', headers: admin, payload: { full_name: 'Carol C.' } })).statusCode, 200)

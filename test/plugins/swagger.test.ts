@@ -60,6 +60,8 @@ t.test('/docs/json: operation names for generated clients, public operations, en
     'GET /users/me/sessions': 'listSessions',
     'DELETE /users/me/sessions/{id}': 'revokeSession',
     'DELETE /users/me/sessions': 'revokeAllSessions',
+    'POST /password-reset': 'requestPasswordReset',
+    'POST /password-reset/confirm': 'confirmPasswordReset',
     'POST /users': 'createUser',
     'GET /users': 'listUsers',
     'GET /users/{username}': 'getUser',
@@ -87,7 +89,7 @@ t.test('/docs/json: operation names for generated clients, public operations, en
   t.same(operation('POST /introspect').security, [{ clientBasic: [] }, { OAuth2ClientCredentials: ['introspect'] }], '/introspect: a client by Basic, or its client-credentials token')
   t.same(doc.components.securitySchemes.OAuth2ClientCredentials.flows, { clientCredentials: { tokenUrl: '/token', scopes: doc.components.securitySchemes.OAuth2PasswordBearer.flows.password.scopes } }, 'the clientCredentials flow, tokenUrl relative')
   t.same(doc.components.securitySchemes.clientBasic, { type: 'http', scheme: 'basic', description: doc.components.securitySchemes.clientBasic?.description }, 'clientBasic is HTTP Basic')
-  for (const route of ['GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server', 'GET /health/live', 'GET /health/ready', 'POST /email-verification/confirm']) {
+  for (const route of ['GET /.well-known/jwks.json', 'GET /.well-known/oauth-authorization-server', 'GET /health/live', 'GET /health/ready', 'POST /email-verification/confirm', 'POST /password-reset', 'POST /password-reset/confirm']) {
     t.same(operation(route).security, [], `${route} is public: security: []`)
   }
   for (const [route] of Object.entries(names)) {

@@ -54,18 +54,23 @@ t.test('SMTP_URL_FILE: read from a file (one trailing newline dropped); not toge
 })
 
 t.test('account settings: defaults, link templates with {token}, TTLs', async t => {
-  t.same(loadConfig({}).account, { resetUrl: undefined, verifyUrl: undefined, passwordResetTtlSeconds: 1800, emailVerificationTtlSeconds: 172_800, emailVerificationRequired: false })
+  t.same(loadConfig({}).account, { resetUrl: undefined, verifyUrl: undefined, passwordResetTtlSeconds: 1800, passwordResetLimits: { maxPerAddress: 3, maxPerIp: 30, windowSeconds: 3600 }, emailVerificationTtlSeconds: 172_800, emailVerificationRequired: false })
   const { account } = loadConfig({
     APP_RESET_URL: 'https://app.example.com/reset?token={token}',
     APP_VERIFY_URL: 'https://app.example.com/verify/{token}',
     PASSWORD_RESET_TTL_MINUTES: '10',
+    PASSWORD_RESET_MAX_PER_ADDRESS: '5',
+    PASSWORD_RESET_MAX_PER_IP: '50',
+    PASSWORD_RESET_WINDOW_MINUTES: '15',
     EMAIL_VERIFICATION_TTL_HOURS: '2',
     EMAIL_VERIFICATION_REQUIRED: 'true'
   })
-  t.same(account, { resetUrl: 'https://app.example.com/reset?token={token}', verifyUrl: 'https://app.example.com/verify/{token}', passwordResetTtlSeconds: 600, emailVerificationTtlSeconds: 7200, emailVerificationRequired: true })
+  t.same(account, { resetUrl: 'https://app.example.com/reset?token={token}', verifyUrl: 'https://app.example.com/verify/{token}', passwordResetTtlSeconds: 600, passwordResetLimits: { maxPerAddress: 5, maxPerIp: 50, windowSeconds: 900 }, emailVerificationTtlSeconds: 7200, emailVerificationRequired: true })
   t.match(problem({ APP_RESET_URL: 'https://app.example.com/reset' }), /APP_RESET_URL: expected an http\(s\) URL with \{token\}/)
   t.match(problem({ APP_VERIFY_URL: 'javascript:{token}' }), /APP_VERIFY_URL: expected/)
   t.match(problem({ PASSWORD_RESET_TTL_MINUTES: '1' }), /PASSWORD_RESET_TTL_MINUTES: expected a whole number from 5 to 1440/)
+  t.match(problem({ PASSWORD_RESET_MAX_PER_ADDRESS: '0' }), /PASSWORD_RESET_MAX_PER_ADDRESS: expected a whole number from 1 to 1000/)
+  t.match(problem({ PASSWORD_RESET_WINDOW_MINUTES: '2000' }), /PASSWORD_RESET_WINDOW_MINUTES: expected a whole number from 1 to 1440/)
 })
 
 t.test('production without SMTP_URL refuses to start when sign-up is open or verification is required', async t => {

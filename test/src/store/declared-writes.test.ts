@@ -57,6 +57,7 @@ const SESSIONS: Samples<SessionsRepository> = {
 
 const USERS: Samples<UsersRepository> = {
   findByUsername: [async w => await w.store.users.findByUsername('alice')],
+  findByEmail: [async w => await w.store.users.findByEmail('Alice@Example.test', 10)],
   create: [async w => await w.store.users.create(newUser('carol'))],
   createFirst: [async w => await w.store.users.createFirst(newUser('dave'))],
   update: [
