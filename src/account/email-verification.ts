@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely'
 import { conflict, invalidGrant, invalidRequest, invalidToken, tooManyRequests } from '../errors.js'
-import { emailChangedNotice, linkFor, verificationMail, type Recipient } from '../mail/account-mails.js'
+import { emailChangedNotice, linkFor, recipientOf, verificationMail } from '../mail/account-mails.js'
 import { MailHeaderError, type OutgoingMail } from '../mail/outgoing-mail.js'
 import type { Database } from '../store/schema.js'
 import type { Store } from '../store/store.js'
@@ -49,19 +49,6 @@ export interface EmailVerification {
   changeEmail: (user: User, email: string | null) => Promise<{ user: User, changed: boolean }>
 }
 
-const LINE_BREAK_OR_CONTROL = /[\p{Cc}\u2028\u2029]/u
-
-/**
- * The mail's recipient. A full name that could break a mail header (a line
- * break or another control character: the schema allows them) is left out of
- * the mail, header and greeting, rather than stopping it; the same rule as
- * password reset's.
- */
-function recipient (user: User, email: string): Recipient {
-  const safeName = user.fullName !== null && !LINE_BREAK_OR_CONTROL.test(user.fullName) && user.fullName.trim() !== ''
-  return { email, fullName: safeName ? user.fullName : null, username: user.username }
-}
-
 /** An address the schema accepted but the mailer would not put in a header: a client mistake, not a 500. */
 async function mailable<T> (write: () => Promise<T>): Promise<T> {
   try {
@@ -77,7 +64,7 @@ export function createEmailVerification (deps: { store: Store, mail: MailQueue, 
   const now = deps.now ?? Date.now
 
   const linkMail = (user: User, email: string, token: string): OutgoingMail =>
-    verificationMail(recipient(user, email), token, { link: linkFor(settings.verifyUrl, token), confirmUrl: settings.confirmUrl, ttlSeconds: settings.ttlSeconds })
+    verificationMail(recipientOf(user, email), token, { link: linkFor(settings.verifyUrl, token), confirmUrl: settings.confirmUrl, ttlSeconds: settings.ttlSeconds })
 
   /** Issues a token for the user's current address with its mail, in one transaction. */
   async function issue (user: User & { email: string }): Promise<void> {
@@ -136,7 +123,7 @@ export function createEmailVerification (deps: { store: Store, mail: MailQueue, 
       const changed = await mailable(async () => await store.accountTokens.changeEmail(user.id, email, token, at, async (trx, after, previous) => {
         if (fresh !== undefined && after.email !== null) await mail.enqueue(trx, linkMail(after, after.email, fresh.token))
         if (previous !== null && previous !== after.email) {
-          await mail.enqueue(trx, emailChangedNotice(recipient(after, previous), { newEmail: after.email ?? '(none)', at }))
+          await mail.enqueue(trx, emailChangedNotice(recipientOf(after, previous), { newEmail: after.email ?? '(none)', at }))
         }
       }))
       // Deleted meanwhile: its sessions went with it.

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { AttemptCounters, WindowPolicy } from '../auth/login-throttle.js'
 import { invalidGrant, invalidRequest, tooManyRequests } from '../errors.js'
-import { linkFor, passwordChangedMail, passwordResetMail, type Recipient } from '../mail/account-mails.js'
+import { linkFor, passwordChangedMail, passwordResetMail, recipientOf } from '../mail/account-mails.js'
 import type { OutgoingMail } from '../mail/outgoing-mail.js'
 import type { PasswordHasher } from '../passwords/password-hasher.js'
 import { passwordPolicyViolation } from '../passwords/password-policy.js'
@@ -75,18 +75,6 @@ export function resetAddressKey (target: ResetTarget): string {
   return 'email' in target ? target.email.trim().toLowerCase() : canonicalUsername(target.username)
 }
 
-const LINE_BREAK_OR_CONTROL = /[\p{Cc}\u2028\u2029]/u
-
-/**
- * The mail's recipient. A full name that could break a mail header (a line
- * break or another control character) is left out of the mail altogether,
- * header and greeting: the mail still goes, addressed to the bare address.
- */
-export function recipientOf (user: User & { email: string }): Recipient {
-  const safeName = user.fullName !== null && !LINE_BREAK_OR_CONTROL.test(user.fullName) && user.fullName.trim() !== ''
-  return { email: user.email, username: user.username, fullName: safeName ? user.fullName : null }
-}
-
 const hasEmail = (user: User): user is User & { email: string } => user.email !== null
 
 export function createPasswordResetService (deps: PasswordResetDeps): PasswordResetService {
@@ -108,7 +96,7 @@ export function createPasswordResetService (deps: PasswordResetDeps): PasswordRe
       async (trx, current) => {
         // The row as the transaction sees it: no mail if the account was disabled or its address changed since the lookup.
         if (current.disabled || current.email !== user.email) return
-        await mail.enqueue(trx, passwordResetMail(recipientOf({ ...current, email: user.email }), token, {
+        await mail.enqueue(trx, passwordResetMail(recipientOf(current, user.email), token, {
           link: linkFor(deps.resetUrl, token),
           confirmUrl: `${deps.publicUrl}/password-reset/confirm`,
           ttlSeconds: deps.ttlSeconds
@@ -172,7 +160,7 @@ export function createPasswordResetService (deps: PasswordResetDeps): PasswordRe
         const passwordHash = await hasher.hash(newPassword, ip)
         const at = now()
         const result = await store.accountTokens.redeemPasswordReset(hash, passwordHash, at, async (trx, user) => {
-          if (hasEmail(user)) await mail.enqueue(trx, passwordChangedMail(recipientOf(user), { at }))
+          if (hasEmail(user)) await mail.enqueue(trx, passwordChangedMail(recipientOf(user, user.email), { at }))
         })
         // Redeemed by a parallel confirmation between the peek and now.
         if (result === undefined) throw refused()

@@ -13,6 +13,19 @@ export interface Recipient {
   username: string
 }
 
+const LINE_BREAK_OR_CONTROL = /[\p{Cc}\u2028\u2029]/u
+
+/**
+ * A user as a mail's recipient at `email`. A full name that could break a
+ * mail header (a line break or another control character: the schema allows
+ * them) is left out of the mail, header and greeting, rather than stopping
+ * it: the mail still goes, addressed to the bare address.
+ */
+export function recipientOf (user: { username: string, fullName: string | null }, email: string): Recipient {
+  const safeName = user.fullName !== null && !LINE_BREAK_OR_CONTROL.test(user.fullName) && user.fullName.trim() !== ''
+  return { email, fullName: safeName ? user.fullName : null, username: user.username }
+}
+
 /** Where a link points: the front end's page with `{token}` replaced, or nothing (the mail carries the code alone). */
 export function linkFor (template: string | undefined, token: string): string | undefined {
   return template?.replaceAll('{token}', encodeURIComponent(token))

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { emailChangedNotice, linkFor, passwordChangedMail, passwordResetMail, verificationMail } from '../../../src/mail/account-mails.js'
+import { emailChangedNotice, linkFor, passwordChangedMail, passwordResetMail, recipientOf, verificationMail } from '../../../src/mail/account-mails.js'
 import { checkOutgoingMail } from '../../../src/mail/outgoing-mail.js'
 
 const TOKEN = 'AbC_-' + 'x'.repeat(38)
@@ -45,4 +45,11 @@ t.test('the greeting falls back to the username; the notices say when', async t 
   t.match(passwordChangedMail(plain, { at: Date.UTC(2026, 0, 2, 3, 4, 5) }).text, /Hello alice,[\s\S]*2026-01-02T03:04:05.000Z/)
   t.equal(passwordChangedMail(plain, { at: 0 }).toName, undefined)
   t.match(emailChangedNotice(plain, { newEmail: 'new@example.com', at: 0 }).text, 'from alice@example.com to new@example.com')
+})
+
+t.test('a full name that could break a header is left out; the mail still goes to the bare address', async t => {
+  t.same(recipientOf({ username: 'alice', fullName: 'Alice A.' }, 'a@example.com'), { email: 'a@example.com', fullName: 'Alice A.', username: 'alice' })
+  for (const [i, fullName] of ['Eve\r\nBcc: x@example.com', 'Eve\u2028', 'Eve\u0007', '   ', null].entries()) {
+    t.equal(recipientOf({ username: 'eve', fullName }, 'e@example.com').fullName, null, `name #${i}`)
+  }
 })
