@@ -213,7 +213,7 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
       await db.schema.createTable('account_tokens')
         .addColumn('hash', 'varchar(64)', col => col.primaryKey())
         .addColumn('user_id', 'bigint', col => col.notNull().references('users.id').onDelete('cascade'))
-        .addColumn('purpose', 'varchar(16)', col => col.notNull())
+        .addColumn('purpose', 'varchar(32)', col => col.notNull())
         .addColumn('email', 'varchar(320)', col => col.notNull())
         .addColumn('created_at', 'bigint', col => col.notNull())
         .addColumn('expires_at', 'bigint', col => col.notNull())
