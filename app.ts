@@ -19,6 +19,7 @@ import gracefulClosePlugin from './plugins/graceful-close.js'
 import jwtPlugin from './plugins/jwt.js'
 import mailPlugin from './plugins/mail.js'
 import metricsPlugin from './plugins/metrics.js'
+import mfaPlugin from './plugins/mfa.js'
 import passwordsPlugin from './plugins/passwords.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import redisPlugin from './plugins/redis.js'
@@ -36,6 +37,7 @@ import tokenRoutes from './routes/token.js'
 import adminRoutes from './routes/users/admin.js'
 import importRoutes from './routes/users/import.js'
 import meRoutes from './routes/users/me.js'
+import mfaRoutes from './routes/users/mfa.js'
 import sessionRoutes from './routes/users/sessions.js'
 import wellKnownRoutes from './routes/well-known.js'
 
@@ -101,6 +103,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(countersPlugin)
   await app.register(passwordsPlugin)
   await app.register(jwtPlugin)
+  await app.register(mfaPlugin)
   await app.register(servicesPlugin)
   await app.register(clientRegistryPlugin)
   // Nothing is recorded unless someone can scrape it: no per-request metrics work without METRICS_PORT.
@@ -116,6 +119,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(logoutRoutes)
   await app.register(meRoutes)
   await app.register(sessionRoutes)
+  await app.register(mfaRoutes)
   await app.register(adminRoutes)
   await app.register(importRoutes)
   await app.register(clientAdminRoutes)

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import { createAuthService, type AuthService } from '../src/auth/auth-service.js'
 import { LoginThrottle } from '../src/auth/login-throttle.js'
+import { createMfaService, type MfaService } from '../src/mfa/mfa-service.js'
 import { createUserService, type UserService } from '../src/users/user-service.js'
 
 declare module 'fastify' {
@@ -8,6 +9,7 @@ declare module 'fastify' {
     authService: AuthService
     userService: UserService
     loginThrottle: LoginThrottle
+    mfa: MfaService
   }
 }
 
@@ -15,12 +17,15 @@ declare module 'fastify' {
 export default fp(async (app) => {
   const throttle = new LoginThrottle(app.counters, app.config.loginLimits)
   app.decorate('loginThrottle', throttle)
+  const mfa = createMfaService({ store: app.store, box: app.mfaSecretBox, throttle, issuer: app.config.mfa.issuer })
+  app.decorate('mfa', mfa)
   app.decorate('authService', createAuthService({
     config: app.config,
     store: app.store,
     hasher: app.passwordHasher,
     tokens: app.accessTokens,
-    throttle
+    throttle,
+    mfa
   }))
   app.decorate('userService', createUserService({ store: app.store, hasher: app.passwordHasher, throttle }))
-}, { name: 'services', dependencies: ['config', 'store', 'passwords', 'jwt', 'counters'], fastify: '5.x' })
+}, { name: 'services', dependencies: ['config', 'store', 'passwords', 'jwt', 'counters', 'mfa'], fastify: '5.x' })

@@ -34,7 +34,8 @@ export const UserPatchSchema = Type.Object({
   disabled: Type.Optional(Type.Boolean()),
   scopes: Type.Optional(Type.Array(ScopeSchema, { maxItems: 50, uniqueItems: true })),
   email: Type.Optional(Type.Union([Email, Type.Null()])),
-  full_name: Type.Optional(Type.Union([FullName, Type.Null()]))
+  full_name: Type.Optional(Type.Union([FullName, Type.Null()])),
+  mfa: Type.Optional(Type.Null({ description: '`null` resets the user\'s second factor (TOTP and recovery codes) and revokes every session' }))
 }, { additionalProperties: false, minProperties: 1 })
 
 export const PasswordChangeSchema = Type.Object({

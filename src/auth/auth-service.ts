@@ -1,7 +1,7 @@
 import type { Audit } from '../audit/audit-event.js'
 import type { Config } from '../config.js'
 import {
-  accessDenied, badCredentials, insufficientScope, insufficientUserAuthentication, invalidGrant, invalidToken,
+  accessDenied, badCredentials, mfaRequired, insufficientScope, insufficientUserAuthentication, invalidGrant, invalidToken,
   ServiceError
 } from '../errors.js'
 import type { OAuthClient } from '../store/client.js'
@@ -13,6 +13,7 @@ import { hashRefreshToken, newRefreshToken, newSessionId, REFRESH_TOKEN_PATTERN 
 import { canonicalUsername, isValidUsername } from '../users/username.js'
 import type { User } from '../store/user.js'
 import type { LoginThrottle } from './login-throttle.js'
+import type { MfaService, SecondFactorProof } from '../mfa/mfa-service.js'
 import { checkPassword, refusalClock } from './password-check.js'
 import { grantScopes } from './scope-check.js'
 import type { TokenResponse } from '../../schemas/token.js'
@@ -41,6 +42,8 @@ export interface ClientContext {
 export interface AuthService {
   /** `oauthClient`: the registered client the request came through (plugins/client-auth.ts); undefined for the anonymous one. */
   passwordGrant: (input: { username: string, password: string, scope?: string }, client: ClientInfo, audit: Audit, oauthClient?: OAuthClient) => Promise<TokenResponse>
+  /** Completes a password grant that answered mfa_required: the mfa_token and a one-time or recovery code. */
+  mfaGrant: (input: { mfaToken: string } & SecondFactorProof, client: ClientInfo, audit: Audit, oauthClient?: OAuthClient) => Promise<TokenResponse>
   refreshGrant: (input: { refreshToken: string, scope?: string }, audit: Audit, oauthClient?: OAuthClient) => Promise<TokenResponse>
   /** RFC 6749 §4.4, for an authenticated confidential client allowed the grant: an access token and no refresh token. */
   clientCredentialsGrant: (input: { scope?: string }, oauthClient: OAuthClient, audit: Audit) => TokenResponse
@@ -67,6 +70,8 @@ interface Dependencies {
   hasher: PasswordHasher
   tokens: AccessTokenIssuer
   throttle: LoginThrottle
+  /** The second factor; without it no login asks for one. */
+  mfa?: MfaService
   now?: () => number
 }
 
@@ -83,6 +88,7 @@ export function createAuthService (deps: Dependencies): AuthService {
       sessionId: session.id,
       authTime: session.authTime,
       clientId: session.clientId,
+      amr: session.amr,
       ttlSeconds: oauthClient?.accessTokenTtlSeconds
     })
     return { access_token: issued.token, token_type: 'bearer', expires_in: issued.expiresIn, refresh_token: refreshToken, scope: scopes.join(' ') }
@@ -94,6 +100,29 @@ export function createAuthService (deps: Dependencies): AuthService {
     if (client.disabled) throw invalidToken('The client of this token is disabled')
     const scopes = claims.scope === '' ? [] : claims.scope.split(' ').filter(s => client.scopes.includes(s))
     return { client, claims, scopes }
+  }
+
+  /** A new session after a complete login; `authTime` is when the password was checked. */
+  async function openSession (user: User, scopes: string[], login: { authTime: number, amr: string[] }, client: ClientInfo, audit: Audit, oauthClient: OAuthClient | undefined): Promise<TokenResponse> {
+    const at = now()
+    const session: Session = {
+      id: newSessionId(),
+      userId: user.id,
+      scopes,
+      authTime: login.authTime,
+      createdAt: at,
+      lastUsedAt: at,
+      expiresAt: at + config.sessions.absoluteTtlSeconds * 1000,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      ip: client.ip.slice(0, 64),
+      revokedAt: null,
+      clientId: oauthClient?.id ?? null,
+      amr: login.amr
+    }
+    const refresh = newRefreshToken()
+    await store.sessions.create(session, refresh.hash)
+    audit({ event: 'login.succeeded', username: user.username, session_id: session.id })
+    return respond(user, session, scopes, refresh.token, oauthClient)
   }
 
   return {
@@ -118,24 +147,20 @@ export function createAuthService (deps: Dependencies): AuthService {
         await store.users.setPasswordHash(user.id, await hasher.hash(input.password, client.ip))
       }
 
-      const at = now()
-      const session: Session = {
-        id: newSessionId(),
-        userId: user.id,
-        scopes,
-        authTime: Math.floor(at / 1000),
-        createdAt: at,
-        lastUsedAt: at,
-        expiresAt: at + config.sessions.absoluteTtlSeconds * 1000,
-        userAgent: client.userAgent?.slice(0, 512) ?? null,
-        ip: client.ip.slice(0, 64),
-        revokedAt: null,
-        clientId: oauthClient?.id ?? null
+      const authTime = Math.floor(now() / 1000)
+      if (deps.mfa !== undefined && await deps.mfa.isEnabled(user.id)) {
+        audit({ event: 'login.mfa_required', username })
+        throw mfaRequired(await deps.mfa.challenge(user, scopes, oauthClient?.id ?? null, authTime))
       }
-      const refresh = newRefreshToken()
-      await store.sessions.create(session, refresh.hash)
-      audit({ event: 'login.succeeded', username, session_id: session.id })
-      return respond(user, session, scopes, refresh.token, oauthClient)
+      return await openSession(user, scopes, { authTime, amr: ['pwd'] }, client, audit, oauthClient)
+    },
+
+    async mfaGrant (input, client, audit, oauthClient) {
+      if (deps.mfa === undefined) throw invalidGrant('Two-factor login is not available')
+      const challenge = await deps.mfa.completeChallenge(input.mfaToken, input, oauthClient?.id ?? null, client.ip, audit)
+      // The scopes granted at the password check that the user (and client) still hold.
+      const scopes = challenge.scopes.filter(s => challenge.user.scopes.includes(s) && (oauthClient === undefined || oauthClient.scopes.includes(s)))
+      return await openSession(challenge.user, scopes, { authTime: challenge.authTime, amr: ['pwd', 'otp'] }, client, audit, oauthClient)
     },
 
     clientCredentialsGrant (input, oauthClient, audit) {

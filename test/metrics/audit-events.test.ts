@@ -24,7 +24,14 @@ const FIELDS: Record<AuditEventName, string[]> = {
   'client.created': ['client_id', 'grant_types', 'scopes', 'public'],
   'client.updated': ['client_id', 'changes'],
   'client.deleted': ['client_id'],
-  'client.secret_rotated': ['client_id']
+  'client.secret_rotated': ['client_id'],
+  'login.mfa_required': ['username'],
+  'login.second_factor': ['username', 'method'],
+  'mfa.enrolment_started': ['username'],
+  'mfa.enabled': ['username', 'revoked_sessions'],
+  'mfa.disabled': ['username', 'revoked_sessions'],
+  'mfa.recovery_codes_regenerated': ['username', 'revoked_sessions'],
+  'mfa.reset': ['username', 'revoked_sessions']
 }
 
 /** The value of one sample line, e.g. sample(text, 'x_total{event="user.created"}'). */
