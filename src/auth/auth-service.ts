@@ -134,7 +134,8 @@ export function createAuthService (deps: Dependencies): AuthService {
       const username = canonicalUsername(input.username)
       // Read first: the user's lockout generation decides whether old failures still count.
       const user = isValidUsername(username) ? await store.users.findByUsername(username) : undefined
-      if (!await checkPassword({ throttle, hasher }, { username, ip: client.ip, user, password: input.password, refusalTime }, audit) || user === undefined) {
+      const mfaOn = user !== undefined && deps.mfa !== undefined && await deps.mfa.isEnabled(user.id)
+      if (!await checkPassword({ throttle, hasher }, { username, ip: client.ip, user, password: input.password, refusalTime, secondFactorFollows: mfaOn }, audit) || user === undefined) {
         throw badCredentials()
       }
       if (user.disabled) {
@@ -148,7 +149,7 @@ export function createAuthService (deps: Dependencies): AuthService {
       }
 
       const authTime = Math.floor(now() / 1000)
-      if (deps.mfa !== undefined && await deps.mfa.isEnabled(user.id)) {
+      if (mfaOn && deps.mfa !== undefined) {
         audit({ event: 'login.mfa_required', username })
         throw mfaRequired(await deps.mfa.challenge(user, scopes, oauthClient?.id ?? null, authTime))
       }
