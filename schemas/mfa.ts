@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type, type Static } from '@sinclair/typebox'
 import { StringEnum } from './string-enum.js'
 
 const Code = Type.String({ minLength: 1, maxLength: 16, description: 'The current 6-digit code of the authenticator app', examples: ['123456'] })
@@ -9,6 +9,7 @@ export const TotpEnrolmentSchema = Type.Object({
   otpauth_uri: Type.String({ description: 'otpauth://totp/<issuer>:<username>?secret=…&issuer=…: what authenticator apps scan' }),
   qr_svg: Type.String({ description: 'The otpauth URI as a QR code, an SVG document to show the user' })
 }, { additionalProperties: false, description: 'A new TOTP secret, not active until confirmed' })
+export type TotpEnrolment = Static<typeof TotpEnrolmentSchema>
 
 export const TotpConfirmSchema = Type.Object({ code: Code }, { additionalProperties: false })
 

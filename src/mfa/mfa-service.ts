@@ -1,3 +1,4 @@
+import type { TotpEnrolment } from '../../schemas/mfa.js'
 import type { Audit } from '../audit/audit-event.js'
 import type { LoginThrottle } from '../auth/login-throttle.js'
 import { accessDenied, conflict, invalidGrant, invalidRequest, notFound, temporarilyUnavailable, tooManyRequests } from '../errors.js'
@@ -21,11 +22,7 @@ export interface SecondFactorProof {
   recoveryCode?: string
 }
 
-export interface Enrolment {
-  secret: string
-  otpauth_uri: string
-  qr_svg: string
-}
+export type Enrolment = TotpEnrolment
 
 export type MfaStatus = { totp: 'off' | 'pending' } | { totp: 'on', recoveryCodesLeft: number }
 
