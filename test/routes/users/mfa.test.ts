@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose'
 import t from 'tap'
-import { addUser, bearer, build, form, login, me, refresh } from '../../helper.js'
+import { addClient, addUser, basicAuth, bearer, build, form, login, me, refresh } from '../../helper.js'
 import { enrolTotp, oathtoolCode, otpStep, passwordStep, STEP_MS } from '../../mfa.js'
 import { needOathtool } from '../../services.js'
 
@@ -256,6 +256,22 @@ t.test('the mfa_token is bound to the client of the password step', async t => {
   const through = await otpStep(app, mfaToken, { otp: oathtoolCode(secret, Date.now() + STEP_MS) }, { client_id: 'spa' })
   t.equal(through.statusCode, 200)
   t.equal(decodeJwt(through.json().access_token).client_id, 'spa')
+})
+
+t.test('introspection tells a resource server how the login went (amr, acr)', async t => {
+  if (!await needOathtool(t)) return
+  const app = await build(t)
+  await addUser(app, 'alice')
+  const secret = await addClient(app, 'rs') ?? ''
+  const plain = await login(app, 'alice')
+  const { recoveryCodes } = await enrolTotp(app, plain.access_token)
+  const strong = (await otpStep(app, await passwordStep(app, 'alice'), { recovery_code: recoveryCodes[0] as string })).json()
+  const introspect = async (token: string) => (await app.inject({ method: 'POST', url: '/introspect', headers: { ...form({}).headers, authorization: basicAuth('rs', secret) }, payload: new URLSearchParams({ token }).toString() })).json()
+  t.match(await introspect(strong.access_token), { active: true, amr: ['pwd', 'otp'], acr: 'urn:gatehouse:acr:mfa' })
+  const weak = await introspect(plain.access_token)
+  t.equal(weak.active, true)
+  t.equal(weak.amr, undefined, 'a password-only login has no amr')
+  t.equal(weak.acr, undefined)
 })
 
 t.test('the metadata lists the mfa-otp grant', async t => {
