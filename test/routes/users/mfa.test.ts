@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose'
 import t from 'tap'
 import { addClient, addUser, basicAuth, bearer, build, form, login, me, refresh } from '../../helper.js'
 import { enrolTotp, oathtoolCode, otpStep, passwordStep, STEP_MS } from '../../mfa.js'
+import { redisForTest } from '../../scale/redis-prefix.js'
 import { needOathtool } from '../../services.js'
 
 const ENROL = '/users/me/mfa/totp'
@@ -128,32 +129,36 @@ t.test('a code is accepted once; the next step\'s code (clock drift) works; an o
   t.equal((await otpStep(app, await passwordStep(app, 'alice'), { otp: next })).statusCode, 400, 'and only once')
 })
 
-t.test('an mfa_token takes at most 5 codes; wrong codes count toward the lockout', async t => {
-  if (!await needOathtool(t)) return
-  const app = await build(t, { LOGIN_MAX_FAILURES_PER_USER: '7' })
-  await addUser(app, 'alice')
-  const { secret } = await enrolTotp(app, (await login(app, 'alice')).access_token)
-  const mfaToken = await passwordStep(app, 'alice')
-  const wrong = oathtoolCode(secret, Date.now() - 10 * STEP_MS)
-  for (let i = 1; i <= 5; i++) {
-    const res = await otpStep(app, mfaToken, { otp: wrong })
-    t.equal(res.statusCode, 400, `wrong code ${i}`)
-    t.equal(res.json().error, 'invalid_grant')
-  }
-  const dead = await otpStep(app, mfaToken, { otp: oathtoolCode(secret, Date.now() + STEP_MS) })
-  t.equal(dead.statusCode, 400, 'the right code after 5 attempts: the mfa_token is dead')
-  t.match(dead.json().error_description, /invalid, expired, used or out of attempts/)
+for (const counters of ['memory', 'redis'] as const) {
+  t.test(`an mfa_token takes at most 5 codes; wrong codes count toward the lockout [${counters}]`, async t => {
+    if (!await needOathtool(t)) return
+    const redis = counters === 'redis' ? await redisForTest(t) : {}
+    if (redis === undefined) return
+    const app = await build(t, { LOGIN_MAX_FAILURES_PER_USER: '7', ...redis })
+    await addUser(app, 'alice')
+    const { secret } = await enrolTotp(app, (await login(app, 'alice')).access_token)
+    const mfaToken = await passwordStep(app, 'alice')
+    const wrong = oathtoolCode(secret, Date.now() - 10 * STEP_MS)
+    for (let i = 1; i <= 5; i++) {
+      const res = await otpStep(app, mfaToken, { otp: wrong })
+      t.equal(res.statusCode, 400, `wrong code ${i}`)
+      t.equal(res.json().error, 'invalid_grant')
+    }
+    const dead = await otpStep(app, mfaToken, { otp: oathtoolCode(secret, Date.now() + STEP_MS) })
+    t.equal(dead.statusCode, 400, 'the right code after 5 attempts: the mfa_token is dead')
+    t.match(dead.json().error_description, /invalid, expired, used or out of attempts/)
 
-  // A right password does not clear the failures of the code: a new mfa_token buys no new guesses.
-  const second = await passwordStep(app, 'alice')
-  t.equal((await otpStep(app, second, { otp: wrong })).statusCode, 400, 'failure 6')
-  t.equal((await otpStep(app, second, { otp: wrong })).statusCode, 400, 'failure 7: locked out')
-  const locked = await otpStep(app, second, { otp: oathtoolCode(secret, Date.now() + STEP_MS) })
-  t.equal(locked.statusCode, 429, 'locked out, even with the right code')
-  t.ok(Number(locked.headers['retry-after']) > 0)
-  const password = await app.inject({ method: 'POST', url: '/token', ...form({ username: 'alice', password: 'Sturdy-Lamp-Orbit-42' }) })
-  t.equal(password.statusCode, 429, 'and the password grant too: the same lockout')
-})
+    // A right password does not clear the failures of the code: a new mfa_token buys no new guesses.
+    const second = await passwordStep(app, 'alice')
+    t.equal((await otpStep(app, second, { otp: wrong })).statusCode, 400, 'failure 6')
+    t.equal((await otpStep(app, second, { otp: wrong })).statusCode, 400, 'failure 7: locked out')
+    const locked = await otpStep(app, second, { otp: oathtoolCode(secret, Date.now() + STEP_MS) })
+    t.equal(locked.statusCode, 429, 'locked out, even with the right code')
+    t.ok(Number(locked.headers['retry-after']) > 0)
+    const password = await app.inject({ method: 'POST', url: '/token', ...form({ username: 'alice', password: 'Sturdy-Lamp-Orbit-42' }) })
+    t.equal(password.statusCode, 429, 'and the password grant too: the same lockout')
+  })
+}
 
 t.test('recovery codes: each works once; regenerating ends the old ones', async t => {
   if (!await needOathtool(t)) return
