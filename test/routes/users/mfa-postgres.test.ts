@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { decodeJwt } from 'jose'
 import t from 'tap'
-import { addUser, build, login } from '../../helper.js'
+import { addUser, build, form, login } from '../../helper.js'
 import { enrolTotp, oathtoolCode, otpStep, passwordStep, STEP_MS } from '../../mfa.js'
 import { needOathtool } from '../../services.js'
 import { postgresSchema } from '../../src/store/postgres-schema.js'
@@ -21,4 +22,8 @@ t.test('two instances on one PostgreSQL: a code is accepted by one of them only'
   t.same(answers.map(a => a.statusCode).sort(), [200, 400], 'the same code, sent to both at once: one login')
   const refused = answers.find(a => a.statusCode === 400)
   t.match(refused?.json().error_description, /already used/)
+
+  const tokens = answers.find(a => a.statusCode === 200)?.json()
+  const refreshed = await two.inject({ method: 'POST', url: '/token', ...form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }) })
+  t.same(decodeJwt(refreshed.json().access_token).amr, ['pwd', 'otp'], 'the session keeps its amr in the database: refreshed on the other instance')
 })
