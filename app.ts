@@ -20,6 +20,7 @@ import jwtPlugin from './plugins/jwt.js'
 import emailVerificationPlugin from './plugins/email-verification.js'
 import mailPlugin from './plugins/mail.js'
 import metricsPlugin from './plugins/metrics.js'
+import mfaPlugin from './plugins/mfa.js'
 import passwordResetPlugin from './plugins/password-reset.js'
 import passwordsPlugin from './plugins/passwords.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
@@ -40,6 +41,7 @@ import tokenRoutes from './routes/token.js'
 import adminRoutes from './routes/users/admin.js'
 import importRoutes from './routes/users/import.js'
 import meRoutes from './routes/users/me.js'
+import mfaRoutes from './routes/users/mfa.js'
 import sessionRoutes from './routes/users/sessions.js'
 import wellKnownRoutes from './routes/well-known.js'
 
@@ -105,6 +107,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(countersPlugin)
   await app.register(passwordsPlugin)
   await app.register(jwtPlugin)
+  await app.register(mfaPlugin)
   await app.register(servicesPlugin)
   await app.register(clientRegistryPlugin)
   // Nothing is recorded unless someone can scrape it: no per-request metrics work without METRICS_PORT.
@@ -124,6 +127,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
   await app.register(emailVerificationRoutes)
   await app.register(passwordResetRoutes)
   await app.register(sessionRoutes)
+  await app.register(mfaRoutes)
   await app.register(adminRoutes)
   await app.register(importRoutes)
   await app.register(clientAdminRoutes)

@@ -11,11 +11,12 @@ const REDACT_PATHS = [
   'headers.authorization', 'headers.cookie',
   'password', '*.password', 'current_password', '*.current_password', 'new_password', '*.new_password',
   'access_token', '*.access_token', 'refresh_token', '*.refresh_token', 'token', '*.token',
-  'client_secret', '*.client_secret', 'body', '*.body'
+  'client_secret', '*.client_secret', 'body', '*.body',
+  'mfa_token', '*.mfa_token', 'otp', '*.otp', 'recovery_code', '*.recovery_code', 'recovery_codes', '*.recovery_codes', 'secret', '*.secret'
 ]
 
 /** Query parameters whose values are never logged: a token or password sent in a URL. */
-const SECRET_QUERY_PARAMS = new Set(['access_token', 'refresh_token', 'token', 'password', 'code'])
+const SECRET_QUERY_PARAMS = new Set(['access_token', 'refresh_token', 'token', 'password', 'code', 'mfa_token', 'otp', 'recovery_code'])
 
 function queryKey (part: string): string {
   const raw = part.split('=', 1)[0] ?? ''

@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import type { AuthContext } from '../src/auth/auth-service.js'
+import { secondFactorRequired } from '../src/errors.js'
+import { hasSecondFactor, MFA_ACR } from '../src/tokens/access-tokens.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -13,6 +15,8 @@ declare module 'fastify' {
     requireScopes: (...scopes: string[]) => preHandlerAsyncHookHandler
     /** preHandler: the password must have been checked recently (RFC 9470 step-up). */
     requireRecentLogin: preHandlerAsyncHookHandler
+    /** preHandler of admin routes: with ADMIN_REQUIRES_MFA, the token's login must have had a second factor (RFC 9470 acr_values). */
+    requireAdminSecondFactor: preHandlerAsyncHookHandler
   }
 }
 
@@ -37,5 +41,9 @@ export default fp(async (app) => {
 
   app.decorate('requireRecentLogin', async function requireRecentLogin (request: FastifyRequest) {
     app.authService.requireRecentLogin(authOf(request))
+  })
+
+  app.decorate('requireAdminSecondFactor', async function requireAdminSecondFactor (request: FastifyRequest) {
+    if (app.config.mfa.adminRequiresMfa && !hasSecondFactor(authOf(request).claims)) throw secondFactorRequired(MFA_ACR)
   })
 }, { name: 'auth', dependencies: ['jwt', 'services'], fastify: '5.x' })

@@ -62,9 +62,9 @@ export function toServiceError (err: FastifyError | Error): ServiceError {
 
 export function sendError (reply: FastifyReply, error: ServiceError): FastifyReply {
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value)
-  if (error.statusCode === 401 || error.code === 'invalid_grant') reply.header('cache-control', 'no-store')
+  if (error.statusCode === 401 || error.code === 'invalid_grant' || error.code === 'mfa_required') reply.header('cache-control', 'no-store')
   return reply.code(error.statusCode).type('application/json; charset=utf-8')
-    .send({ error: error.code, error_description: error.message })
+    .send({ error: error.code, error_description: error.message, ...error.fields })
 }
 
 /**

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import { createAuthService, type AuthService } from '../src/auth/auth-service.js'
 import { LoginThrottle } from '../src/auth/login-throttle.js'
+import { createMfaService, type MfaService } from '../src/mfa/mfa-service.js'
 import { createUserService, type UserService } from '../src/users/user-service.js'
 
 declare module 'fastify' {
@@ -8,6 +9,7 @@ declare module 'fastify' {
     authService: AuthService
     userService: UserService
     loginThrottle: LoginThrottle
+    mfa: MfaService
   }
 }
 
@@ -15,6 +17,8 @@ declare module 'fastify' {
 export default fp(async (app) => {
   const throttle = new LoginThrottle(app.counters, app.config.loginLimits)
   app.decorate('loginThrottle', throttle)
+  const mfa = createMfaService({ store: app.store, box: app.mfaSecretBox, throttle, issuer: app.config.mfa.issuer })
+  app.decorate('mfa', mfa)
   app.decorate('authService', createAuthService({
     config: app.config,
     store: app.store,
@@ -26,7 +30,8 @@ export default fp(async (app) => {
     onUnverifiedLogin: async (user) => {
       await app.emailVerification.sendAfterRefusedLogin(user)
         .catch((err: Error) => { app.log.warn({ err: { message: err.message } }, 'no verification mail after a refused login') })
-    }
+    },
+    mfa
   }))
   app.decorate('userService', createUserService({ store: app.store, hasher: app.passwordHasher, throttle }))
-}, { name: 'services', dependencies: ['config', 'store', 'passwords', 'jwt', 'counters'], fastify: '5.x' })
+}, { name: 'services', dependencies: ['config', 'store', 'passwords', 'jwt', 'counters', 'mfa'], fastify: '5.x' })

@@ -65,6 +65,7 @@ export default fp(async (app) => {
       tags: [
         { name: 'auth', description: 'Tokens, refresh, revocation' },
         { name: 'account', description: 'The user\'s own account: signed in, or by a mailed token' },
+        { name: 'mfa', description: 'Two-factor login (TOTP, RFC 6238) and recovery codes' },
         { name: 'admin', description: 'User management (scope users:admin)' },
         { name: 'clients', description: 'Registered OAuth clients (scope clients:admin)' },
         { name: 'discovery', description: 'Keys and metadata for resource servers' },

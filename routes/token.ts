@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import formOnly from '../plugins/form-only.js'
 import { errorResponses } from '../schemas/error.js'
-import { RevokeRequestSchema, RevokeResponseSchema, TokenRequestSchema, TokenResponseSchema } from '../schemas/token.js'
+import { MFA_OTP_GRANT, RevokeRequestSchema, RevokeResponseSchema, TokenRequestSchema, TokenResponseSchema } from '../schemas/token.js'
 import type { Audit } from '../src/audit/audit-event.js'
 import { isConfidential } from '../src/clients/client-authentication.js'
 import { invalidClient, invalidRequest, ServiceError, unauthorizedClient } from '../src/errors.js'
@@ -16,7 +16,7 @@ import { AccessTokenError, type VerifiedClaims } from '../src/tokens/access-toke
 function tokenRequestRefusal (err: Error & { validation: Array<{ instancePath?: string, keyword?: string }> }): Error {
   const first = err.validation[0]
   if (first?.instancePath === '/grant_type' && first.keyword === 'enum') {
-    return new ServiceError('unsupported_grant_type', 400, 'Unsupported grant_type: use password, refresh_token or client_credentials')
+    return new ServiceError('unsupported_grant_type', 400, `Unsupported grant_type: use password, refresh_token, client_credentials or ${MFA_OTP_GRANT}`)
   }
   return err
 }
@@ -34,8 +34,12 @@ function accessClaimsOf (verify: (token: string) => Readonly<VerifiedClaims>, to
 /** What the anonymous public client (no client_id at all) may use: today's grants. */
 const ANONYMOUS_GRANTS: readonly string[] = ['password', 'refresh_token']
 
-/** RFC 6749 §5.2 unauthorized_client: the grant is not among the client's; client_credentials only for a confidential client. */
-function checkGrantAllowed (grantType: string, client: OAuthClient | undefined): void {
+/**
+ * RFC 6749 §5.2 unauthorized_client: the grant is not among the client's; client_credentials only for a confidential client.
+ * The mfa-otp grant finishes a password login, so it is allowed wherever the password grant is.
+ */
+function checkGrantAllowed (requested: string, client: OAuthClient | undefined): void {
+  const grantType = requested === MFA_OTP_GRANT ? 'password' : requested
   if (client === undefined) {
     if (!ANONYMOUS_GRANTS.includes(grantType)) throw invalidClient('client_credentials needs client authentication: HTTP Basic or client_id and client_secret', true)
     return
@@ -60,11 +64,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'login',
       security: CLIENT_SECURITY,
       tags: ['auth'],
-      summary: 'Get tokens: password, refresh or client-credentials grant (RFC 6749 §4.3, §6, §4.4)',
+      summary: 'Get tokens: password, refresh, client-credentials or mfa-otp grant (RFC 6749 §4.3, §6, §4.4)',
       description: 'Form-encoded. A missing grant_type means `password`. Every refresh returns a new refresh token; presenting a used one revokes the whole session. ' +
         'A registered client authenticates with HTTP Basic or client_id/client_secret in the form (a public client sends only client_id); without any, the request is the anonymous public client, which may use password and refresh_token. ' +
         '`client_credentials` (confidential clients only) returns an access token for the client itself and no refresh token. ' +
-        'Client authentication failures are 401 `invalid_client` (with `WWW-Authenticate: Basic` when Basic was used); a grant the client may not use is 400 `unauthorized_client`.',
+        'Client authentication failures are 401 `invalid_client` (with `WWW-Authenticate: Basic` when Basic was used); a grant the client may not use is 400 `unauthorized_client`. ' +
+        'For a user with two-factor login, the right password answers 403 `mfa_required` with an `mfa_token` (single use, 5 minutes, at most 5 codes tried); ' +
+        `then \`grant_type=${MFA_OTP_GRANT}\` with \`mfa_token\` and \`otp\` (or \`recovery_code\`) returns the tokens, whose access token carries \`amr: ["pwd","otp"]\` and \`acr\`. ` +
+        'A wrong code is 400 `invalid_grant` and counts toward the user\'s lockout like a wrong password.',
       consumes: ['application/x-www-form-urlencoded'],
       body: TokenRequestSchema,
       response: { 200: TokenResponseSchema, ...errorResponses(400, 401, 403, 415) }
@@ -86,6 +93,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       if (body.password === undefined) throw invalidRequest('Missing parameter: password')
       tokens = await app.authService.passwordGrant(
         { username: body.username, password: body.password, scope: body.scope },
+        { ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
+        log,
+        client
+      )
+    } else if (grantType === MFA_OTP_GRANT) {
+      if (body.mfa_token === undefined || body.mfa_token === '') throw invalidRequest('Missing parameter: mfa_token')
+      tokens = await app.authService.mfaGrant(
+        { mfaToken: body.mfa_token, code: body.otp, recoveryCode: body.recovery_code },
         { ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
         log,
         client

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type, type Static } from '@sinclair/typebox'
 import { onlyErrorResponses } from '../schemas/error.js'
+import { MFA_OTP_GRANT } from '../schemas/token.js'
 import { KNOWN_SCOPES } from '../src/users/scopes.js'
 import { ifNoneMatchHits, jwksDocument } from '../src/tokens/jwks-document.js'
 
@@ -43,7 +44,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     revocation_endpoint: `${base}/revoke`,
     introspection_endpoint: `${base}/introspect`,
     jwks_uri: `${base}/.well-known/jwks.json`,
-    grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
+    grant_types_supported: ['password', 'refresh_token', 'client_credentials', MFA_OTP_GRANT],
     response_types_supported: [],
     scopes_supported: [...KNOWN_SCOPES],
     // 'none': the anonymous public client and registered public clients (client_id only).

@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'invalid_token',
   'insufficient_scope',
   'insufficient_user_authentication',
+  'mfa_required',
   'unauthorized_client',
   'unsupported_grant_type',
   'unauthorized',
@@ -28,7 +29,8 @@ export type ErrorCode = typeof ERROR_CODES[number]
 /** The one error body, registered once (addSchema) and referenced everywhere. */
 export const ErrorResponseSchema = Type.Object({
   error: StringEnum(ERROR_CODES, { description: 'A stable error code (RFC 6749 / RFC 6750 / RFC 9470 codes, plus the HTTP ones)', examples: ['invalid_grant'] }),
-  error_description: Type.String({ description: 'A human-readable explanation', examples: ['Incorrect username or password'] })
+  error_description: Type.String({ description: 'A human-readable explanation', examples: ['Incorrect username or password'] }),
+  mfa_token: Type.Optional(Type.String({ description: 'Only with `mfa_required` (POST /token): send it back with `grant_type=urn:gatehouse:params:oauth:grant-type:mfa-otp` and a code. Single use, 5 minutes' }))
 }, { $id: 'ErrorResponse', additionalProperties: false, description: 'Error' })
 type ErrorResponse = Static<typeof ErrorResponseSchema>
 
@@ -37,7 +39,7 @@ const errorRef = (description: string) => Type.Unsafe<ErrorResponse>({ $ref: 'Er
 const descriptions: Record<number, string> = {
   400: 'Invalid request (invalid_request, invalid_grant, invalid_scope, unauthorized_client, unsupported_grant_type)',
   401: 'Not authenticated (invalid_client: client authentication failed), or the token is invalid, expired or revoked (see WWW-Authenticate)',
-  403: 'Authenticated, but not allowed (insufficient_scope or access_denied)',
+  403: 'Authenticated, but not allowed (insufficient_scope or access_denied); on POST /token, mfa_required with an mfa_token',
   404: 'Not found',
   409: 'Conflict',
   413: 'Request body too large',

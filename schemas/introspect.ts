@@ -25,6 +25,8 @@ export const IntrospectResponseSchema = Type.Object({
   jti: Type.Optional(Type.String()),
   sid: Type.Optional(Type.String({ description: 'The session (user tokens only)' })),
   auth_time: Type.Optional(Type.Integer({ description: 'When the user last entered the password (user tokens only)' })),
-  email_verified: Type.Optional(Type.Boolean({ description: 'Whether the user\'s email address is verified now (access tokens of users with an address only)' }))
+  email_verified: Type.Optional(Type.Boolean({ description: 'Whether the user\'s email address is verified now (access tokens of users with an address only)' })),
+  amr: Type.Optional(Type.Array(Type.String(), { description: 'How the user logged in (RFC 8176): `["pwd","otp"]` after a second factor; absent for a password-only login' })),
+  acr: Type.Optional(Type.String({ description: 'The level reached (RFC 9470): `urn:gatehouse:acr:mfa` after a second factor' }))
 }, { additionalProperties: false, description: 'Token introspection response (RFC 7662)' })
 export type IntrospectResponse = Static<typeof IntrospectResponseSchema>

@@ -1,7 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { StringEnum } from './string-enum.js'
 
-export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials'] as const
+/** The second step of a password login that answered mfa_required (a grant type of our own, RFC 6749 §4.5). */
+export const MFA_OTP_GRANT = 'urn:gatehouse:params:oauth:grant-type:mfa-otp'
+export const GRANT_TYPES = ['password', 'refresh_token', 'client_credentials', MFA_OTP_GRANT] as const
 /** RFC 7009 §2.1 (the OAuth Token Type Hints registry): the token types we can revoke. */
 export const TOKEN_TYPE_HINTS = ['access_token', 'refresh_token'] as const
 
@@ -13,11 +15,14 @@ export const TOKEN_TYPE_HINTS = ['access_token', 'refresh_token'] as const
  * OAuth2 clients and Swagger UI may send them empty.
  */
 export const TokenRequestSchema = Type.Object({
-  grant_type: Type.Optional(StringEnum(GRANT_TYPES, { description: '`password` (the default when absent), `refresh_token` or `client_credentials`; any other is 400 `unsupported_grant_type`' })),
+  grant_type: Type.Optional(StringEnum(GRANT_TYPES, { description: '`password` (the default when absent), `refresh_token`, `client_credentials`, or `' + MFA_OTP_GRANT + '` (after a 403 `mfa_required`); any other is 400 `unsupported_grant_type`' })),
   username: Type.Optional(Type.String({ maxLength: 256 })),
   password: Type.Optional(Type.String({ maxLength: 1024, format: 'password' })),
   scope: Type.Optional(Type.String({ maxLength: 2000, description: 'Space-separated scopes; defaults to all of the user\'s (client_credentials: the client\'s) scopes' })),
   refresh_token: Type.Optional(Type.String({ maxLength: 512 })),
+  mfa_token: Type.Optional(Type.String({ maxLength: 256, description: 'The mfa-otp grant: the `mfa_token` of the 403 `mfa_required` answer' })),
+  otp: Type.Optional(Type.String({ maxLength: 16, description: 'The mfa-otp grant: the current 6-digit code of the authenticator app' })),
+  recovery_code: Type.Optional(Type.String({ maxLength: 64, description: 'The mfa-otp grant: a recovery code instead of `otp` (each works once)' })),
   client_id: Type.Optional(Type.String({ maxLength: 256, description: 'A registered client\'s id (RFC 6749 §2.3.1); or use HTTP Basic' })),
   client_secret: Type.Optional(Type.String({ maxLength: 256, format: 'password', description: 'The client\'s secret (client_secret_post); or use HTTP Basic' }))
 }, { additionalProperties: false })

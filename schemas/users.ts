@@ -37,7 +37,8 @@ export const UserPatchSchema = Type.Object({
   scopes: Type.Optional(Type.Array(ScopeSchema, { maxItems: 50, uniqueItems: true })),
   email: Type.Optional(Type.Union([Email, Type.Null()])),
   full_name: Type.Optional(Type.Union([FullName, Type.Null()])),
-  email_verified: Type.Optional(Type.Boolean({ description: 'Left out, a changed email is unverified' }))
+  email_verified: Type.Optional(Type.Boolean({ description: 'Left out, a changed email is unverified' })),
+  mfa: Type.Optional(Type.Null({ description: '`null` resets the user\'s second factor (TOTP and recovery codes) and revokes every session' }))
 }, { additionalProperties: false, minProperties: 1 })
 
 /** PATCH /users/me: what users change of themselves. */

@@ -10,6 +10,7 @@ import { parseTrustProxy, type TrustProxy } from './trust-proxy.js'
 import { canonicalUsername, isValidUsername, USERNAME_RULE } from './users/username.js'
 import { memoryLimitBytes } from './passwords/memory-limit.js'
 import { OUTBOX_TIMING, type OutboxTiming } from './mail/outbox-worker.js'
+import { encryptionKeysProblem } from './mfa/secret-box.js'
 
 const Int = (minimum: number, maximum: number, def: number) => Type.Integer({ minimum, maximum, default: def })
 const Str = (def?: string) => def === undefined ? Type.Optional(Type.String({ minLength: 1 })) : Type.String({ default: def })
@@ -85,6 +86,10 @@ export const EnvSchema = Type.Object({
   PASSWORD_RESET_WINDOW_MINUTES: Int(1, 1440, 60),
   EMAIL_VERIFICATION_TTL_HOURS: Int(1, 720, 48),
   EMAIL_VERIFICATION_REQUIRED: Type.Boolean({ default: false }),
+  MFA_ENCRYPTION_KEY: Str(),
+  MFA_ENCRYPTION_KEY_FILE: Str(),
+  MFA_ISSUER: Type.String({ default: 'gatehouse', minLength: 1, maxLength: 64, pattern: '^[^:\\r\\n]+$', expected: '1 to 64 characters without a colon (the name authenticator apps show)' }),
+  ADMIN_REQUIRES_MFA: Type.Boolean({ default: false }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' })
 })
 type Env = Static<typeof EnvSchema>
@@ -163,6 +168,17 @@ export interface Config {
   authCacheSize: number
   mail: MailSettings
   account: AccountSettings
+  mfa: MfaSettings
+}
+
+/** The second factor (src/mfa). */
+export interface MfaSettings {
+  /** MFA_ENCRYPTION_KEY as given (the first encrypts, all decrypt); empty: generated in DATA_DIR in development. */
+  encryptionKeys: string[]
+  /** The issuer in the otpauth URI: the account's name in authenticator apps. */
+  issuer: string
+  /** Admin routes refuse tokens whose login had no second factor (401 insufficient_user_authentication). */
+  adminRequiresMfa: boolean
 }
 
 /** Password reset and email verification (src/account). */
@@ -317,6 +333,10 @@ export function loadConfig (givenEnv: Record<string, string | undefined>, system
     const why = [env.SIGNUP_ENABLED ? 'SIGNUP_ENABLED' : '', env.EMAIL_VERIFICATION_REQUIRED ? 'EMAIL_VERIFICATION_REQUIRED' : ''].filter(w => w !== '').join(' and ')
     extra.push(`SMTP_URL: required in production with ${why}=true (users must receive their verification and reset mails); set SMTP_URL and MAIL_FROM`)
   }
+  if (env.MFA_ENCRYPTION_KEY !== undefined) {
+    const problem = encryptionKeysProblem(env.MFA_ENCRYPTION_KEY)
+    if (problem !== undefined) extra.push(problem)
+  }
   const hashConcurrency = env.HASH_CONCURRENCY ?? defaultHashConcurrency()
   const argon2Problem = argon2MemoryProblem(hashConcurrency, env.ARGON2_MEMORY_KIB, system.memoryLimitBytes())
   if (argon2Problem !== undefined) extra.push(argon2Problem)
@@ -402,6 +422,11 @@ export function loadConfig (givenEnv: Record<string, string | undefined>, system
       },
       emailVerificationTtlSeconds: env.EMAIL_VERIFICATION_TTL_HOURS * 3600,
       emailVerificationRequired: env.EMAIL_VERIFICATION_REQUIRED
+    },
+    mfa: {
+      encryptionKeys: list(env.MFA_ENCRYPTION_KEY),
+      issuer: env.MFA_ISSUER,
+      adminRequiresMfa: env.ADMIN_REQUIRES_MFA
     }
   }
 }

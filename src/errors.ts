@@ -12,13 +12,16 @@ export class ServiceError extends Error {
   readonly code: ErrorCode
   readonly statusCode: number
   readonly headers: Record<string, string>
+  /** Members of the body besides error and error_description (mfa_token). */
+  readonly fields: Record<string, string>
 
-  constructor (code: ErrorCode, statusCode: number, description: string, headers: Record<string, string> = {}) {
+  constructor (code: ErrorCode, statusCode: number, description: string, headers: Record<string, string> = {}, fields: Record<string, string> = {}) {
     super(description)
     this.name = 'ServiceError'
     this.code = code
     this.statusCode = statusCode
     this.headers = headers
+    this.fields = fields
   }
 }
 
@@ -67,6 +70,17 @@ export const insufficientUserAuthentication = (maxAgeSeconds: number): ServiceEr
     'A more recent authentication is required: log in again with your password', {
       'www-authenticate': `Bearer error="insufficient_user_authentication", error_description="A more recent authentication is required", max_age=${maxAgeSeconds}`
     })
+
+/** RFC 9470: the route needs a login with a second factor; `acr_values` names the level. */
+export const secondFactorRequired = (acr: string): ServiceError =>
+  new ServiceError('insufficient_user_authentication', 401,
+    'This request needs a login with a second factor: log in with your password and a one-time code', {
+      'www-authenticate': `Bearer error="insufficient_user_authentication", error_description="A login with a second factor is required", acr_values=${quoteParam(acr)}`
+    })
+
+/** The password was right; the login goes on with the second factor (the mfa-otp grant and this token). */
+export const mfaRequired = (mfaToken: string): ServiceError =>
+  new ServiceError('mfa_required', 403, 'A second factor is required: send a one-time code with this mfa_token', {}, { mfa_token: mfaToken })
 
 export const accessDenied = (description: string): ServiceError =>
   new ServiceError('access_denied', 403, description)

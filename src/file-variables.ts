@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
  * like the official database images do: compose and Kubernetes mount secrets
  * as files, and a file is not visible in the process environment.
  */
-export const FILE_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'SMTP_URL'] as const
+export const FILE_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'SMTP_URL', 'MFA_ENCRYPTION_KEY'] as const
 
 /** The file's content without its one trailing newline (what `echo … > file` adds). */
 export function readSecretFile (file: string): string {

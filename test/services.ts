@@ -40,6 +40,11 @@ export async function needRedis (t: Test): Promise<boolean> {
   return await need(t, `Redis at ${new URL(REDIS_URL).host}`, await reachable(REDIS_URL))
 }
 
+export async function needOathtool (t: Test): Promise<boolean> {
+  const found = process.env.PATH?.split(':').some(dir => existsSync(`${dir}/oathtool`)) === true
+  return await need(t, 'oathtool (Debian package oathtool)', found)
+}
+
 export async function needChromium (t: Test): Promise<boolean> {
   return await need(t, `Chromium at ${CHROMIUM}`, existsSync(CHROMIUM))
 }

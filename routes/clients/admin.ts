@@ -12,7 +12,7 @@ const clientUrl = (clientId: string) => `/clients/${encodeURIComponent(clientId)
 
 /** The admin API of registered OAuth clients: scope clients:admin; every change also needs a recent login. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const admin = [app.authenticate, app.requireScopes(CLIENTS_ADMIN_SCOPE)]
+  const admin = [app.authenticate, app.requireScopes(CLIENTS_ADMIN_SCOPE), app.requireAdminSecondFactor]
   const adminChange = [...admin, app.requireRecentLogin]
 
   app.post('/clients', {

@@ -11,7 +11,7 @@ import { toUserView } from '../../src/users/user-view.js'
 const adminSecurity = [{ OAuth2PasswordBearer: [ADMIN_SCOPE] }]
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const admin = [app.authenticate, app.requireScopes(ADMIN_SCOPE)]
+  const admin = [app.authenticate, app.requireScopes(ADMIN_SCOPE), app.requireAdminSecondFactor]
   const adminChange = [...admin, app.requireRecentLogin]
 
   /** POST /users: open sign-up when SIGNUP_ENABLED and no credentials were sent; otherwise the admin checks. */
@@ -88,17 +88,25 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'updateUser',
       tags: ['admin'],
-      summary: 'Update a user (disabled, scopes, email, email_verified, full_name, password); disabling or a new password revokes every session',
-      description: 'A changed email without email_verified is unverified (no mail is sent: the user asks for one with POST /users/me/email/verify).',
+      summary: 'Update a user (disabled, scopes, email, email_verified, full_name, password, mfa); disabling, a new password or an mfa reset revokes every session',
+      description: 'A changed email without email_verified is unverified (no mail is sent: the user asks for one with POST /users/me/email/verify). `"mfa": null` resets the user\'s second factor (TOTP and recovery codes): they log in with the password alone and can enrol again.',
       security: adminSecurity,
       params: UsernameParamsSchema,
       body: UserPatchSchema,
       response: { 200: UserRef('The updated user'), ...errorResponses(400, 401, 403, 404) }
     }
   }, async (request) => {
-    const { email, full_name: fullName, disabled, scopes, password, email_verified: emailVerified } = request.body
-    const { user, revokedSessions } = await app.userService.update(request.params.username, { email, fullName, disabled, scopes, password, emailVerified }, { ip: request.ip })
-    request.audit({ event: disabled === true ? 'user.disabled' : 'user.updated', username: user.username, changes: Object.keys(request.body), revoked_sessions: revokedSessions })
+    const { email, full_name: fullName, disabled, scopes, password, email_verified: emailVerified, mfa } = request.body
+    const changes = Object.keys(request.body).filter(k => k !== 'mfa')
+    let user
+    if (changes.length > 0) {
+      const updated = await app.userService.update(request.params.username, { email, fullName, disabled, scopes, password, emailVerified }, { ip: request.ip })
+      user = updated.user
+      request.audit({ event: disabled === true ? 'user.disabled' : 'user.updated', username: user.username, changes, revoked_sessions: updated.revokedSessions })
+    } else {
+      user = await app.userService.get(request.params.username)
+    }
+    if (mfa === null) await app.mfa.reset(user, (event) => { request.audit(event) })
     return toUserView(user)
   })
 

@@ -8,7 +8,7 @@ import { importUsers } from '../../src/users/user-import.js'
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/users/import', {
-    preHandler: [app.authenticate, app.requireScopes(ADMIN_SCOPE), app.requireRecentLogin],
+    preHandler: [app.authenticate, app.requireScopes(ADMIN_SCOPE), app.requireAdminSecondFactor, app.requireRecentLogin],
     bodyLimit: IMPORT_BODY_LIMIT,
     schema: {
       operationId: 'importUsers',

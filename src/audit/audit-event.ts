@@ -7,7 +7,7 @@ import type { LockoutScope } from '../auth/login-throttle.js'
  */
 export type AuditEvent =
   | { event: 'login.succeeded', username: string, session_id: string }
-  | { event: 'login.failed', username: string, reason: 'bad_credentials' | 'inactive' | 'locked_out' | 'email_unverified' }
+  | { event: 'login.failed', username: string, reason: 'bad_credentials' | 'inactive' | 'locked_out' | 'email_unverified' | 'bad_otp' | 'otp_replayed' }
   | { event: 'login.locked_out', username: string, scope: LockoutScope }
   | { event: 'client.token_issued', client_id: string, scope: string }
   | { event: 'client.auth_failed', client_id: string, reason: 'unknown_client' | 'bad_secret' | 'disabled' | 'no_secret' | 'locked_out' }
@@ -27,6 +27,10 @@ export type AuditEvent =
   | { event: 'client.updated', client_id: string, changes: string[] }
   | { event: 'client.deleted', client_id: string }
   | { event: 'client.secret_rotated', client_id: string }
+  | { event: 'login.mfa_required', username: string }
+  | { event: 'login.second_factor', username: string, method: 'totp' | 'recovery_code' }
+  | { event: 'mfa.enrolment_started', username: string }
+  | { event: 'mfa.enabled' | 'mfa.disabled' | 'mfa.recovery_codes_regenerated' | 'mfa.reset', username: string, revoked_sessions: number }
 
 export type AuditEventName = AuditEvent['event']
 
@@ -35,6 +39,13 @@ export type Audit = (event: AuditEvent) => void
 // A record, so the compiler refuses a list that misses or invents an event.
 const NAMES: Record<AuditEventName, true> = {
   'login.succeeded': true,
+  'login.mfa_required': true,
+  'login.second_factor': true,
+  'mfa.enrolment_started': true,
+  'mfa.enabled': true,
+  'mfa.disabled': true,
+  'mfa.recovery_codes_regenerated': true,
+  'mfa.reset': true,
   'login.failed': true,
   'login.locked_out': true,
   'client.token_issued': true,

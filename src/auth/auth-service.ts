@@ -1,7 +1,7 @@
 import type { Audit } from '../audit/audit-event.js'
 import type { Config } from '../config.js'
 import {
-  accessDenied, badCredentials, insufficientScope, insufficientUserAuthentication, invalidGrant, invalidToken,
+  accessDenied, badCredentials, mfaRequired, insufficientScope, insufficientUserAuthentication, invalidGrant, invalidToken,
   ServiceError
 } from '../errors.js'
 import type { OAuthClient } from '../store/client.js'
@@ -13,6 +13,7 @@ import { hashRefreshToken, newRefreshToken, newSessionId, REFRESH_TOKEN_PATTERN 
 import { canonicalUsername, isValidUsername } from '../users/username.js'
 import type { User } from '../store/user.js'
 import type { LoginThrottle } from './login-throttle.js'
+import type { MfaService, SecondFactorProof } from '../mfa/mfa-service.js'
 import { checkPassword, refusalClock } from './password-check.js'
 import { grantScopes } from './scope-check.js'
 import type { TokenResponse } from '../../schemas/token.js'
@@ -41,6 +42,8 @@ export interface ClientContext {
 export interface AuthService {
   /** `oauthClient`: the registered client the request came through (plugins/client-auth.ts); undefined for the anonymous one. */
   passwordGrant: (input: { username: string, password: string, scope?: string }, client: ClientInfo, audit: Audit, oauthClient?: OAuthClient) => Promise<TokenResponse>
+  /** Completes a password grant that answered mfa_required: the mfa_token and a one-time or recovery code. */
+  mfaGrant: (input: { mfaToken: string } & SecondFactorProof, client: ClientInfo, audit: Audit, oauthClient?: OAuthClient) => Promise<TokenResponse>
   refreshGrant: (input: { refreshToken: string, scope?: string }, audit: Audit, oauthClient?: OAuthClient) => Promise<TokenResponse>
   /** RFC 6749 §4.4, for an authenticated confidential client allowed the grant: an access token and no refresh token. */
   clientCredentialsGrant: (input: { scope?: string }, oauthClient: OAuthClient, audit: Audit) => TokenResponse
@@ -73,6 +76,8 @@ interface Dependencies {
    * for a new link, so this may mail one.
    */
   onUnverifiedLogin?: (user: User) => Promise<void>
+  /** The second factor; without it no login asks for one. */
+  mfa?: MfaService
   now?: () => number
 }
 
@@ -90,6 +95,7 @@ export function createAuthService (deps: Dependencies): AuthService {
       authTime: session.authTime,
       emailVerified: user.email === null ? undefined : user.emailVerified,
       clientId: session.clientId,
+      amr: session.amr,
       ttlSeconds: oauthClient?.accessTokenTtlSeconds
     })
     return { access_token: issued.token, token_type: 'bearer', expires_in: issued.expiresIn, refresh_token: refreshToken, scope: scopes.join(' ') }
@@ -103,6 +109,29 @@ export function createAuthService (deps: Dependencies): AuthService {
     return { client, claims, scopes }
   }
 
+  /** A new session after a complete login; `authTime` is when the password was checked. */
+  async function openSession (user: User, scopes: string[], login: { authTime: number, amr: string[] }, client: ClientInfo, audit: Audit, oauthClient: OAuthClient | undefined): Promise<TokenResponse> {
+    const at = now()
+    const session: Session = {
+      id: newSessionId(),
+      userId: user.id,
+      scopes,
+      authTime: login.authTime,
+      createdAt: at,
+      lastUsedAt: at,
+      expiresAt: at + config.sessions.absoluteTtlSeconds * 1000,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      ip: client.ip.slice(0, 64),
+      revokedAt: null,
+      clientId: oauthClient?.id ?? null,
+      amr: login.amr
+    }
+    const refresh = newRefreshToken()
+    await store.sessions.create(session, refresh.hash)
+    audit({ event: 'login.succeeded', username: user.username, session_id: session.id })
+    return respond(user, session, scopes, refresh.token, oauthClient)
+  }
+
   return {
     isUsable,
     authorizeClient,
@@ -112,7 +141,8 @@ export function createAuthService (deps: Dependencies): AuthService {
       const username = canonicalUsername(input.username)
       // Read first: the user's lockout generation decides whether old failures still count.
       const user = isValidUsername(username) ? await store.users.findByUsername(username) : undefined
-      if (!await checkPassword({ throttle, hasher }, { username, ip: client.ip, user, password: input.password, refusalTime }, audit) || user === undefined) {
+      const mfaOn = user !== undefined && deps.mfa !== undefined && await deps.mfa.isEnabled(user.id)
+      if (!await checkPassword({ throttle, hasher }, { username, ip: client.ip, user, password: input.password, refusalTime, secondFactorFollows: mfaOn }, audit) || user === undefined) {
         throw badCredentials()
       }
       if (user.disabled) {
@@ -131,24 +161,20 @@ export function createAuthService (deps: Dependencies): AuthService {
         await store.users.setPasswordHash(user.id, await hasher.hash(input.password, client.ip))
       }
 
-      const at = now()
-      const session: Session = {
-        id: newSessionId(),
-        userId: user.id,
-        scopes,
-        authTime: Math.floor(at / 1000),
-        createdAt: at,
-        lastUsedAt: at,
-        expiresAt: at + config.sessions.absoluteTtlSeconds * 1000,
-        userAgent: client.userAgent?.slice(0, 512) ?? null,
-        ip: client.ip.slice(0, 64),
-        revokedAt: null,
-        clientId: oauthClient?.id ?? null
+      const authTime = Math.floor(now() / 1000)
+      if (mfaOn && deps.mfa !== undefined) {
+        audit({ event: 'login.mfa_required', username })
+        throw mfaRequired(await deps.mfa.challenge(user, scopes, oauthClient?.id ?? null, authTime))
       }
-      const refresh = newRefreshToken()
-      await store.sessions.create(session, refresh.hash)
-      audit({ event: 'login.succeeded', username, session_id: session.id })
-      return respond(user, session, scopes, refresh.token, oauthClient)
+      return await openSession(user, scopes, { authTime, amr: ['pwd'] }, client, audit, oauthClient)
+    },
+
+    async mfaGrant (input, client, audit, oauthClient) {
+      if (deps.mfa === undefined) throw invalidGrant('Two-factor login is not available')
+      const challenge = await deps.mfa.completeChallenge(input.mfaToken, input, oauthClient?.id ?? null, client.ip, audit)
+      // The scopes granted at the password check that the user (and client) still hold.
+      const scopes = challenge.scopes.filter(s => challenge.user.scopes.includes(s) && (oauthClient === undefined || oauthClient.scopes.includes(s)))
+      return await openSession(challenge.user, scopes, { authTime: challenge.authTime, amr: ['pwd', 'otp'] }, client, audit, oauthClient)
     },
 
     clientCredentialsGrant (input, oauthClient, audit) {

@@ -1,7 +1,7 @@
 import type { IntrospectResponse } from '../../schemas/introspect.js'
 import { ServiceError } from '../errors.js'
 import { isSessionActive } from '../sessions/session.js'
-import { AccessTokenError, isClientToken, type VerifiedClaims } from '../tokens/access-tokens.js'
+import { AccessTokenError, isClientToken, MFA_ACR, type VerifiedClaims } from '../tokens/access-tokens.js'
 import { hashRefreshToken, REFRESH_TOKEN_PATTERN } from '../tokens/refresh-tokens.js'
 import type { Store } from '../store/store.js'
 import type { AuthService } from './auth-service.js'
@@ -40,6 +40,8 @@ export function createIntrospection (deps: { authService: AuthService, store: St
       const response: IntrospectResponse = { ...common, scope: context.scopes.join(' '), username: context.user.username, sid: claims.sid, auth_time: claims.auth_time }
       if (claims.client_id !== undefined) response.client_id = claims.client_id
       if (context.user.email !== null) response.email_verified = context.user.emailVerified
+      if (claims.amr !== undefined) response.amr = claims.amr
+      if (claims.acr !== undefined) response.acr = claims.acr
       return response
     } catch (err) {
       if (isRefusal(err)) return INACTIVE
@@ -64,7 +66,8 @@ export function createIntrospection (deps: { authService: AuthService, store: St
       iat: Math.floor(issued.issuedAt / 1000),
       exp: Math.floor(ends / 1000),
       iss: deps.issuer,
-      auth_time: session.authTime
+      auth_time: session.authTime,
+      ...(session.amr?.includes('otp') === true ? { amr: session.amr, acr: MFA_ACR } : {})
     }
   }
 

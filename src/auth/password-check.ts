@@ -13,6 +13,12 @@ export interface PasswordCheck {
   password: string
   /** From refusalClock(), started before the user was looked up. */
   refusalTime: Promise<void>
+  /**
+   * The login goes on with a second factor: a right password does not clear
+   * the user's failure count (only a right code does), so that new mfa_tokens
+   * do not buy an attacker who has the password fresh guesses at the code.
+   */
+  secondFactorFollows?: boolean
 }
 
 /**
@@ -82,6 +88,7 @@ export async function checkPassword (
     for (const scope of lockouts) audit({ event: 'login.locked_out', username, scope })
     return false
   }
-  await attempt.succeeded()
+  if (input.secondFactorFollows === true) await attempt.abandoned()
+  else await attempt.succeeded()
   return true
 }

@@ -109,6 +109,18 @@ function userCommands (print: (text: string) => void): GatehouseCommand {
       print(`unlocked ${canonicalUsername(username)}`)
     })
 
+  user.command('mfa-reset').description('turn off the user\'s second factor (TOTP and recovery codes) and revoke every session')
+    .argument('<username>')
+    .action(async (username: string) => {
+      const removed = await withUsers(async (users, store) => {
+        const found = await users.get(username)
+        return await store.mfa.remove(found.id, Date.now())
+      })
+      print(removed === undefined
+        ? `${canonicalUsername(username)} has no second factor; nothing changed`
+        : `second factor reset for ${canonicalUsername(username)}; ${removed.revokedSessions} session(s) revoked`)
+    })
+
   for (const action of ['disable', 'enable'] as const) {
     user.command(action).description(action === 'disable' ? 'disable the user: every session ends, logins are refused' : 'enable a disabled user')
       .argument('<username>')

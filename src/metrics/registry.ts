@@ -52,7 +52,7 @@ export async function createServiceMetrics (sources: MetricSources): Promise<Ser
     labelNames: ['outcome'] as const,
     registers: [registry]
   })
-  for (const outcome of ['success', 'bad_credentials', 'inactive', 'locked_out', 'email_unverified'] as const) logins.inc({ outcome }, 0)
+  for (const outcome of ['success', 'bad_credentials', 'inactive', 'locked_out', 'email_unverified', 'bad_otp', 'otp_replayed'] as const) logins.inc({ outcome }, 0)
   const lockouts = new Counter({
     name: 'gatehouse_login_lockouts_total',
     help: 'Lockouts started after too many failed logins, by what was locked (user or ip)',

@@ -13,6 +13,11 @@ export interface Session {
   revokedAt: number | null
   /** The registered client the session was opened through; null for an anonymous public client. */
   clientId: string | null
+  /**
+   * RFC 8176 methods of the login: ['pwd'] or ['pwd', 'otp']. Not read by the
+   * Bearer lookup (undefined there): the access token's `amr` claim carries it.
+   */
+  amr?: string[]
 }
 
 export interface SessionLimits {

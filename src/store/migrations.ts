@@ -236,6 +236,53 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
     async down (db: Kysely<any>) {
       await db.schema.dropIndex('users_email_lower').execute()
     }
+  },
+  '010_mfa': {
+    // The second factor (src/mfa). Kept out of the users table, so the Bearer
+    // lookup reads nothing new: a token's `amr` claim says how its session
+    // logged in, and `sessions.amr` keeps that for the refreshed tokens.
+    // mfa_totp: one row per user; `secret` is AES-GCM sealed (secret-box.ts);
+    // confirmed_at null while enrolment waits for its first code; last_step is
+    // the last time step accepted (replay: a conditional update, atomic on
+    // every instance). mfa_challenges: the mfa_token of a password grant that
+    // needs the second factor, kept as a hash, bound to the user, the client
+    // and the password check's time.
+    async up (db: Kysely<any>) {
+      await db.schema.createTable('mfa_totp')
+        .addColumn('user_id', 'bigint', col => col.primaryKey().references('users.id').onDelete('cascade'))
+        .addColumn('secret', 'varchar(255)', col => col.notNull())
+        .addColumn('confirmed_at', 'bigint')
+        .addColumn('last_step', 'bigint', col => col.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', col => col.notNull())
+        .execute()
+      await db.schema.createTable('mfa_recovery_codes')
+        .addColumn('hash', 'varchar(64)', col => col.primaryKey())
+        .addColumn('user_id', 'bigint', col => col.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('created_at', 'bigint', col => col.notNull())
+        .addColumn('used_at', 'bigint')
+        .execute()
+      await db.schema.createIndex('mfa_recovery_codes_user_id').on('mfa_recovery_codes').column('user_id').execute()
+      await db.schema.createTable('mfa_challenges')
+        .addColumn('hash', 'varchar(64)', col => col.primaryKey())
+        .addColumn('user_id', 'bigint', col => col.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('client_id', 'varchar(64)', col => col.references('clients.id').onDelete('cascade'))
+        .addColumn('scope', 'varchar(2000)', col => col.notNull())
+        .addColumn('auth_time', 'bigint', col => col.notNull())
+        .addColumn('attempts', 'integer', col => col.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', col => col.notNull())
+        .addColumn('expires_at', 'bigint', col => col.notNull())
+        .addColumn('used_at', 'bigint')
+        .execute()
+      await db.schema.createIndex('mfa_challenges_expires_at').on('mfa_challenges').column('expires_at').execute()
+      await db.schema.createIndex('mfa_challenges_user_id').on('mfa_challenges').column('user_id').execute()
+      await db.schema.alterTable('sessions').addColumn('amr', 'varchar(64)', col => col.notNull().defaultTo('pwd')).execute()
+    },
+    async down (db: Kysely<any>) {
+      await db.schema.alterTable('sessions').dropColumn('amr').execute()
+      await db.schema.dropTable('mfa_challenges').execute()
+      await db.schema.dropTable('mfa_recovery_codes').execute()
+      await db.schema.dropTable('mfa_totp').execute()
+    }
   }
 })
 

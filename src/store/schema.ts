@@ -28,6 +28,8 @@ export interface SessionsTable {
   revoked_at: number | null
   /** The registered client the session was opened through (migration 006); null for anonymous public clients. */
   client_id: Generated<string | null>
+  /** RFC 8176 methods of the login, space-separated: 'pwd', or 'pwd otp' after the second factor (migration 010). */
+  amr: Generated<string>
 }
 
 export interface RefreshTokensTable {
@@ -84,6 +86,37 @@ export interface AccountTokensTable {
   used_at: number | null
 }
 
+export interface MfaTotpTable {
+  user_id: number
+  /** Sealed by src/mfa/secret-box.ts; never the base32 secret itself. */
+  secret: string
+  /** Null while the enrolment waits for its first code. */
+  confirmed_at: number | null
+  /** The last time step whose code was accepted (a code is accepted once). */
+  last_step: Generated<number>
+  created_at: number
+}
+
+export interface MfaRecoveryCodesTable {
+  hash: string
+  user_id: number
+  created_at: number
+  used_at: number | null
+}
+
+export interface MfaChallengesTable {
+  hash: string
+  user_id: number
+  client_id: string | null
+  scope: string
+  /** The password check's time (seconds): the session's auth_time once the second factor is given. */
+  auth_time: number
+  attempts: Generated<number>
+  created_at: number
+  expires_at: number
+  used_at: number | null
+}
+
 export interface Database {
   users: UsersTable
   sessions: SessionsTable
@@ -91,4 +124,7 @@ export interface Database {
   clients: ClientsTable
   mail_outbox: MailOutboxTable
   account_tokens: AccountTokensTable
+  mfa_totp: MfaTotpTable
+  mfa_recovery_codes: MfaRecoveryCodesTable
+  mfa_challenges: MfaChallengesTable
 }

@@ -22,7 +22,8 @@ function toSession (row: Selectable<SessionsTable>): Session {
     userAgent: row.user_agent,
     ip: row.ip,
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
-    clientId: row.client_id ?? null
+    clientId: row.client_id ?? null,
+    amr: row.amr.split(' ')
   }
 }
 
@@ -58,7 +59,7 @@ export interface SessionsRepository {
 
 const sessionColumns = [
   's.id', 's.user_id', 's.scope', 's.auth_time', 's.created_at', 's.last_used_at', 's.expires_at',
-  's.user_agent', 's.ip', 's.revoked_at', 's.client_id'
+  's.user_agent', 's.ip', 's.revoked_at', 's.client_id', 's.amr'
 ] as const
 const userColumns = [
   'u.id as u_id', 'u.username', 'u.email', 'u.full_name', 'u.password_hash', 'u.disabled', 'u.scopes',
@@ -153,7 +154,8 @@ export function createSessionsRepository (db: Kysely<Database>, lookup: SessionL
           user_agent: session.userAgent,
           ip: session.ip,
           revoked_at: null,
-          client_id: session.clientId
+          client_id: session.clientId,
+          amr: (session.amr ?? ['pwd']).join(' ')
         }).execute()
         await trx.insertInto('refresh_tokens').values({
           hash: refreshHash, session_id: session.id, generation: 1, created_at: session.createdAt, used_at: null

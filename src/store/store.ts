@@ -2,6 +2,7 @@ import type SQLite from 'better-sqlite3'
 import { sql } from 'kysely'
 import { migrateToLatest, openDatabase, type DatabaseHandle, type DatabaseOptions } from './database.js'
 import { createAccountTokensRepository, type AccountTokensRepository } from './account-tokens-repository.js'
+import { createMfaRepository, type MfaRepository } from './mfa-repository.js'
 import { createClientsRepository, type ClientsRepository } from './clients-repository.js'
 import { createOutboxRepository, type OutboxRepository } from './outbox-repository.js'
 import { createSessionCache, NO_SESSION_CACHE, type SessionCache } from './session-cache.js'
@@ -20,6 +21,8 @@ export interface Store {
   outbox: OutboxRepository
   /** One-time tokens mailed to users (password reset, email verification). */
   accountTokens: AccountTokensRepository
+  /** The second factor: TOTP secrets, recovery codes, pending mfa_tokens. */
+  mfa: MfaRepository
   handle: DatabaseHandle
   /** The Bearer lookup's cache, if any (AUTH_CACHE_SIZE > 0; on PostgreSQL with POSTGRES_SESSION_CACHE). */
   sessionCache: SessionCache<SessionWithUser> | undefined
@@ -98,6 +101,7 @@ export async function openStore (options: StoreOptions): Promise<Store> {
     sessionNotifications: notifications,
     outbox: createOutboxRepository(handle.db, handle.dialect),
     accountTokens: createAccountTokensRepository(handle.db, lookup.cache ?? NO_SESSION_CACHE, { uncommittedReads: handle.sqlite !== undefined }),
+    mfa: createMfaRepository(handle.db, lookup.cache ?? NO_SESSION_CACHE, { uncommittedReads: handle.sqlite !== undefined }),
     ping: async () => {
       // One connection held throughout: on SQLite no other request's transaction can be open around the probe.
       await handle.db.connection().execute(async (connection) => {

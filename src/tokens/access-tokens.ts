@@ -15,7 +15,17 @@ export interface AccessTokenClaims {
   /** Only when the user has an email address: whether it was verified when the token was issued. */
   email_verified?: boolean
   client_id?: string
+  /** RFC 8176 methods, present only after a second factor: ['pwd', 'otp']. */
+  amr?: string[]
+  /** The level reached (RFC 9470), present with amr: MFA_ACR. */
+  acr?: string
 }
+
+/** The acr of a login with password and second factor (RFC 9470 acr_values). */
+export const MFA_ACR = 'urn:gatehouse:acr:mfa'
+
+/** Whether the token's login included a one-time code (TOTP or a recovery code). */
+export const hasSecondFactor = (claims: Readonly<AccessTokenClaims>): boolean => claims.amr?.includes('otp') === true
 
 /** A client-credentials token (RFC 6749 §4.4, RFC 9068): sub and client_id are the client, no session, no user. */
 export interface ClientTokenClaims {
@@ -48,6 +58,8 @@ export interface IssueInput {
   emailVerified?: boolean
   /** The registered client the session belongs to, if any: becomes the client_id claim. */
   clientId?: string | null
+  /** The session's login methods; a second factor ('otp') puts amr and acr in the token. */
+  amr?: readonly string[]
   /** The client's lifetime override; the configured lifetime when absent. */
   ttlSeconds?: number | null
 }
@@ -111,6 +123,10 @@ export function accessTokenPayload (input: IssueInput, nowMs: number): AccessTok
   }
   if (input.emailVerified !== undefined) payload.email_verified = input.emailVerified
   if (input.clientId !== undefined && input.clientId !== null) payload.client_id = input.clientId
+  if (input.amr?.includes('otp') === true) {
+    payload.amr = [...input.amr]
+    payload.acr = MFA_ACR
+  }
   return payload
 }
 
@@ -182,7 +198,9 @@ export function checkVerifiedClaims (payload: Record<string, unknown>, nowMs: nu
   }
   if (typeof payload.sid !== 'string' || typeof payload.auth_time !== 'number' ||
       (payload.client_id !== undefined && typeof payload.client_id !== 'string') ||
-      (payload.email_verified !== undefined && typeof payload.email_verified !== 'boolean')) {
+      (payload.email_verified !== undefined && typeof payload.email_verified !== 'boolean') ||
+      (payload.amr !== undefined && !(Array.isArray(payload.amr) && payload.amr.every(m => typeof m === 'string'))) ||
+      (payload.acr !== undefined && typeof payload.acr !== 'string')) {
     throw new AccessTokenError('The access token is invalid')
   }
   return payload as unknown as AccessTokenClaims

@@ -1,6 +1,8 @@
 import { ResourceOwnerPassword, type ModuleOptions } from 'simple-oauth2'
 import t from 'tap'
-import { addClient, addUser, build, PASSWORD } from '../helper.js'
+import { addClient, addUser, build, login, PASSWORD } from '../helper.js'
+import { enrolTotp, MFA_OTP_GRANT, oathtoolCode, STEP_MS } from '../mfa.js'
+import { needOathtool } from '../services.js'
 import { listen } from './listen.js'
 
 /**
@@ -68,3 +70,31 @@ for (const authorizationMethod of ['header', 'body'] as const) {
     t.same(theft, { status: 400, error: 'invalid_grant' }, 'a rotated refresh token presented again is refused')
   })
 }
+
+t.test('simple-oauth2 through a two-factor login: mfa_required carries the mfa_token, the mfa-otp grant completes it', async t => {
+  if (!await needOathtool(t)) return
+  const app = await build(t)
+  await addUser(app, 'alice', { scopes: ['reports:read'] })
+  await addClient(app, 'gatehouse-cli', { public: true, grantTypes: ['password', 'refresh_token'], scopes: ['reports:read'] })
+  const { secret } = await enrolTotp(app, (await login(app, 'alice')).access_token)
+  const baseUrl = await listen(app)
+  const client = new ResourceOwnerPassword({
+    client: { id: 'gatehouse-cli', secret: '' },
+    auth: { tokenHost: baseUrl, tokenPath: '/token', revokePath: '/revoke' },
+    options: { authorizationMethod: 'body' }
+  })
+
+  const challenge = await client.getToken({ username: 'alice', password: PASSWORD }).then(() => undefined, (err: unknown) => err as { output?: { statusCode?: number }, data?: { payload?: { error?: string, mfa_token?: string } } })
+  t.equal(challenge?.output?.statusCode, 403)
+  t.equal(challenge?.data?.payload?.error, 'mfa_required')
+  const mfaToken = challenge?.data?.payload?.mfa_token
+  t.type(mfaToken, 'string', 'the library hands over the error body with the mfa_token')
+
+  // The library's password grant with its grant_type overridden (its parameters win over its defaults).
+  const params = { grant_type: MFA_OTP_GRANT, mfa_token: mfaToken, otp: oathtoolCode(secret, Date.now() + STEP_MS) } as unknown as Parameters<typeof client.getToken>[0]
+  const token = await client.getToken(params)
+  t.equal(token.token.scope, 'reports:read')
+  t.equal(await me(baseUrl, token.token.access_token), 200)
+  const refreshed = await token.refresh()
+  t.same(JSON.parse(Buffer.from(String(refreshed.token.access_token).split('.')[1] ?? '', 'base64url').toString()).amr, ['pwd', 'otp'], 'refreshed through the library, still a two-factor session')
+})

@@ -74,7 +74,7 @@ t.test('discovery: RFC 8414 metadata built from PUBLIC_URL, not from request hea
   t.equal(body.revocation_endpoint, `${base}/revoke`)
   t.equal(body.jwks_uri, `${base}/.well-known/jwks.json`)
   t.equal(body.introspection_endpoint, `${base}/introspect`)
-  t.same(body.grant_types_supported, ['password', 'refresh_token', 'client_credentials'])
+  t.same(body.grant_types_supported, ['password', 'refresh_token', 'client_credentials', 'urn:gatehouse:params:oauth:grant-type:mfa-otp'])
   t.same(body.response_types_supported, [])
   t.ok(body.scopes_supported.includes('users:admin'))
   t.same(body.token_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post'])

@@ -62,6 +62,11 @@ t.test('/docs/json: operation names for generated clients, public operations, en
     'DELETE /users/me/sessions': 'revokeAllSessions',
     'POST /password-reset': 'requestPasswordReset',
     'POST /password-reset/confirm': 'confirmPasswordReset',
+    'GET /users/me/mfa': 'getMfaStatus',
+    'POST /users/me/mfa/totp': 'startTotpEnrolment',
+    'POST /users/me/mfa/totp/confirm': 'confirmTotpEnrolment',
+    'DELETE /users/me/mfa/totp': 'disableTotp',
+    'POST /users/me/mfa/recovery-codes': 'regenerateRecoveryCodes',
     'POST /users': 'createUser',
     'GET /users': 'listUsers',
     'GET /users/{username}': 'getUser',
@@ -97,7 +102,8 @@ t.test('/docs/json: operation names for generated clients, public operations, en
   }
 
   const form = (route: string) => operation(route).requestBody?.content['application/x-www-form-urlencoded']?.schema.properties
-  t.same(form('POST /token')?.grant_type?.enum, ['password', 'refresh_token', 'client_credentials'], 'grant_type is an enum')
+  t.same(form('POST /token')?.grant_type?.enum, ['password', 'refresh_token', 'client_credentials', 'urn:gatehouse:params:oauth:grant-type:mfa-otp'], 'grant_type is an enum')
+  t.equal(doc.components.schemas.ErrorResponse.properties.mfa_token?.type, 'string', 'the error body documents mfa_token (mfa_required)')
   t.same(form('POST /revoke')?.token_type_hint?.enum, ['access_token', 'refresh_token'], 'token_type_hint is an enum')
   t.same(doc.components.schemas.ErrorResponse.properties.error.enum, [...ERROR_CODES], 'the error codes are an enum')
   t.ok(ERROR_CODES.includes('conflict'), 'conflict among them')

@@ -12,6 +12,7 @@ t.test('redactUrl: the values of secret query parameters are replaced, the rest 
   t.equal(redactUrl('/x?token'), '/x?token=[redacted]', 'a name without a value')
   t.equal(redactUrl('/x?tokens=1&mytoken=2&token%ZZ=3'), '/x?tokens=1&mytoken=2&token%ZZ=3', 'other names, and a malformed one, are kept')
   t.equal(redactUrl('/x?'), '/x?')
+  t.equal(redactUrl('/token?mfa_token=m&otp=123456&recovery_code=r&grant_type=g'), '/token?mfa_token=[redacted]&otp=[redacted]&recovery_code=[redacted]&grant_type=g', 'the second factor\'s')
 })
 
 t.test('a token or password in a query string never reaches the log', async t => {

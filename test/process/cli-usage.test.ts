@@ -13,7 +13,7 @@ requireBuild()
 
 /** Every command and subcommand, as words after `gatehouse`. */
 const COMMANDS = [
-  [], ['user'], ['user', 'add'], ['user', 'list'], ['user', 'show'], ['user', 'password'], ['user', 'unlock'],
+  [], ['user'], ['user', 'add'], ['user', 'list'], ['user', 'show'], ['user', 'password'], ['user', 'unlock'], ['user', 'mfa-reset'],
   ['user', 'disable'], ['user', 'enable'], ['user', 'delete'], ['user', 'scopes'], ['user', 'import'],
   ['client'], ['client', 'add'], ['client', 'list'], ['client', 'disable'], ['client', 'enable'], ['client', 'delete'], ['client', 'rotate-secret'],
   ['secret'], ['secret', 'generate'], ['keys'], ['keys', 'generate'], ['help']

@@ -2,6 +2,7 @@ import t from 'tap'
 import type { Session } from '../../../src/sessions/session.js'
 import type { AccountTokensRepository } from '../../../src/store/account-tokens-repository.js'
 import type { ClientsRepository } from '../../../src/store/clients-repository.js'
+import type { MfaRepository } from '../../../src/store/mfa-repository.js'
 import type { NewClient } from '../../../src/store/client.js'
 import { declareWrites, isDeclaredWrite } from '../../../src/store/declared-writes.js'
 import { createSessionsRepository, type SessionsRepository } from '../../../src/store/sessions-repository.js'
@@ -146,6 +147,53 @@ const ACCOUNT_TOKENS: Samples<AccountTokensRepository> = {
   ]
 }
 
+const enrolled = async (w: World, confirm = true) => {
+  await w.store.mfa.startEnrolment(w.alice, 'sealed-secret', NOW)
+  if (confirm) await w.store.mfa.confirmEnrolment(w.alice, 100, ['r'.repeat(43)], NOW, w.sessions.a1)
+  await w.warm()
+}
+const challenged = async (w: World) => {
+  await w.store.mfa.createChallenge({ hash: TOKEN, userId: w.alice, clientId: null, scopes: ['a'], authTime: NOW / 1000, expiresAt: NOW + 60_000 }, NOW)
+}
+
+const MFA: Samples<MfaRepository> = {
+  findTotp: [async w => await w.store.mfa.findTotp(w.alice)],
+  isEnabled: [async w => await w.store.mfa.isEnabled(w.alice)],
+  countEnabled: [async w => await w.store.mfa.countEnabled()],
+  startEnrolment: [
+    async w => await w.store.mfa.startEnrolment(w.alice, 'sealed-secret', NOW),
+    async w => { await enrolled(w); if (await w.store.mfa.startEnrolment(w.alice, 'other', NOW)) throw new Error('replaced a confirmed factor') }
+  ],
+  reseal: [async w => { await enrolled(w); await w.store.mfa.reseal(w.alice, 'sealed-secret', 'resealed') }],
+  confirmEnrolment: [
+    async w => {
+      await enrolled(w, false)
+      const change = await w.store.mfa.confirmEnrolment(w.alice, 100, ['r'.repeat(43)], NOW + 1, w.sessions.a1)
+      // The point of the declaration: alice's other session is seen revoked at once.
+      if (change?.revokedSessions !== 1 || (await w.store.sessions.findWithUser(w.sessions.a2))?.session.revokedAt == null) throw new Error('a2 was not revoked')
+    },
+    async w => await w.store.mfa.confirmEnrolment(w.alice, 100, [], NOW + 1, w.sessions.a1)
+  ],
+  useStep: [async w => { await enrolled(w); if (!await w.store.mfa.useStep(w.alice, 101) || await w.store.mfa.useStep(w.alice, 101)) throw new Error('a step was used twice') }],
+  useRecoveryCode: [async w => { await enrolled(w); if (!await w.store.mfa.useRecoveryCode(w.alice, 'r'.repeat(43), NOW) || await w.store.mfa.useRecoveryCode(w.alice, 'r'.repeat(43), NOW)) throw new Error('a code was used twice') }],
+  remainingRecoveryCodes: [async w => await w.store.mfa.remainingRecoveryCodes(w.alice)],
+  replaceRecoveryCodes: [
+    async w => { await enrolled(w); await w.store.mfa.replaceRecoveryCodes(w.alice, ['s'.repeat(43)], NOW + 1, w.sessions.a1) },
+    async w => await w.store.mfa.replaceRecoveryCodes(w.bob, ['s'.repeat(43)], NOW + 1, w.sessions.b1)
+  ],
+  remove: [
+    async w => { await enrolled(w); await challenged(w); await w.store.mfa.remove(w.alice, NOW + 1) },
+    async w => { await enrolled(w); await w.store.mfa.remove(w.alice, NOW + 1, w.sessions.a1) },
+    async w => await w.store.mfa.remove(w.bob, NOW + 1)
+  ],
+  createChallenge: [async w => { await challenged(w) }],
+  claimChallengeAttempt: [
+    async w => { await challenged(w); if ((await w.store.mfa.claimChallengeAttempt(TOKEN, 1, NOW))?.attempts !== 1 || await w.store.mfa.claimChallengeAttempt(TOKEN, 1, NOW) !== undefined) throw new Error('attempts not limited') },
+    async w => { await challenged(w); if (await w.store.mfa.claimChallengeAttempt(TOKEN, 5, NOW + 60_000) !== undefined) throw new Error('expired challenge claimed') }
+  ],
+  finishChallenge: [async w => { await challenged(w); if (!await w.store.mfa.finishChallenge(TOKEN, NOW) || await w.store.mfa.finishChallenge(TOKEN, NOW)) throw new Error('finished twice') }]
+}
+
 function newClient (id: string, secretHash: string | null = null): NewClient {
   return { id, name: id, secretHash, grantTypes: ['password', 'refresh_token'], scopes: [], accessTokenTtlSeconds: null, disabled: false }
 }
@@ -204,7 +252,7 @@ async function world (t: Parameters<typeof tempDir>[0]): Promise<World & { fresh
   }
 }
 
-for (const [repository, samples] of [['sessions', SESSIONS], ['users', USERS], ['clients', CLIENTS], ['accountTokens', ACCOUNT_TOKENS]] as const) {
+for (const [repository, samples] of [['sessions', SESSIONS], ['users', USERS], ['clients', CLIENTS], ['accountTokens', ACCOUNT_TOKENS], ['mfa', MFA]] as const) {
   t.test(`every method of the ${repository} repository leaves no stale session cached`, async t => {
     for (const [name, calls] of Object.entries(samples)) {
       for (const [i, call] of calls.entries()) {

@@ -6,8 +6,8 @@ import { spawnChild } from '../../child-process.js'
 import { tempDir } from '../../helper.js'
 import { postgresSchema, tablesIn } from './postgres-schema.js'
 
-const MIGRATIONS = ['001_users', '002_sessions', '003_username_byte_order', '004_lockout_generation', '005_session_notifications', '006_clients', '007_mail_outbox', '008_account_tokens', '009_users_email_index']
-const EXPECTED_TABLES = ['account_tokens', 'clients', 'kysely_migration', 'kysely_migration_lock', 'mail_outbox', 'refresh_tokens', 'sessions', 'users']
+const MIGRATIONS = ['001_users', '002_sessions', '003_username_byte_order', '004_lockout_generation', '005_session_notifications', '006_clients', '007_mail_outbox', '008_account_tokens', '009_users_email_index', '010_mfa']
+const EXPECTED_TABLES = ['account_tokens', 'clients', 'kysely_migration', 'kysely_migration_lock', 'mail_outbox', 'mfa_challenges', 'mfa_recovery_codes', 'mfa_totp', 'refresh_tokens', 'sessions', 'users']
 
 t.test('two instances migrating one fresh PostgreSQL schema at once both succeed, with one set of tables', async t => {
   const pg = await postgresSchema(t)

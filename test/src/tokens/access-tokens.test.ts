@@ -96,3 +96,19 @@ t.test('the verified-token cache: by exact string, until exp plus the skew', asy
   none.set('token', claims)
   t.equal(none.get('token'), undefined, 'size 0 remembers nothing')
 })
+
+t.test('amr and acr: only after a second factor, and typed when verified', async t => {
+  const now = 1_700_000_000_000
+  const registered = { iss: 'i', aud: 'a', exp: now / 1000 + 900 }
+  const base = { username: 'alice', scopes: [], sessionId: 's', authTime: 1 }
+  const password = accessTokenPayload({ ...base, amr: ['pwd'] }, now)
+  t.equal(password.amr, undefined, 'a password-only login: no amr')
+  t.equal(password.acr, undefined)
+  const mfa = { ...accessTokenPayload({ ...base, amr: ['pwd', 'otp'] }, now), ...registered }
+  t.same(mfa.amr, ['pwd', 'otp'])
+  t.equal(mfa.acr, 'urn:gatehouse:acr:mfa')
+  t.same(checkVerifiedClaims({ ...mfa }, now), mfa)
+  t.throws(() => checkVerifiedClaims({ ...mfa, amr: 'otp' }, now), /invalid/, 'amr is an array')
+  t.throws(() => checkVerifiedClaims({ ...mfa, amr: ['pwd', 1] }, now), /invalid/, 'of strings')
+  t.throws(() => checkVerifiedClaims({ ...mfa, acr: 2 }, now), /invalid/, 'acr is a string')
+})
