@@ -10,13 +10,12 @@
 // the account (an email is checked by one more schema format, which costs a little).
 // Prints a table and writes bench/reset-enumeration.json.
 // Usage: node bench/reset-enumeration.mjs [--samples N] [--warmup N]
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { fileURLToPath } from 'node:url'
+import { freePort, killAllNow, startNode, stopAll, waitForOk } from './lib/processes.mjs'
 import { median } from './lib/stats.mjs'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -30,22 +29,12 @@ const warmup = Number(values.warmup)
 if (!existsSync(SERVER)) throw new Error('dist/gatehouse.mjs is missing: run `npm run build` first')
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-reset-enumeration-'))
-let server
 function cleanUp () {
-  if (server !== undefined && server.exitCode === null) server.kill('SIGKILL')
+  killAllNow()
   rmSync(dataDir, { recursive: true, force: true })
 }
 process.on('SIGINT', () => { cleanUp(); process.exit(130) })
 process.on('SIGTERM', () => { cleanUp(); process.exit(143) })
-
-async function freePort () {
-  return await new Promise((resolve, reject) => {
-    const probe = net.createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = probe.address()
-      probe.close(() => resolve(port))
-    })
-  })
-}
 
 const env = {
   PATH: process.env.PATH,
@@ -82,15 +71,6 @@ async function seedUsers () {
   await store.close()
 }
 
-async function waitUntilReady (baseUrl) {
-  for (let i = 0; i < 300; i++) {
-    if (server.exitCode !== null) throw new Error('the service exited during start-up')
-    try { if ((await fetch(`${baseUrl}/health/ready`)).status === 200) return } catch {}
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-  throw new Error('the service did not become ready')
-}
-
 async function ask (baseUrl, payload) {
   const started = performance.now()
   const res = await fetch(`${baseUrl}/password-reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) })
@@ -110,8 +90,8 @@ try {
   await seedUsers()
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
-  server = spawn(process.execPath, [SERVER], { cwd: dataDir, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] })
-  await waitUntilReady(baseUrl)
+  const server = startNode('gatehouse', [SERVER], { ...env, PORT: String(port) }, { cwd: dataDir })
+  await waitForOk(server, `${baseUrl}/health/ready`, 30_000)
 
   let n = 0
   const next = name => pools[name][n++ % POOL]
@@ -180,5 +160,6 @@ try {
   }, null, 2) + '\n')
   process.exitCode = pass ? 0 : 1
 } finally {
+  await stopAll()
   cleanUp()
 }
