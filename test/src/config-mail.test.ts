@@ -1,20 +1,13 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { ConfigError, DEVELOPMENT_MAIL_FROM, loadConfig } from '../../src/config.js'
+import { DEVELOPMENT_MAIL_FROM, loadConfig } from '../../src/config.js'
 import { tempDir } from '../helper.js'
+import { configProblem } from './config-problem.js'
 
 const SMTP_URL = 'smtp://mailer:s3cret-pw@mail.example.com:587'
 
-function problem (env: Record<string, string>): string {
-  try {
-    loadConfig(env)
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message
-    throw err
-  }
-  throw new Error('expected a ConfigError')
-}
+const problem = configProblem
 
 t.test('mail defaults: no SMTP, the development sender, 8 attempts, certificates verified', async t => {
   const { mail } = loadConfig({})

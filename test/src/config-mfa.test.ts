@@ -2,18 +2,11 @@ import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { ConfigError, loadConfig } from '../../src/config.js'
+import { loadConfig } from '../../src/config.js'
 import { tempDir } from '../helper.js'
+import { configProblem } from './config-problem.js'
 
-function problem (env: Record<string, string>): string {
-  try {
-    loadConfig(env)
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message
-    throw err
-  }
-  throw new Error('expected a ConfigError')
-}
+const problem = configProblem
 
 t.test('second-factor defaults: no key (generated in development), issuer gatehouse, admins not held to MFA', async t => {
   t.same(loadConfig({}).mfa, { encryptionKeys: [], issuer: 'gatehouse', adminRequiresMfa: false })

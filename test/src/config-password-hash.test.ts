@@ -1,18 +1,11 @@
 import t from 'tap'
-import { ConfigError, loadConfig } from '../../src/config.js'
+import { configProblem } from './config-problem.js'
+import { loadConfig } from '../../src/config.js'
 
 const GIB = 1024 ** 3
 const withMemory = (bytes: number) => ({ memoryLimitBytes: () => bytes })
 
-function problem (env: Record<string, string>, memory = 16 * GIB): string {
-  try {
-    loadConfig(env, withMemory(memory))
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message
-    throw err
-  }
-  throw new Error('expected a ConfigError')
-}
+const problem = (env: Record<string, string>, memory = 16 * GIB): string => configProblem(env, withMemory(memory))
 
 t.test('bcrypt stays the default; argon2 defaults are pwdlib\'s', async t => {
   const { passwords } = loadConfig({}, withMemory(16 * GIB))

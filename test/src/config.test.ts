@@ -1,21 +1,12 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { ConfigError, loadConfig, readEnvironment } from '../../src/config.js'
+import { configError } from './config-problem.js'
+import { loadConfig, readEnvironment } from '../../src/config.js'
 import { loadKeySet } from '../../src/tokens/keys.js'
 import { tempDir, TEST_SECRET } from '../helper.js'
 
 const TUTORIAL_SECRET = '09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7'
-
-function configError (fn: () => unknown): ConfigError {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof ConfigError) return err
-    throw err
-  }
-  throw new Error('expected a ConfigError')
-}
 
 t.test('defaults with nothing set', async t => {
   const config = loadConfig({})
