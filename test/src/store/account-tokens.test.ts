@@ -1,8 +1,9 @@
 import type { Store } from '../../../src/store/store.js'
 import type { AccountTokenPurpose } from '../../../src/store/schema.js'
 import { accountTokenHashOf, newAccountToken } from '../../../src/tokens/account-tokens.js'
-import { newRefreshToken, newSessionId } from '../../../src/tokens/refresh-tokens.js'
+import { newRefreshToken } from '../../../src/tokens/refresh-tokens.js'
 import { eachDialect } from './dialects.js'
+import { sessionFixture } from './session-fixture.js'
 
 const NOW = 1_750_000_000_000
 const HASH = '$2b$04$' + 'x'.repeat(53)
@@ -20,21 +21,9 @@ async function issue (store: Store, userId: number, purpose: AccountTokenPurpose
 }
 
 async function openSession (store: Store, userId: number): Promise<string> {
-  const id = newSessionId()
-  await store.sessions.create({
-    id,
-    userId,
-    scopes: [],
-    authTime: NOW / 1000,
-    createdAt: NOW,
-    lastUsedAt: NOW,
-    expiresAt: NOW + 86_400_000,
-    userAgent: null,
-    ip: '127.0.0.1',
-    revokedAt: null,
-    clientId: null
-  }, newRefreshToken().hash)
-  return id
+  const session = sessionFixture(userId, NOW, { scopes: [] })
+  await store.sessions.create(session, newRefreshToken().hash)
+  return session.id
 }
 
 eachDialect('account tokens: a reset token works once, sets the hash, lifts a lockout, verifies the address and revokes every session', async (t, store) => {

@@ -2,8 +2,9 @@ import type { NewClient } from '../../../src/store/client.js'
 import { ClientIdTakenError } from '../../../src/store/clients-repository.js'
 import type { Session } from '../../../src/sessions/session.js'
 import type { Store } from '../../../src/store/store.js'
-import { newRefreshToken, newSessionId } from '../../../src/tokens/refresh-tokens.js'
+import { newRefreshToken } from '../../../src/tokens/refresh-tokens.js'
 import { eachDialect } from './dialects.js'
+import { sessionFixture } from './session-fixture.js'
 
 const NOW = Date.now()
 
@@ -15,19 +16,7 @@ async function sessionThrough (store: Store, clientId: string | null): Promise<S
   const user = await store.users.findByUsername('alice') ?? await store.users.create({
     username: 'alice', email: null, fullName: null, passwordHash: '$2b$04$' + 'x'.repeat(53), disabled: false, scopes: []
   })
-  const session: Session = {
-    id: newSessionId(),
-    userId: user.id,
-    scopes: [],
-    authTime: Math.floor(NOW / 1000),
-    createdAt: NOW,
-    lastUsedAt: NOW,
-    expiresAt: NOW + 86_400_000,
-    userAgent: null,
-    ip: '127.0.0.1',
-    revokedAt: null,
-    clientId
-  }
+  const session = sessionFixture(user.id, NOW, { scopes: [], clientId })
   await store.sessions.create(session, newRefreshToken().hash)
   return session
 }

@@ -8,8 +8,9 @@ import { declareWrites, isDeclaredWrite } from '../../../src/store/declared-writ
 import { createSessionsRepository, type SessionsRepository } from '../../../src/store/sessions-repository.js'
 import { openStore, type Store } from '../../../src/store/store.js'
 import type { UsersRepository } from '../../../src/store/users-repository.js'
-import { newRefreshToken, newSessionId } from '../../../src/tokens/refresh-tokens.js'
+import { newRefreshToken } from '../../../src/tokens/refresh-tokens.js'
 import { tempDir } from '../../helper.js'
+import { sessionFixture } from './session-fixture.js'
 
 // No repository method may leave a stale session in the cache. Every method
 // of the three repositories runs once (or a few ways) against a store whose
@@ -203,19 +204,7 @@ function newUser (username: string) {
 }
 
 function sessionOf (userId: number, clientId: string | null = null): Session {
-  return {
-    id: newSessionId(),
-    userId,
-    scopes: ['a'],
-    authTime: NOW / 1000,
-    createdAt: NOW,
-    lastUsedAt: NOW,
-    expiresAt: NOW + 86_400_000,
-    userAgent: null,
-    ip: '127.0.0.1',
-    revokedAt: null,
-    clientId
-  }
+  return sessionFixture(userId, NOW, { clientId })
 }
 
 async function world (t: Parameters<typeof tempDir>[0]): Promise<World & { fresh: SessionsRepository, changes: () => number }> {

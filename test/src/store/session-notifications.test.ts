@@ -3,9 +3,10 @@ import t from 'tap'
 import type { Session } from '../../../src/sessions/session.js'
 import { LISTENER_APPLICATION_NAME } from '../../../src/store/session-notifications.js'
 import { openStore } from '../../../src/store/store.js'
-import { newRefreshToken, newSessionId } from '../../../src/tokens/refresh-tokens.js'
+import { newRefreshToken } from '../../../src/tokens/refresh-tokens.js'
 import { tempDir } from '../../helper.js'
 import { postgresSchemaWithRole } from './postgres-schema.js'
+import { sessionFixture } from './session-fixture.js'
 
 // The PostgreSQL session cache (POSTGRES_SESSION_CACHE) hears every change
 // through the triggers of migration 005 and its listening connection; while
@@ -25,19 +26,7 @@ async function until (what: string, probe: () => Promise<boolean> | boolean, tim
   }
 }
 
-const sessionOf = (userId: number): Session => ({
-  id: newSessionId(),
-  userId,
-  scopes: ['a'],
-  authTime: NOW / 1000,
-  createdAt: NOW,
-  lastUsedAt: NOW,
-  expiresAt: NOW + 86_400_000,
-  userAgent: null,
-  ip: '127.0.0.1',
-  revokedAt: null,
-  clientId: null
-})
+const sessionOf = (userId: number): Session => sessionFixture(userId, NOW)
 
 async function setUp (t: Parameters<typeof tempDir>[0]) {
   const pgs = await postgresSchemaWithRole(t)

@@ -6,6 +6,7 @@ import type { Session } from '../../../src/sessions/session.js'
 import { openStore } from '../../../src/store/store.js'
 import { newRefreshToken, newSessionId } from '../../../src/tokens/refresh-tokens.js'
 import { tempDir } from '../../helper.js'
+import { sessionFixture } from './session-fixture.js'
 
 // The cached Bearer lookup on the embedded store must never outlive a change:
 // revocations, user changes and deletions through this process are seen at
@@ -19,38 +20,14 @@ const newUser = (username: string) => ({
   username, email: null, fullName: null, passwordHash: '$2b$04$' + 'x'.repeat(53), disabled: false, scopes: ['a', 'b']
 })
 
-const sessionOf = (userId: number): Session => ({
-  id: newSessionId(),
-  userId,
-  scopes: ['a'],
-  authTime: NOW / 1000,
-  createdAt: NOW,
-  lastUsedAt: NOW,
-  expiresAt: NOW + 86_400_000,
-  userAgent: null,
-  ip: '127.0.0.1',
-  revokedAt: null,
-  clientId: null
-})
+const sessionOf = (userId: number): Session => sessionFixture(userId, NOW)
 
 async function storeWithSession (t: Parameters<typeof tempDir>[0], sessionCacheSize = 100) {
   const dataDir = tempDir(t)
   const store = await openStore({ databaseUrl: undefined, dataDir, poolSize: 1, sessionCacheSize })
   t.teardown(store.close)
   const user = await store.users.create(newUser('alice'))
-  const session: Session = {
-    id: newSessionId(),
-    userId: user.id,
-    scopes: ['a'],
-    authTime: NOW / 1000,
-    createdAt: NOW,
-    lastUsedAt: NOW,
-    expiresAt: NOW + 86_400_000,
-    userAgent: null,
-    ip: '127.0.0.1',
-    revokedAt: null,
-    clientId: null
-  }
+  const session = sessionOf(user.id)
   await store.sessions.create(session, newRefreshToken().hash)
   return { store, session, file: join(dataDir, 'gatehouse.sqlite') }
 }
