@@ -71,22 +71,31 @@ export function createAccountTokensRepository (db: Kysely<Database>, cache: Sess
       .returning(['user_id', 'email']).executeTakeFirst()
   }
 
+  /** Ends every unused token of this user and purpose (a newer one replaces them, or the reset they were for is done). */
+  async function endUnused (trx: Transaction<Database>, userId: number, purpose: AccountTokenPurpose, now: number): Promise<void> {
+    await trx.updateTable('account_tokens').set({ used_at: now })
+      .where('user_id', '=', userId).where('purpose', '=', purpose).where('used_at', 'is', null)
+      .execute()
+  }
+
+  async function insert (trx: Transaction<Database>, token: NewAccountTokenRow, now: number): Promise<void> {
+    await trx.insertInto('account_tokens').values({
+      hash: token.hash,
+      user_id: token.userId,
+      purpose: token.purpose,
+      email: token.email,
+      created_at: now,
+      expires_at: token.expiresAt,
+      used_at: null
+    }).execute()
+  }
+
   return {
     issue: write(() => ({}), async (token, now, also) => {
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('account_tokens').where('expires_at', '<=', now).execute()
-        await trx.updateTable('account_tokens').set({ used_at: now })
-          .where('user_id', '=', token.userId).where('purpose', '=', token.purpose).where('used_at', 'is', null)
-          .execute()
-        await trx.insertInto('account_tokens').values({
-          hash: token.hash,
-          user_id: token.userId,
-          purpose: token.purpose,
-          email: token.email,
-          created_at: now,
-          expires_at: token.expiresAt,
-          used_at: null
-        }).execute()
+        await endUnused(trx, token.userId, token.purpose, now)
+        await insert(trx, token, now)
         if (also !== undefined) {
           const row = await trx.selectFrom('users').selectAll().where('id', '=', token.userId).executeTakeFirstOrThrow()
           await also(trx, toUser(row))
@@ -109,8 +118,7 @@ export function createAccountTokensRepository (db: Kysely<Database>, cache: Sess
         const revoked = await trx.updateTable('sessions').set({ revoked_at: now })
           .where('user_id', '=', token.user_id).where('revoked_at', 'is', null).executeTakeFirst()
         // Any other reset token of the user ends with this one.
-        await trx.updateTable('account_tokens').set({ used_at: now })
-          .where('user_id', '=', token.user_id).where('purpose', '=', 'password_reset').where('used_at', 'is', null).execute()
+        await endUnused(trx, Number(token.user_id), 'password_reset', now)
         const user = toUser(row)
         if (also !== undefined) await also(trx, user)
         return { user, revokedSessions: Number(revoked.numUpdatedRows) }
@@ -151,14 +159,8 @@ export function createAccountTokensRepository (db: Kysely<Database>, cache: Sess
         if (before === undefined) return undefined
         const row = await trx.updateTable('users').set({ email, email_verified: 0, updated_at: now })
           .where('id', '=', userId).returningAll().executeTakeFirstOrThrow()
-        await trx.updateTable('account_tokens').set({ used_at: now })
-          .where('user_id', '=', userId).where('purpose', '=', 'email_verification').where('used_at', 'is', null)
-          .execute()
-        if (token !== undefined && email !== null) {
-          await trx.insertInto('account_tokens').values({
-            hash: token.hash, user_id: userId, purpose: 'email_verification', email, created_at: now, expires_at: token.expiresAt, used_at: null
-          }).execute()
-        }
+        await endUnused(trx, userId, 'email_verification', now)
+        if (token !== undefined && email !== null) await insert(trx, { ...token, userId, purpose: 'email_verification', email }, now)
         const user = toUser(row)
         if (also !== undefined) await also(trx, user, before.email)
         return user
