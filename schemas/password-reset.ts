@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import { MailAcceptedSchema, MailedToken } from './mailed-token.js'
 import { EmailSchema } from './users.js'
 
 const EMAIL = { maxLength: EmailSchema.maxLength, format: EmailSchema.format }
@@ -17,12 +18,9 @@ export const PasswordResetRequestSchema = Type.Object({
   description: 'Exactly one of email and username'
 })
 
-export const PasswordResetAcceptedSchema = Type.Object({}, {
-  additionalProperties: false,
-  description: 'Accepted: if an enabled account with an email matches, a mail is on its way. The same answer, at once, whether or not one does.'
-})
+export const PasswordResetAcceptedSchema = MailAcceptedSchema('Accepted: if an enabled account with an email matches, a mail is on its way. The same answer, at once, whether or not one does.')
 
 export const PasswordResetConfirmSchema = Type.Object({
-  token: Type.String({ minLength: 1, maxLength: 512, description: 'The token from the mail' }),
+  token: MailedToken('The token from the mail (the link\'s `{token}`, or the code)'),
   new_password: Type.String({ minLength: 1, maxLength: 1024, format: 'password', description: 'The new password; the password policy applies' })
 }, { additionalProperties: false })
