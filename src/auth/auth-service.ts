@@ -141,8 +141,12 @@ export function createAuthService (deps: Dependencies): AuthService {
       const username = canonicalUsername(input.username)
       // Read first: the user's lockout generation decides whether old failures still count.
       const user = isValidUsername(username) ? await store.users.findByUsername(username) : undefined
-      const mfaOn = user !== undefined && deps.mfa !== undefined && await deps.mfa.isEnabled(user.id)
-      if (!await checkPassword({ throttle, hasher }, { username, ip: client.ip, user, password: input.password, refusalTime, secondFactorFollows: mfaOn }, audit) || user === undefined) {
+      let mfaOn = false
+      const secondFactorFollows = async (): Promise<boolean> => {
+        mfaOn = user !== undefined && deps.mfa !== undefined && await deps.mfa.isEnabled(user.id)
+        return mfaOn
+      }
+      if (!await checkPassword({ throttle, hasher }, { username, ip: client.ip, user, password: input.password, refusalTime, secondFactorFollows }, audit) || user === undefined) {
         throw badCredentials()
       }
       if (user.disabled) {

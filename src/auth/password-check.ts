@@ -17,8 +17,9 @@ export interface PasswordCheck {
    * The login goes on with a second factor: a right password does not clear
    * the user's failure count (only a right code does), so that new mfa_tokens
    * do not buy an attacker who has the password fresh guesses at the code.
+   * Asked only once the password matched: a wrong password costs no lookup.
    */
-  secondFactorFollows?: boolean
+  secondFactorFollows?: () => Promise<boolean>
 }
 
 /**
@@ -88,7 +89,14 @@ export async function checkPassword (
     for (const scope of lockouts) audit({ event: 'login.locked_out', username, scope })
     return false
   }
-  if (input.secondFactorFollows === true) await attempt.abandoned()
+  let secondFactorFollows: boolean
+  try {
+    secondFactorFollows = await input.secondFactorFollows?.() ?? false
+  } catch (err) {
+    await attempt.abandoned().catch(() => {})
+    throw err
+  }
+  if (secondFactorFollows) await attempt.abandoned()
   else await attempt.succeeded()
   return true
 }
