@@ -1,5 +1,5 @@
-// node bench/login-flood.mjs [--seconds 10] [--rounds 3] [--reserved 0,1]
-// Section [4] of `npm run bench` on its own, with one service per HASH_RESERVED_SLOTS value, in
+// node bench/login-flood.mjs [--seconds 10] [--rounds 3] [--reserved 0,1] [--nice 10]
+// Section [4] of `npm run bench` on its own, with one service per HASH_RESERVED_SLOTS × HASH_NICE value, in
 // interleaved rounds (A, B, A, B…): a 64-connection wrong-password flood from one IP (a fresh one per
 // round and service), a user from another IP logging in with the right password once a second, and
 // GET /users/me load (50 connections). Reports the user's success rate and p99 ÷ one verify, /users/me
@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../dist/src/config.js'
+import { startLogins } from './lib/load.mjs'
 import { loginFloodRound } from './lib/login-flood.mjs'
 import { killAllNow, memoryOf, stopAll } from './lib/processes.mjs'
 import { median, round } from './lib/stats.mjs'
@@ -20,7 +21,8 @@ const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' },
-    reserved: { type: 'string', default: '0,1' }
+    reserved: { type: 'string', default: '0,1' },
+    nice: { type: 'string', default: '10' }
   }
 })
 const SECONDS = Number(args.seconds)
@@ -39,10 +41,14 @@ try {
   const usernames = sessions.map(s => s.username)
   const targets = []
   for (const reserved of args.reserved.split(',')) {
-    const dataDir = join(tmp, `reserved-${reserved}`)
-    cpSync(seededDir, dataDir, { recursive: true })
-    const service = await startGatehouse({ name: `HASH_RESERVED_SLOTS=${reserved}`, env: { ...env, HASH_RESERVED_SLOTS: reserved }, dataDir })
-    targets.push({ ...service, runs: [] })
+    for (const nice of args.nice.split(',')) {
+      const dataDir = join(tmp, `reserved-${reserved}-nice-${nice}`)
+      cpSync(seededDir, dataDir, { recursive: true })
+      const service = await startGatehouse({ name: `HASH_RESERVED_SLOTS=${reserved} HASH_NICE=${nice}`, env: { ...env, HASH_RESERVED_SLOTS: reserved, HASH_NICE: nice }, dataDir })
+      // As in `npm run bench`, where section [3]'s logins come first: the login path is compiled before it is timed.
+      await startLogins({ url: service.url, connections: 1, seconds: 2, usernames, password: BENCH_PASSWORD }).done
+      targets.push({ ...service, runs: [] })
+    }
   }
   log(`BCRYPT_COST=${bcryptCost}, HASH_CONCURRENCY=${hashConcurrency}; load average before: ${loadavg().map(l => l.toFixed(2)).join(' ')}; ${ROUNDS} rounds of ${SECONDS} s`)
   let address = 10
@@ -69,7 +75,7 @@ try {
         checksPerSecond: flood.flood.hashed / flood.flood.seconds
       }
       t.runs.push(result)
-      log(`  round ${r} ${t.name}: user ${flood.user.ok}/${flood.user.attempts} ${JSON.stringify(flood.user.statuses)} p50 ${round(flood.user.p50)} p99 ${round(result.userP99)} ms = ${result.ratio.toFixed(2)} × one verify (${round(result.verifyMs)} ms); /users/me ${round(result.meRps)} req/s p99 ${result.meP99} ms; flood ${result.checksPerSecond.toFixed(2)} password checks/s`)
+      log(`  round ${r} ${t.name}: user ${flood.user.ok}/${flood.user.attempts} ${JSON.stringify(flood.user.statuses)} p50 ${round(flood.user.p50)} p99 ${round(result.userP99)} ms (${flood.user.times.map(ms => round(ms)).join(' ')}) = ${result.ratio.toFixed(2)} × one verify (${round(result.verifyMs)} ms); /users/me ${round(result.meRps)} req/s p99 ${result.meP99} ms; flood ${result.checksPerSecond.toFixed(2)} password checks/s`)
       await sleep(1000)
     }
   }

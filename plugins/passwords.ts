@@ -9,7 +9,7 @@ declare module 'fastify' {
 
 export default fp(async (app) => {
   const { passwords } = app.config
-  app.decorate('passwordHasher', await createPasswordHasher({
+  const hasher = await createPasswordHasher({
     scheme: passwords.scheme,
     cost: passwords.bcryptCost,
     argon2: passwords.argon2,
@@ -17,6 +17,9 @@ export default fp(async (app) => {
     reservedSlots: passwords.hashReservedSlots,
     queueMax: passwords.hashQueueMax,
     queueMaxPerSource: passwords.hashQueueMaxPerIp,
-    queueTimeoutMs: passwords.hashQueueTimeoutMs
-  }))
+    queueTimeoutMs: passwords.hashQueueTimeoutMs,
+    nice: passwords.hashNice
+  })
+  app.decorate('passwordHasher', hasher)
+  app.addHook('onClose', async () => { await hasher.close() })
 }, { name: 'passwords', dependencies: ['config'], fastify: '5.x' })

@@ -48,6 +48,7 @@ export const EnvSchema = Type.Object({
   ARGON2_PARALLELISM: Int(1, 16, 4),
   HASH_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   HASH_RESERVED_SLOTS: Int(0, 64, 1),
+  HASH_NICE: Int(0, 19, 10),
   HASH_QUEUE_MAX: Int(0, 100000, 64),
   HASH_QUEUE_MAX_PER_IP: Int(0, 100000, 8),
   HASH_QUEUE_TIMEOUT_MS: Int(1, 60000, 2000),
@@ -135,6 +136,8 @@ export interface Config {
     argon2MaxMemoryKib: number
     /** Hashing slots beyond hashConcurrency for a client IP with no hash running (src/passwords/hash-limiter.ts). */
     hashReservedSlots: number
+    /** HASH_NICE: the priority (nice value) of the threads of the regular hashing slots; 0: libuv's pool. */
+    hashNice: number
     hashQueueMax: number
     /** Waiters at most from one client IP: the queue is shared round-robin between IPs. */
     hashQueueMaxPerIp: number
@@ -380,6 +383,7 @@ export function loadConfig (givenEnv: Record<string, string | undefined>, system
       hashConcurrency,
       argon2MaxMemoryKib: Math.floor(system.memoryLimitBytes() / 2 / hashConcurrency / 1024),
       hashReservedSlots: env.HASH_RESERVED_SLOTS,
+      hashNice: env.HASH_NICE,
       hashQueueMax: env.HASH_QUEUE_MAX,
       hashQueueMaxPerIp: env.HASH_QUEUE_MAX_PER_IP,
       hashQueueTimeoutMs: env.HASH_QUEUE_TIMEOUT_MS

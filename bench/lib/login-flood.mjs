@@ -91,28 +91,32 @@ const percentile = (values, p) => {
  * One round against a running service. One bcrypt verify at the service's
  * cost is timed first, in this process, with nothing else running (the unit
  * of the p99 budget). Then the flood starts from `floodAddress`; after
- * `prefillMs` (the hashing queue fills) the /users/me load and the user's
- * logins (from `userAddress`, one a second: `seconds` logins) run; then the
- * flood stops.
+ * `prefillMs` (the hashing queue fills) the /users/me load runs for `seconds`
+ * + `userDelaySeconds`, and from `userDelaySeconds` into it the user's logins
+ * (from `userAddress`, one a second: `seconds` logins); then the flood stops.
  *
- * Returns { verifyMs, user: { attempts, ok, successRate, p50, p99, statuses },
+ * Returns { verifyMs, user: { attempts, ok, successRate, p50, p99, times (ms, in order), statuses },
  * me: loadMe's summary, flood: { counts, seconds, hashed, perSecond },
  * hashMsUnderFlood }, where hashMsUnderFlood = flood seconds × concurrency ÷
  * the password checks that answered 401 or 200 (the slot never idles in a flood).
  */
 export async function loginFloodRound ({
   url, floodAddress, userAddress, floodConnections = 64, floodUsernames, wrongPassword = 'wrong-password-for-the-flood',
-  user, meConnections = 50, meTokens, seconds, prefillMs = 1500, passwordHash, hashConcurrency
+  user, meConnections = 50, meTokens, seconds, prefillMs = 1500, userDelaySeconds = 1, passwordHash, hashConcurrency
 }) {
   const verifyMs = await timeOneVerify(user.password, passwordHash)
   const config = { url, localAddress: floodAddress, connections: floodConnections, usernames: floodUsernames, password: wrongPassword }
   const flood = startNode(`login flood from ${floodAddress}`, [SELF, '--flood-client', JSON.stringify(config)], { PATH: process.env.PATH })
   await sleep(prefillMs)
 
+  // The user's first login comes a second after the /users/me load starts, so that the load generator's
+  // own start (50 new connections, its compilation) is not what the first login is timed against.
+  const meRun = loadMe({ url, connections: meConnections, seconds: seconds + userDelaySeconds, tokens: meTokens })
+  await sleep(userDelaySeconds * 1000)
   const userConfig = { url, localAddress: userAddress, username: user.username, password: user.password, count: seconds }
   const userRun = startNode(`logins from ${userAddress}`, [SELF, '--user-client', JSON.stringify(userConfig)], { PATH: process.env.PATH })
   const userDone = new Promise(resolve => { if (userRun.exited) resolve(); else userRun.child.once('exit', resolve) })
-  const me = await loadMe({ url, connections: meConnections, seconds, tokens: meTokens })
+  const me = await meRun
   await userDone
   await stop(flood)
   const answers = lastJsonLine(userRun) ?? []
@@ -131,6 +135,7 @@ export async function loginFloodRound ({
       successRate: ok / Math.max(1, answers.length),
       p50: percentile(answers.map(a => a.ms), 0.5),
       p99: percentile(answers.map(a => a.ms), 0.99),
+      times: answers.map(a => a.ms),
       statuses
     },
     me,

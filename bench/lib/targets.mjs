@@ -10,7 +10,7 @@ export const UNBUNDLED_SERVER = fileURLToPath(new URL('../../dist/server.js', im
 const FLOOR = fileURLToPath(new URL('../floor-server.mjs', import.meta.url))
 
 /** Settings the operator may pass through to the service under test. */
-const PASSTHROUGH = ['UV_THREADPOOL_SIZE', 'BCRYPT_COST', 'HASH_CONCURRENCY', 'HASH_RESERVED_SLOTS', 'HASH_QUEUE_MAX', 'HASH_QUEUE_MAX_PER_IP', 'HASH_QUEUE_TIMEOUT_MS', 'AUTH_CACHE_SIZE', 'DATABASE_POOL_SIZE']
+const PASSTHROUGH = ['UV_THREADPOOL_SIZE', 'BCRYPT_COST', 'HASH_CONCURRENCY', 'HASH_RESERVED_SLOTS', 'HASH_NICE', 'HASH_QUEUE_MAX', 'HASH_QUEUE_MAX_PER_IP', 'HASH_QUEUE_TIMEOUT_MS', 'AUTH_CACHE_SIZE', 'DATABASE_POOL_SIZE']
 
 /**
  * The service's environment: production mode, embedded SQLite, HS256,

@@ -31,7 +31,7 @@ export interface HashLimiterOptions {
   queueTimeoutMs: number
 }
 
-type Slot = 'regular' | 'reserved'
+export type Slot = 'regular' | 'reserved'
 
 interface Waiter {
   source: string
@@ -81,11 +81,11 @@ export class HashLimiter {
   get active (): number { return this.running + this.reservedRunning }
   get queued (): number { return this.waiting }
 
-  /** Runs `task` in a slot, after the waiters ahead of it; `source` is the key fairness is kept between. */
-  async run<T> (source: string, task: () => Promise<T>): Promise<T> {
+  /** Runs `task` in a slot (it is told which kind), after the waiters ahead of it; `source` is the key fairness is kept between. */
+  async run<T> (source: string, task: (slot: Slot) => Promise<T>): Promise<T> {
     const slot = await this.acquire(source)
     try {
-      return await task()
+      return await task(slot)
     } finally {
       this.release(source, slot)
     }

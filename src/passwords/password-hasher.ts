@@ -1,7 +1,9 @@
 import { hashFormat } from './hash-format.js'
-import { HashLimiter } from './hash-limiter.js'
+import { HashLimiter, type Slot } from './hash-limiter.js'
+import { HashingThreads } from './hashing-threads.js'
 import { argon2Scheme, type Argon2Parameters } from './schemes/argon2.js'
 import { BCRYPT_MAX_BYTES, bcryptScheme, type CompareFunction } from './schemes/bcrypt.js'
+import { LIBUV_RUNNER, threadRunner, type HashRunner } from './schemes/hash-runner.js'
 import type { HashScheme } from './schemes/scheme.js'
 
 export { BCRYPT_MAX_BYTES, hashCost, type CompareFunction } from './schemes/bcrypt.js'
@@ -50,6 +52,8 @@ export interface PasswordHasher {
    * on refusals also do the work of its scheme. verify learns it by itself.
    */
   noteStoredHash: (passwordHash: string) => void
+  /** Stops the hashing threads of the regular slots (they do not keep the process alive meanwhile). */
+  close: () => Promise<void>
 }
 
 export interface HasherOptions {
@@ -66,13 +70,21 @@ export interface HasherOptions {
   /** Waiters at most from one source (HASH_QUEUE_MAX_PER_IP); queueMax when left out. */
   queueMaxPerSource?: number
   queueTimeoutMs: number
+  /**
+   * HASH_NICE: the regular slots hash on threads of their own at this nice
+   * value (hashing-threads.ts); 0 or left out: every slot on libuv's pool.
+   */
+  nice?: number
   /** bcrypt's compare; tests pass a wrapper that counts the work done. */
   compare?: CompareFunction
 }
 
 /**
- * All hashing is async on libuv's thread pool (@node-rs/bcrypt and
- * @node-rs/argon2), never on the event loop, and inside a limiter slot.
+ * All hashing is off the event loop and inside a limiter slot: on libuv's
+ * thread pool (@node-rs/bcrypt and @node-rs/argon2's async calls), or, for
+ * the regular slots when `nice` is set, on threads of lower priority
+ * (hashing-threads.ts), so that a flood's hashes yield the CPU to the event
+ * loop and to another client's login in a reserved slot.
  *
  * Refusals across schemes: a wrong password for a stored hash of the other
  * scheme (an imported argon2 hash with bcrypt configured, or a bcrypt hash
@@ -97,6 +109,9 @@ export async function createPasswordHasher (options: HasherOptions): Promise<Pas
     maxQueuePerSource: options.queueMaxPerSource ?? options.queueMax,
     queueTimeoutMs: options.queueTimeoutMs
   })
+  const threads = options.nice !== undefined && options.nice > 0 ? new HashingThreads(options.nice) : undefined
+  const regularRunner = threads === undefined ? LIBUV_RUNNER : threadRunner(threads)
+  const runnerFor = (slot: Slot): HashRunner => slot === 'regular' ? regularRunner : LIBUV_RUNNER
   const makeBcrypt = (): HashScheme => bcryptScheme(cost, options.compare)
   const makeArgon2 = (): HashScheme => argon2Scheme(argon2)
   const configured = schemeName === 'bcrypt' ? makeBcrypt() : makeArgon2()
@@ -121,7 +136,7 @@ export async function createPasswordHasher (options: HasherOptions): Promise<Pas
     hash: async (password, source) => {
       const normalized = normalizePassword(password)
       if (!configured.accepts(normalized)) throw new RangeError(`password not accepted by ${schemeName}`)
-      return await limiter.run(source, async () => await configured.hash(normalized))
+      return await limiter.run(source, async slot => await configured.hash(normalized, runnerFor(slot)))
     },
     verify: async (password, passwordHash, source) => {
       const normalized = normalizePassword(password)
@@ -130,16 +145,18 @@ export async function createPasswordHasher (options: HasherOptions): Promise<Pas
         ? undefined
         : configured.owns(passwordHash) ? configured : other?.owns(passwordHash) === true ? other : undefined
       const inUse = other === undefined ? [configured] : [configured, other]
-      return await limiter.run(source, async () => {
-        if (owner !== undefined && await owner.verify(normalized, passwordHash)) return true
+      return await limiter.run(source, async slot => {
+        const runner = runnerFor(slot)
+        if (owner !== undefined && await owner.verify(normalized, passwordHash, runner)) return true
         for (const scheme of inUse) {
-          if (scheme !== owner) await scheme.verify(normalized, undefined)
+          if (scheme !== owner) await scheme.verify(normalized, undefined, runner)
         }
         return false
       })
     },
     needsRehash: (passwordHash, password) =>
       !configured.isCurrent(passwordHash) && (password === undefined || configured.accepts(normalizePassword(password))),
-    noteStoredHash
+    noteStoredHash,
+    close: async () => { await threads?.close() }
   }
 }

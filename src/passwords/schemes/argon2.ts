@@ -1,5 +1,6 @@
-import { hash as argon2Hash, verify as argon2Verify, type Options } from '@node-rs/argon2'
+import { hash as argon2Hash, type Options } from '@node-rs/argon2'
 import { hashFormat } from '../hash-format.js'
+import { LIBUV_RUNNER } from './hash-runner.js'
 import type { HashScheme } from './scheme.js'
 
 export interface Argon2Parameters {
@@ -29,10 +30,10 @@ export function argon2Scheme (parameters: Argon2Parameters): HashScheme {
     owns,
     // Argon2 has no length limit of its own; the password policy bounds new passwords.
     accepts: () => true,
-    hash: async password => await argon2Hash(password, options),
-    verify: async (password, passwordHash) => {
+    hash: async (password, runner = LIBUV_RUNNER) => await runner.argon2Hash(password, options),
+    verify: async (password, passwordHash, runner = LIBUV_RUNNER) => {
       const usable = passwordHash !== undefined && owns(passwordHash)
-      const matches = await argon2Verify(usable ? passwordHash : await dummyHash, password)
+      const matches = await runner.argon2Verify(usable ? passwordHash : await dummyHash, password)
       // Argon2's work is memory × passes and cannot be padded exactly the way
       // bcrypt's costs can: a refusal for a hash of other parameters takes
       // their time until needsRehash replaces it at the next successful login.

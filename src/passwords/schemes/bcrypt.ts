@@ -1,5 +1,6 @@
-import { compare as bcryptCompare, hash as bcryptHash } from '@node-rs/bcrypt'
+import { hash as bcryptHash } from '@node-rs/bcrypt'
 import { hashFormat } from '../hash-format.js'
+import { LIBUV_RUNNER } from './hash-runner.js'
 import type { HashScheme } from './scheme.js'
 
 /** bcrypt reads at most 72 bytes; longer passwords are refused rather than truncated. */
@@ -20,8 +21,8 @@ function atCost (passwordHash: string, cost: number): string {
 
 const tooLong = (password: string): boolean => Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES
 
-/** `compare` is bcrypt's compare; tests pass a wrapper that counts the work done. */
-export function bcryptScheme (cost: number, compare: CompareFunction = bcryptCompare): HashScheme {
+/** `countedCompare` replaces the runner's compare: tests pass a wrapper that counts the work done. */
+export function bcryptScheme (cost: number, countedCompare?: CompareFunction): HashScheme {
   // Computed in the background so that it does not delay start-up; the first
   // verification that needs it waits for it. A failure surfaces there, not as
   // an unhandled rejection.
@@ -32,11 +33,12 @@ export function bcryptScheme (cost: number, compare: CompareFunction = bcryptCom
     name: 'bcrypt',
     owns: passwordHash => hashCost(passwordHash) !== undefined,
     accepts: password => !tooLong(password),
-    hash: async password => {
+    hash: async (password, runner = LIBUV_RUNNER) => {
       if (tooLong(password)) throw new RangeError('password longer than 72 bytes')
-      return await bcryptHash(password, cost)
+      return await runner.bcryptHash(password, cost)
     },
-    verify: async (password, passwordHash) => {
+    verify: async (password, passwordHash, runner = LIBUV_RUNNER) => {
+      const compare = countedCompare ?? runner.bcryptCompare
       // A password over 72 bytes never matches (it was refused when set); it
       // is checked truncated so that its refusal does the same work.
       const long = tooLong(password)
