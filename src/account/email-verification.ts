@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely'
 import { conflict, invalidGrant, invalidRequest, invalidToken, tooManyRequests } from '../errors.js'
 import { emailChangedNotice, linkFor, recipientOf, verificationMail } from '../mail/account-mails.js'
 import { MailHeaderError, type OutgoingMail } from '../mail/outgoing-mail.js'
+import { RecentlyIssuedError } from '../store/account-tokens-repository.js'
 import type { Database } from '../store/schema.js'
 import type { Store } from '../store/store.js'
 import type { User } from '../store/user.js'
@@ -66,40 +67,47 @@ export function createEmailVerification (deps: { store: Store, mail: MailQueue, 
   const linkMail = (user: User, email: string, token: string): OutgoingMail =>
     verificationMail(recipientOf(user, email), token, { link: linkFor(settings.verifyUrl, token), confirmUrl: settings.confirmUrl, ttlSeconds: settings.ttlSeconds })
 
-  /** Issues a token for the user's current address with its mail, in one transaction. */
-  async function issue (user: User & { email: string }): Promise<void> {
+  /**
+   * Issues a token for the user's current address with its mail, in one
+   * transaction, unless a link went out less than `intervalSeconds` ago:
+   * checked inside that transaction, so that of two requests at once only one
+   * is mailed. Then RecentlyIssuedError.
+   */
+  async function issue (user: User & { email: string }, intervalSeconds: number): Promise<void> {
     const { token, hash } = newAccountToken()
     const at = now()
     await store.accountTokens.issue({ userId: user.id, purpose: 'email_verification', email: user.email, hash, expiresAt: at + settings.ttlSeconds * 1000 }, at,
-      async (trx: Transaction<Database>) => { await mail.enqueue(trx, linkMail(user, user.email, token)) })
+      async (trx: Transaction<Database>) => { await mail.enqueue(trx, linkMail(user, user.email, token)) },
+      { notWithinMs: intervalSeconds * 1000 })
     mail.wake()
   }
 
-  /** Seconds until the user may be mailed again, or 0. */
-  async function waitBeforeResend (user: User, intervalSeconds: number): Promise<number> {
-    const at = now()
-    const last = await store.accountTokens.lastIssuedAt(user.id, 'email_verification', at)
-    return last === undefined ? 0 : Math.max(0, (last + intervalSeconds * 1000 - at) / 1000)
+  /** A resend refused by the throttle: 429 with the seconds until the next one is allowed. */
+  function tooSoon (err: RecentlyIssuedError, intervalSeconds: number): never {
+    const wait = Math.max(1, (err.lastIssuedAt + intervalSeconds * 1000 - now()) / 1000)
+    throw tooManyRequests(wait, 'A verification mail was sent moments ago; try again later')
   }
 
   return {
     async send (user) {
       if (user.email === null) throw invalidRequest('The account has no email address to verify')
       if (user.emailVerified) throw conflict('The email address is already verified')
-      const wait = await waitBeforeResend(user, RESEND_INTERVAL_SECONDS)
-      if (wait > 0) throw tooManyRequests(wait, 'A verification mail was sent moments ago; try again later')
       const email = user.email
-      await mailable(async () => { await issue({ ...user, email }) })
+      try {
+        await mailable(async () => { await issue({ ...user, email }, RESEND_INTERVAL_SECONDS) })
+      } catch (err) {
+        if (err instanceof RecentlyIssuedError) tooSoon(err, RESEND_INTERVAL_SECONDS)
+        throw err
+      }
     },
 
     async sendAfterRefusedLogin (user) {
       if (user.email === null || user.emailVerified) return false
-      if (await waitBeforeResend(user, REFUSED_LOGIN_RESEND_SECONDS) > 0) return false
       try {
-        await issue({ ...user, email: user.email })
+        await issue({ ...user, email: user.email }, REFUSED_LOGIN_RESEND_SECONDS)
       } catch (err) {
-        // An address the mailer refuses: the login is refused all the same, only without a mail.
-        if (err instanceof MailHeaderError) return false
+        // A link went out recently, or the mailer refuses the address: the login is refused all the same, only without a mail.
+        if (err instanceof RecentlyIssuedError || err instanceof MailHeaderError) return false
         throw err
       }
       return true
@@ -114,18 +122,22 @@ export function createEmailVerification (deps: { store: Store, mail: MailQueue, 
 
     async changeEmail (user, email) {
       if (email === user.email) return { user, changed: false }
-      // Each new address is mailed a link: changes are throttled like resends, or they would mail any address at will.
-      const wait = email === null ? 0 : await waitBeforeResend(user, RESEND_INTERVAL_SECONDS)
-      if (wait > 0) throw tooManyRequests(wait, 'A verification mail was sent moments ago; try again later')
       const fresh = email === null ? undefined : newAccountToken()
       const at = now()
       const token = fresh === undefined ? undefined : { hash: fresh.hash, expiresAt: at + settings.ttlSeconds * 1000 }
-      const changed = await mailable(async () => await store.accountTokens.changeEmail(user.id, email, token, at, async (trx, after, previous) => {
-        if (fresh !== undefined && after.email !== null) await mail.enqueue(trx, linkMail(after, after.email, fresh.token))
-        if (previous !== null && previous !== after.email) {
-          await mail.enqueue(trx, emailChangedNotice(recipientOf(after, previous), { newEmail: after.email ?? '(none)', at }))
-        }
-      }))
+      let changed: User | undefined
+      // Each new address is mailed a link: changes are throttled like resends, or they would mail any address at will.
+      try {
+        changed = await mailable(async () => await store.accountTokens.changeEmail(user.id, email, token, at, async (trx, after, previous) => {
+          if (fresh !== undefined && after.email !== null) await mail.enqueue(trx, linkMail(after, after.email, fresh.token))
+          if (previous !== null && previous !== after.email) {
+            await mail.enqueue(trx, emailChangedNotice(recipientOf(after, previous), { newEmail: after.email ?? '(none)', at }))
+          }
+        }, { notWithinMs: RESEND_INTERVAL_SECONDS * 1000 }))
+      } catch (err) {
+        if (err instanceof RecentlyIssuedError) tooSoon(err, RESEND_INTERVAL_SECONDS)
+        throw err
+      }
       // Deleted meanwhile: its sessions went with it.
       if (changed === undefined) throw invalidToken('The user no longer exists')
       mail.wake()

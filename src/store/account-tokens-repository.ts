@@ -1,4 +1,3 @@
-import type SQLite from 'better-sqlite3'
 import type { Kysely, Transaction } from 'kysely'
 import { declareWrites } from './declared-writes.js'
 import type { AccountTokenPurpose, Database } from './schema.js'
@@ -15,6 +14,23 @@ export interface NewAccountTokenRow {
   expiresAt: number
 }
 
+/**
+ * A token of this purpose was issued to the user less than `notWithinMs`
+ * before: checked inside the write's transaction, with the user's row locked,
+ * so that of two requests at once only one is mailed. Nothing was written.
+ */
+export class RecentlyIssuedError extends Error {
+  constructor (readonly lastIssuedAt: number) {
+    super('A token of this purpose was issued moments ago')
+    this.name = 'RecentlyIssuedError'
+  }
+}
+
+/** How often a token of a purpose may be issued to one user (the resend throttle); none when left out. */
+export interface IssueLimit {
+  notWithinMs?: number
+}
+
 /** Runs inside the write's transaction: enqueue the mail that carries the token (or announces the change) here. */
 export type AlsoInTransaction = (trx: Transaction<Database>, user: User) => Promise<void>
 
@@ -23,8 +39,10 @@ export interface AccountTokensRepository {
    * Stores a new token for the user and ends every earlier unused token of
    * the same purpose (a newer request invalidates older ones), in one
    * transaction with `also` (the mail). Expired rows of any user are pruned.
+   * Throws RecentlyIssuedError, writing nothing, when `limit.notWithinMs` says
+   * the last token of the purpose is too recent.
    */
-  issue: (token: NewAccountTokenRow, now: number, also?: AlsoInTransaction) => Promise<void>
+  issue: (token: NewAccountTokenRow, now: number, also?: AlsoInTransaction, limit?: IssueLimit) => Promise<void>
   /**
    * Redeems an unused, unexpired password-reset token: in one transaction the
    * token is used, the password hash set, a login lockout lifted, every
@@ -51,15 +69,17 @@ export interface AccountTokensRepository {
    * Sets the user's email (null removes it) and marks it unverified, ends
    * every unused verification token of the user, and stores `token` (for the
    * new address), in one transaction with `also` (the mails), which is told
-   * the address before. Undefined for an unknown user.
+   * the address before. Undefined for an unknown user. With a new address,
+   * RecentlyIssuedError (nothing changed) when `limit.notWithinMs` says the
+   * last verification link is too recent.
    */
-  changeEmail: (userId: number, email: string | null, token: { hash: string, expiresAt: number } | undefined, now: number, also?: EmailChangeAlso) => Promise<User | undefined>
+  changeEmail: (userId: number, email: string | null, token: { hash: string, expiresAt: number } | undefined, now: number, also?: EmailChangeAlso, limit?: IssueLimit) => Promise<User | undefined>
 }
 
 /** Runs inside an email change's transaction, with the user after it and the address before it. */
 export type EmailChangeAlso = (trx: Transaction<Database>, user: User, previousEmail: string | null) => Promise<void>
 
-export function createAccountTokensRepository (db: Kysely<Database>, cache: SessionInvalidation = NO_SESSION_CACHE, options: { uncommittedReads?: boolean, sqlite?: SQLite.Database } = {}): AccountTokensRepository {
+export function createAccountTokensRepository (db: Kysely<Database>, cache: SessionInvalidation = NO_SESSION_CACHE, options: { uncommittedReads?: boolean, dialect?: 'sqlite' | 'postgres' } = {}): AccountTokensRepository {
   const write = declareWrites(cache, options)
   const ofUser = (user: User | undefined) => ({ users: user === undefined ? [] : [user.id] })
 
@@ -78,6 +98,31 @@ export function createAccountTokensRepository (db: Kysely<Database>, cache: Sess
       .execute()
   }
 
+  /** The newest unexpired token of this purpose, used or not (ending a link reopens no window). */
+  async function latestIssued (executor: Kysely<Database> | Transaction<Database>, userId: number, purpose: AccountTokenPurpose, now: number): Promise<number | undefined> {
+    const row = await executor.selectFrom('account_tokens').select(eb => eb.fn.max('created_at').as('latest'))
+      .where('user_id', '=', userId).where('purpose', '=', purpose).where('expires_at', '>', now)
+      .executeTakeFirst()
+    return row?.latest === null || row?.latest === undefined ? undefined : Number(row.latest)
+  }
+
+  /**
+   * Holds the user's row until the transaction ends, so that two throttled
+   * issues for one user run one after the other. PostgreSQL: a row lock.
+   * SQLite needs none: its transactions here begin with a write, which takes
+   * the database's one write lock.
+   */
+  async function lockUser (trx: Transaction<Database>, userId: number): Promise<void> {
+    if (options.dialect !== 'postgres') return
+    await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute()
+  }
+
+  async function refuseRecent (trx: Transaction<Database>, userId: number, purpose: AccountTokenPurpose, now: number, limit: IssueLimit | undefined): Promise<void> {
+    if (limit?.notWithinMs === undefined) return
+    const last = await latestIssued(trx, userId, purpose, now)
+    if (last !== undefined && now - last < limit.notWithinMs) throw new RecentlyIssuedError(last)
+  }
+
   async function insert (trx: Transaction<Database>, token: NewAccountTokenRow, now: number): Promise<void> {
     await trx.insertInto('account_tokens').values({
       hash: token.hash,
@@ -90,10 +135,31 @@ export function createAccountTokensRepository (db: Kysely<Database>, cache: Sess
     }).execute()
   }
 
-  return {
-    issue: write(() => ({}), async (token, now, also) => {
+  /**
+   * A throttle refusal goes through the declared write as a result, not an
+   * error: on SQLite a failed write forgets every cached session
+   * (declared-writes.ts), and a refused resend wrote nothing. `refusedIf`
+   * (the write's `present`) then throws it to the caller.
+   */
+  const refusal = async <T>(transaction: () => Promise<T>): Promise<T | RecentlyIssuedError> => {
+    try {
+      return await transaction()
+    } catch (err) {
+      if (err instanceof RecentlyIssuedError) return err
+      throw err
+    }
+  }
+  function refusedIf<T> (result: T | RecentlyIssuedError): T {
+    if (result instanceof RecentlyIssuedError) throw result
+    return result
+  }
+
+  const issue = write(() => ({}), async (token: NewAccountTokenRow, now: number, also?: AlsoInTransaction, limit?: IssueLimit) =>
+    await refusal(async () => {
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('account_tokens').where('expires_at', '<=', now).execute()
+        await lockUser(trx, token.userId)
+        await refuseRecent(trx, token.userId, token.purpose, now, limit)
         await endUnused(trx, token.userId, token.purpose, now)
         await insert(trx, token, now)
         if (also !== undefined) {
@@ -101,7 +167,27 @@ export function createAccountTokensRepository (db: Kysely<Database>, cache: Sess
           await also(trx, toUser(row))
         }
       })
-    }),
+    }), refusedIf)
+
+  const changeEmail = write(
+    (_, result) => ofUser(result instanceof RecentlyIssuedError ? undefined : result),
+    async (userId: number, email: string | null, token: { hash: string, expiresAt: number } | undefined, now: number, also?: EmailChangeAlso, limit?: IssueLimit) =>
+      await refusal(async () => await db.transaction().execute(async (trx) => {
+        const before = await trx.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst()
+        if (before === undefined) return undefined
+        // The update locks the row (PostgreSQL) before the throttle is read; a refusal rolls it back.
+        const row = await trx.updateTable('users').set({ email, email_verified: 0, updated_at: now })
+          .where('id', '=', userId).returningAll().executeTakeFirstOrThrow()
+        if (email !== null) await refuseRecent(trx, userId, 'email_verification', now, limit)
+        await endUnused(trx, userId, 'email_verification', now)
+        if (token !== undefined && email !== null) await insert(trx, { ...token, userId, purpose: 'email_verification', email }, now)
+        const user = toUser(row)
+        if (also !== undefined) await also(trx, user, before.email)
+        return user
+      })), refusedIf)
+
+  return {
+    issue,
 
     redeemPasswordReset: write((_, result) => ofUser(result?.user), async (hash, passwordHash, now, also) => {
       return await db.transaction().execute(async (trx) => {
@@ -147,24 +233,9 @@ export function createAccountTokensRepository (db: Kysely<Database>, cache: Sess
     },
 
     async lastIssuedAt (userId, purpose, now) {
-      const row = await db.selectFrom('account_tokens').select(eb => eb.fn.max('created_at').as('latest'))
-        .where('user_id', '=', userId).where('purpose', '=', purpose).where('expires_at', '>', now)
-        .executeTakeFirst()
-      return row?.latest === null || row?.latest === undefined ? undefined : Number(row.latest)
+      return await latestIssued(db, userId, purpose, now)
     },
 
-    changeEmail: write((_, user) => ofUser(user), async (userId, email, token, now, also) => {
-      return await db.transaction().execute(async (trx) => {
-        const before = await trx.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst()
-        if (before === undefined) return undefined
-        const row = await trx.updateTable('users').set({ email, email_verified: 0, updated_at: now })
-          .where('id', '=', userId).returningAll().executeTakeFirstOrThrow()
-        await endUnused(trx, userId, 'email_verification', now)
-        if (token !== undefined && email !== null) await insert(trx, { ...token, userId, purpose: 'email_verification', email }, now)
-        const user = toUser(row)
-        if (also !== undefined) await also(trx, user, before.email)
-        return user
-      })
-    })
+    changeEmail
   }
 }

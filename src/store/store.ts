@@ -100,7 +100,7 @@ export async function openStore (options: StoreOptions): Promise<Store> {
     sessionCache: lookup.cache,
     sessionNotifications: notifications,
     outbox: createOutboxRepository(handle.db, handle.dialect),
-    accountTokens: createAccountTokensRepository(handle.db, lookup.cache ?? NO_SESSION_CACHE, { uncommittedReads: handle.sqlite !== undefined }),
+    accountTokens: createAccountTokensRepository(handle.db, lookup.cache ?? NO_SESSION_CACHE, { uncommittedReads: handle.sqlite !== undefined, dialect: handle.dialect }),
     mfa: createMfaRepository(handle.db, lookup.cache ?? NO_SESSION_CACHE, { uncommittedReads: handle.sqlite !== undefined }),
     ping: async () => {
       // One connection held throughout: on SQLite no other request's transaction can be open around the probe.

@@ -46,6 +46,18 @@ t.test('send: one mail per RESEND_INTERVAL_SECONDS; 429 until then, with the sec
   t.match(await verification.confirm(tokenIn(mails[1])), { emailVerified: true })
 })
 
+t.test('send: two requests at once mail once; the other is 429 (the throttle is read inside the write)', async t => {
+  const { verification, user, mails, at } = await setup(t)
+  const results = await Promise.allSettled([verification.send(user), verification.send(user), verification.send(user)])
+  t.equal(results.filter(r => r.status === 'fulfilled').length, 1, 'one sent')
+  for (const r of results.filter(r => r.status === 'rejected')) t.match(r.reason, { code: 'too_many_requests', statusCode: 429, headers: { 'retry-after': String(RESEND_INTERVAL_SECONDS) } })
+  t.equal(mails.length, 1, 'one mail')
+  at(RESEND_INTERVAL_SECONDS * 1000)
+  const changes = await Promise.allSettled([verification.changeEmail(user, 'one@example.com'), verification.changeEmail(user, 'two@example.com')])
+  t.equal(changes.filter(r => r.status === 'fulfilled').length, 1, 'one address change at a time')
+  t.equal(mails.filter(m => m.subject === 'Confirm your email address').length, 2, 'one more link')
+})
+
 t.test('after a refused login: a link at most every REFUSED_LOGIN_RESEND_SECONDS, none without an address or once verified', async t => {
   const { store, verification, user, mails, at } = await setup(t)
   t.equal(await verification.sendAfterRefusedLogin(user), true)
