@@ -5,6 +5,7 @@ import type { Config } from './src/config.js'
 import type { KeySet } from './src/tokens/keys.js'
 import { fastifyTrustProxy } from './src/trust-proxy.js'
 import { HealthProbesAtDebug, loggerOptions, requestLogger, type LogStream } from './logger.js'
+import { sharedSerializers } from './shared-serializers.js'
 import adminBootstrapPlugin from './plugins/admin-bootstrap.js'
 import auditPlugin from './plugins/audit.js'
 import authPlugin from './plugins/auth.js'
@@ -72,6 +73,7 @@ export async function buildApp (options: BuildOptions): Promise<FastifyInstance>
     trustProxy: fastifyTrustProxy(config.trustProxy),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     requestIdHeader: false,
+    schemaController: { compilersFactory: { buildSerializer: sharedSerializers() } },
     // Headers and keep-alive sized for a service behind a load balancer.
     requestTimeout: 30_000,
     connectionTimeout: 60_000,

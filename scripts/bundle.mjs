@@ -4,7 +4,8 @@
 // was about a third of start-up (docs/benchmark.md, item 6); one file parses
 // faster than it resolves. Left outside the bundle, loaded from node_modules as
 // before: native addons, modules loaded only when a feature is on (pg, ioredis,
-// prom-client, the common-password list), and the two swagger plugins, which
+// prom-client, nodemailer, the common-password list: an eighth of the bundle's
+// size was nodemailer, parsed at every start), and the two swagger plugins, which
 // read their own files (static assets, package.json) relative to themselves.
 import { build } from 'esbuild'
 import { writeFileSync } from 'node:fs'
@@ -19,7 +20,7 @@ export const METAFILE = join(root, 'dist', 'gatehouse.meta.json')
 
 export const EXTERNAL = [
   'better-sqlite3', 'better-sqlite3-node20', '@node-rs/bcrypt', '@node-rs/argon2',
-  'pg', 'ioredis', 'prom-client', '@zxcvbn-ts/language-common',
+  'pg', 'ioredis', 'prom-client', 'nodemailer', '@zxcvbn-ts/language-common',
   '@fastify/swagger', '@fastify/swagger-ui'
 ]
 

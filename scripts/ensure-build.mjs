@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const SOURCES = ['src', 'schemas', 'plugins', 'routes', 'app.ts', 'logger.ts', 'server.ts', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json', 'scripts/bundle.mjs']
+const SOURCES = ['src', 'schemas', 'plugins', 'routes', 'app.ts', 'logger.ts', 'server.ts', 'shared-serializers.ts', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json', 'scripts/bundle.mjs']
 
 function newestMtime (path) {
   if (!existsSync(path)) return 0
