@@ -13,6 +13,7 @@ import { createPostgresSchema, seedPostgres } from './lib/postgres-seed.mjs'
 import { loginFloodRound } from './lib/login-flood.mjs'
 import { cpuMicrosOf, killAllNow, memoryOf, stop, stopAll } from './lib/processes.mjs'
 import { startRefreshLoad } from './lib/refresh-load.mjs'
+import { timeFirstRequests } from './lib/first-requests.mjs'
 import { median, round, table } from './lib/stats.mjs'
 import { BENCH_PASSWORD, mintTokens, passwordHashAtCost, seedIntrospector, seedStore, spread } from './lib/store-seed.mjs'
 import { es256Environment, nodeFlags, serviceEnvironment, startFloor, startGatehouse, timeFloorStartup } from './lib/targets.mjs'
@@ -290,9 +291,11 @@ async function main () {
   await stop(gatehouseBig.handle)
   const startups = []
   const floorStartups = [] // reference: how long this machine takes to start a bare Fastify process now
+  const firstRequests = [] // what start-up leaves to first use
   for (let r = 1; r <= Math.max(3, ROUNDS); r++) {
     const fresh = await startService(`start-up ${r}`, env, bigDir)
     startups.push(fresh.readyMs)
+    firstRequests.push(await timeFirstRequests(fresh.url, soakTokens[r % soakTokens.length]))
     memoryOf(fresh.handle)
     await stop(fresh.handle)
     const floorStart = await timeFloorStartup()
@@ -300,6 +303,9 @@ async function main () {
     await stop(floorStart.handle)
   }
   log(`\n[6] start-up to /health/ready 200, 100k store: ${startups.map(ms => `${round(ms)} ms`).join(', ')} (bare Fastify floor to its first 200: ${floorStartups.map(ms => `${round(ms)} ms`).join(', ')})`)
+  const firstMs = pick => firstRequests.map(f => `${round(pick(f).ms, 1)}`).join(', ')
+  log(`    first requests after ready, ms per round (then the same request again): GET /users/me ${firstMs(f => f.me)} (${firstMs(f => f.again[0])}), without a token (401) ${firstMs(f => f.unauthorized)} (${firstMs(f => f.again[1])}), POST /token failing validation (400) ${firstMs(f => f.invalid)} (${firstMs(f => f.again[2])})`)
+  for (const f of firstRequests) if (f.me.status !== 200 || f.unauthorized.status !== 401 || f.invalid.status !== 400) throw new Error(`unexpected first-request statuses: ${f.me.status} ${f.unauthorized.status} ${f.invalid.status}`)
 
   clearInterval(sampler)
   await stopAll()
@@ -338,6 +344,12 @@ async function main () {
     soak: { rps: soak.rps, p99: soak.p99, rssEarlyMb: rssEarly, rssEndMb: rssEnd },
     startupMs: median(startups),
     floorStartupMs: median(floorStartups),
+    firstRequestMs: {
+      me: median(firstRequests.map(f => f.me.ms)),
+      unauthorized: median(firstRequests.map(f => f.unauthorized.ms)),
+      invalid: median(firstRequests.map(f => f.invalid.ms)),
+      meAgain: median(firstRequests.map(f => f.again[0].ms))
+    },
     peakRssMb: peakRss,
     peakRssByProcess
   }
@@ -367,7 +379,8 @@ async function main () {
     ...services.filter(s => !/^start-up/.test(s.name)).map(s => ['5', `peak RSS, ${s.name} (MB)`, peakOf(s), `≤ ${RSS_BUDGET_MB}`, v => v <= RSS_BUDGET_MB]),
     ['5', 'peak RSS, every service process (MB)', peakRss, `≤ ${RSS_BUDGET_MB}`, v => v <= RSS_BUDGET_MB],
     ['5', `RSS drift ${SOAK_EARLY_SECONDS} s → ${SOAK_SECONDS} s soak`, soakDrift, '≤ 0.10', v => v <= 0.1],
-    ['6', 'start-up to ready, 100k store (ms)', medians.startupMs, '≤ 1000', v => v <= 1000]
+    ['6', 'start-up to ready, 100k store (ms)', medians.startupMs, '≤ 1000', v => v <= 1000],
+    ['6', 'first GET /users/me after ready (ms)', medians.firstRequestMs.me, 'report', report]
   ].map(([item, name, value, limit, check]) => ({ item, name, value: round(value, 3), limit, pass: check(value), reportOnly: check === report }))
 
   log(`\nGET /users/me, ${ME_CONNECTIONS} connections (medians of the rounds)`)
@@ -410,7 +423,7 @@ async function main () {
     },
     medians,
     budgets,
-    rounds: { me: meRuns, introspect: introspection.runs, logins: loginRuns, idle: idleRuns, flooded: floodRuns, postgresFlood: { me: pgFloodMe, logins: pgFloodLogins }, startupMs: startups, floorStartupMs: floorStartups, soakRss }
+    rounds: { me: meRuns, introspect: introspection.runs, logins: loginRuns, idle: idleRuns, flooded: floodRuns, postgresFlood: { me: pgFloodMe, logins: pgFloodLogins }, startupMs: startups, floorStartupMs: floorStartups, firstRequests, soakRss }
   }
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`)
   const judged = budgets.filter(b => !b.reportOnly)

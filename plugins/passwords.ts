@@ -18,7 +18,10 @@ export default fp(async (app) => {
     queueMax: passwords.hashQueueMax,
     queueMaxPerSource: passwords.hashQueueMaxPerIp,
     queueTimeoutMs: passwords.hashQueueTimeoutMs,
-    nice: passwords.hashNice
+    nice: passwords.hashNice,
+    onNiceRefused: () => {
+      app.log.warn({ hashNice: passwords.hashNice }, 'the hashing threads could not lower their priority (setpriority was refused): a login flood competes with other requests at full priority')
+    }
   })
   app.decorate('passwordHasher', hasher)
   app.addHook('onClose', async () => { await hasher.close() })

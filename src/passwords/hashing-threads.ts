@@ -1,12 +1,13 @@
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
+import type { Options as Argon2Options } from '@node-rs/argon2'
 
 /** One hashing operation, run with the native libraries' synchronous calls on a thread of the pool. */
 export type HashJob =
   | { op: 'bcrypt-verify', password: string, hash: string }
   | { op: 'bcrypt-hash', password: string, cost: number }
   | { op: 'argon2-verify', password: string, hash: string }
-  | { op: 'argon2-hash', password: string, options: Record<string, number> }
+  | { op: 'argon2-hash', password: string, options: Argon2Options }
 
 const require = createRequire(import.meta.url)
 
@@ -47,7 +48,7 @@ class HashingThread {
   /** Whether the operating system accepted the lower priority (false in a sandbox that forbids setpriority). */
   niceApplied: Promise<boolean>
 
-  constructor (nice: number) {
+  constructor (nice: number, onNiceRefused: () => void) {
     this.worker = new Worker(THREAD_SCRIPT, {
       eval: true,
       workerData: { nice, bcrypt: require.resolve('@node-rs/bcrypt'), argon2: require.resolve('@node-rs/argon2') },
@@ -58,7 +59,10 @@ class HashingThread {
     // An idle hashing thread does not keep the process alive.
     this.worker.unref()
     this.niceApplied = new Promise(resolve => {
-      this.worker.once('message', (message: { niceApplied: boolean }) => { resolve(message.niceApplied) })
+      this.worker.once('message', (message: { niceApplied: boolean }) => {
+        resolve(message.niceApplied)
+        if (!message.niceApplied) onNiceRefused()
+      })
       this.worker.once('exit', () => { resolve(false) })
     })
     this.worker.on('message', (message: { ready?: true, value?: unknown, error?: string }) => {
@@ -104,17 +108,21 @@ class HashingThread {
  * priority (hash-limiter.ts, docs/benchmark.md). An idle machine runs them at
  * full speed: nice only decides who waits when there is not enough CPU.
  * Threads start on first use, so a process that never hashes has none.
+ * `onNiceRefused` is called once if the operating system refuses the lower
+ * priority (a sandbox that forbids setpriority): the threads then hash at the
+ * process's own priority, as libuv's pool does.
  */
 export class HashingThreads {
   private readonly threads: HashingThread[] = []
+  private refusalReported = false
 
-  constructor (readonly nice: number) {}
+  constructor (readonly nice: number, private readonly onNiceRefused: () => void = () => {}) {}
 
   async run (job: HashJob): Promise<unknown> {
     return await this.idleThread().run(job)
   }
 
-  /** The nice values the threads got (for tests and start-up checks): the first thread is started if none is. */
+  /** Whether the operating system accepted the lower priority for the threads; the first thread is started if none is. */
   async niceApplied (): Promise<boolean> {
     return await (this.threads[0] ?? this.start()).niceApplied
   }
@@ -132,7 +140,11 @@ export class HashingThreads {
   }
 
   private start (): HashingThread {
-    const thread = new HashingThread(this.nice)
+    const thread = new HashingThread(this.nice, () => {
+      if (this.refusalReported) return
+      this.refusalReported = true
+      this.onNiceRefused()
+    })
     this.threads.push(thread)
     return thread
   }

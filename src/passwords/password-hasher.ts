@@ -75,6 +75,8 @@ export interface HasherOptions {
    * value (hashing-threads.ts); 0 or left out: every slot on libuv's pool.
    */
   nice?: number
+  /** Called once if the operating system refuses that lower priority (the threads then run at normal priority). */
+  onNiceRefused?: () => void
   /** bcrypt's compare; tests pass a wrapper that counts the work done. */
   compare?: CompareFunction
 }
@@ -109,7 +111,7 @@ export async function createPasswordHasher (options: HasherOptions): Promise<Pas
     maxQueuePerSource: options.queueMaxPerSource ?? options.queueMax,
     queueTimeoutMs: options.queueTimeoutMs
   })
-  const threads = options.nice !== undefined && options.nice > 0 ? new HashingThreads(options.nice) : undefined
+  const threads = options.nice !== undefined && options.nice > 0 ? new HashingThreads(options.nice, options.onNiceRefused) : undefined
   const regularRunner = threads === undefined ? LIBUV_RUNNER : threadRunner(threads)
   const runnerFor = (slot: Slot): HashRunner => slot === 'regular' ? regularRunner : LIBUV_RUNNER
   const makeBcrypt = (): HashScheme => bcryptScheme(cost, options.compare)

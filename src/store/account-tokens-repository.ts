@@ -1,6 +1,6 @@
-import type { Kysely, Transaction } from 'kysely'
+import type { Kysely, Selectable, Transaction } from 'kysely'
 import { declareWrites } from './declared-writes.js'
-import type { AccountTokenPurpose, Database } from './schema.js'
+import type { AccountTokenPurpose, Database, UsersTable } from './schema.js'
 import { NO_SESSION_CACHE, type SessionInvalidation } from './session-cache.js'
 import type { User } from './user.js'
 import { toUser } from './users-repository.js'
@@ -107,14 +107,14 @@ export function createAccountTokensRepository (db: Kysely<Database>, cache: Sess
   }
 
   /**
-   * Holds the user's row until the transaction ends, so that two throttled
-   * issues for one user run one after the other. PostgreSQL: a row lock.
-   * SQLite needs none: its transactions here begin with a write, which takes
-   * the database's one write lock.
+   * Reads the user's row and holds it until the transaction ends, so that two
+   * throttled issues for one user run one after the other. PostgreSQL: a row
+   * lock (`for update`). SQLite needs none: its transactions here begin with a
+   * write, which takes the database's one write lock.
    */
-  async function lockUser (trx: Transaction<Database>, userId: number): Promise<void> {
-    if (options.dialect !== 'postgres') return
-    await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute()
+  async function heldUser (trx: Transaction<Database>, userId: number): Promise<Selectable<UsersTable> | undefined> {
+    const query = trx.selectFrom('users').selectAll().where('id', '=', userId)
+    return await (options.dialect === 'postgres' ? query.forUpdate() : query).executeTakeFirst()
   }
 
   async function refuseRecent (trx: Transaction<Database>, userId: number, purpose: AccountTokenPurpose, now: number, limit: IssueLimit | undefined): Promise<void> {
@@ -158,13 +158,13 @@ export function createAccountTokensRepository (db: Kysely<Database>, cache: Sess
     await refusal(async () => {
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('account_tokens').where('expires_at', '<=', now).execute()
-        await lockUser(trx, token.userId)
+        const user = await heldUser(trx, token.userId)
         await refuseRecent(trx, token.userId, token.purpose, now, limit)
         await endUnused(trx, token.userId, token.purpose, now)
         await insert(trx, token, now)
         if (also !== undefined) {
-          const row = await trx.selectFrom('users').selectAll().where('id', '=', token.userId).executeTakeFirstOrThrow()
-          await also(trx, toUser(row))
+          if (user === undefined) throw new Error(`account token for a user that does not exist (${token.userId})`)
+          await also(trx, toUser(user))
         }
       })
     }), refusedIf)

@@ -81,7 +81,7 @@ t.test('routes/ needs no casts: hooks and handlers are typed by Fastify and the 
 
 t.test('every production dependency is imported by the service', async t => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
-  const files = ['src', 'schemas', 'plugins', 'routes'].flatMap(sources).concat(['app.ts', 'logger.ts', 'server.ts'])
+  const files = ['src', 'schemas', 'plugins', 'routes'].flatMap(sources).concat(['app.ts', 'logger.ts', 'server.ts', 'shared-serializers.ts'])
   const imported = new Set(files.flatMap(file => importsOf(file).packages)
     .map(name => name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]))
   // The SQLite driver is chosen by Node major and loaded by a name held in a constant (src/store/sqlite-driver.ts).

@@ -24,6 +24,6 @@ export function threadRunner (threads: HashingThreads): HashRunner {
     bcryptCompare: async (password, hash) => await threads.run({ op: 'bcrypt-verify', password, hash }) as boolean,
     bcryptHash: async (password, cost) => await threads.run({ op: 'bcrypt-hash', password, cost }) as string,
     argon2Verify: async (hash, password) => await threads.run({ op: 'argon2-verify', password, hash }) as boolean,
-    argon2Hash: async (password, options) => await threads.run({ op: 'argon2-hash', password, options: { ...options } as Record<string, number> }) as string
+    argon2Hash: async (password, options) => await threads.run({ op: 'argon2-hash', password, options }) as string
   }
 }

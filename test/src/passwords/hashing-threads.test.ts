@@ -60,6 +60,18 @@ t.test('each thread runs at the nice value it was given; the rest of the process
   t.equal(countNice(9), 0, 'close ends them')
 })
 
+t.test('a refused priority is reported once, and the threads still hash at the process\'s own', async t => {
+  // os.setPriority refuses 20 (out of range) the way a sandbox refuses any lowering.
+  let reports = 0
+  const threads = new HashingThreads(20, () => { reports++ })
+  t.teardown(async () => { await threads.close() })
+  const hashes = await Promise.all([1, 2, 3].map(async () => await threads.run({ op: 'bcrypt-hash', password: PASSWORD, cost: 4 }) as string))
+  for (const made of hashes) t.equal(await compare(PASSWORD, made), true)
+  t.equal(await threads.niceApplied(), false)
+  t.equal(reports, 1, 'three threads, one report')
+  t.equal(countNice(20), 0)
+})
+
 t.test('a failing job rejects and the thread goes on', async t => {
   const threads = new HashingThreads(5)
   t.teardown(async () => { await threads.close() })
