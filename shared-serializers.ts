@@ -21,8 +21,9 @@ function compiledOnFirstUse (compile: () => Serializer): Serializer {
  * Fastify calls the factory once per plugin scope, with the shared schemas
  * (`addSchema`) that scope sees; serializers are shared between calls with the
  * same shared schemas and options, and their key is the whole route schema:
- * two routes share a serializer only when their schemas are the same JSON. A schema with its own `$id` is compiled
- * as Fastify would, uncached, because the stock compiler treats it specially.
+ * two routes share a serializer only when their schemas are the same JSON. A
+ * schema with its own `$id` is compiled as Fastify would, uncached, because
+ * the stock compiler treats it specially.
  */
 export function sharedSerializers (): SerializerFactory {
   const stock = SerializerSelector()

@@ -82,10 +82,15 @@ export function createEmailVerification (deps: { store: Store, mail: MailQueue, 
     mail.wake()
   }
 
-  /** A resend refused by the throttle: 429 with the seconds until the next one is allowed. */
-  function tooSoon (err: RecentlyIssuedError, intervalSeconds: number): never {
-    const wait = Math.max(1, (err.lastIssuedAt + intervalSeconds * 1000 - now()) / 1000)
-    throw tooManyRequests(wait, 'A verification mail was sent moments ago; try again later')
+  /** Runs a throttled write (resend, email change); a refusal becomes 429 with the seconds until the next one is allowed. */
+  async function unlessTooSoon<T> (write: () => Promise<T>): Promise<T> {
+    try {
+      return await write()
+    } catch (err) {
+      if (!(err instanceof RecentlyIssuedError)) throw err
+      const wait = Math.max(1, (err.lastIssuedAt + RESEND_INTERVAL_SECONDS * 1000 - now()) / 1000)
+      throw tooManyRequests(wait, 'A verification mail was sent moments ago; try again later')
+    }
   }
 
   return {
@@ -93,12 +98,7 @@ export function createEmailVerification (deps: { store: Store, mail: MailQueue, 
       if (user.email === null) throw invalidRequest('The account has no email address to verify')
       if (user.emailVerified) throw conflict('The email address is already verified')
       const email = user.email
-      try {
-        await mailable(async () => { await issue({ ...user, email }, RESEND_INTERVAL_SECONDS) })
-      } catch (err) {
-        if (err instanceof RecentlyIssuedError) tooSoon(err, RESEND_INTERVAL_SECONDS)
-        throw err
-      }
+      await unlessTooSoon(async () => { await mailable(async () => { await issue({ ...user, email }, RESEND_INTERVAL_SECONDS) }) })
     },
 
     async sendAfterRefusedLogin (user) {
@@ -125,19 +125,13 @@ export function createEmailVerification (deps: { store: Store, mail: MailQueue, 
       const fresh = email === null ? undefined : newAccountToken()
       const at = now()
       const token = fresh === undefined ? undefined : { hash: fresh.hash, expiresAt: at + settings.ttlSeconds * 1000 }
-      let changed: User | undefined
       // Each new address is mailed a link: changes are throttled like resends, or they would mail any address at will.
-      try {
-        changed = await mailable(async () => await store.accountTokens.changeEmail(user.id, email, token, at, async (trx, after, previous) => {
-          if (fresh !== undefined && after.email !== null) await mail.enqueue(trx, linkMail(after, after.email, fresh.token))
-          if (previous !== null && previous !== after.email) {
-            await mail.enqueue(trx, emailChangedNotice(recipientOf(after, previous), { newEmail: after.email ?? '(none)', at }))
-          }
-        }, { notWithinMs: RESEND_INTERVAL_SECONDS * 1000 }))
-      } catch (err) {
-        if (err instanceof RecentlyIssuedError) tooSoon(err, RESEND_INTERVAL_SECONDS)
-        throw err
-      }
+      const changed = await unlessTooSoon(async () => await mailable(async () => await store.accountTokens.changeEmail(user.id, email, token, at, async (trx, after, previous) => {
+        if (fresh !== undefined && after.email !== null) await mail.enqueue(trx, linkMail(after, after.email, fresh.token))
+        if (previous !== null && previous !== after.email) {
+          await mail.enqueue(trx, emailChangedNotice(recipientOf(after, previous), { newEmail: after.email ?? '(none)', at }))
+        }
+      }, { notWithinMs: RESEND_INTERVAL_SECONDS * 1000 })))
       // Deleted meanwhile: its sessions went with it.
       if (changed === undefined) throw invalidToken('The user no longer exists')
       mail.wake()
