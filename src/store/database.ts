@@ -114,12 +114,17 @@ export async function migrateToLatest (handle: DatabaseHandle): Promise<string[]
  * Kysely's introspector, which the migrator uses to look for its tables,
  * reads the catalog of every schema in the database: if another deployment
  * (or a parallel test run) drops its schema at that moment, the query fails
- * with "schema … does not exist" about a schema that is not ours. That is a
- * race, not a fault: the migration is simply tried again.
+ * with "schema … does not exist" about a schema that is not ours, or with
+ * "relation "other.table" does not exist" (its `pg_get_serial_sequence` call
+ * names each table it lists). That is a race, not a fault: the migration is
+ * simply tried again.
  */
 export function isOtherSchemaDropped (error: unknown, ownSchema: string | undefined): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown, message?: unknown }
-  return code === '3F000' && typeof message === 'string' && ownSchema !== undefined && !message.includes(`"${ownSchema}"`)
+  if (typeof message !== 'string' || ownSchema === undefined) return false
+  if (code === '3F000') return !message.includes(`"${ownSchema}"`)
+  const table = /^relation "([^".]+)\.[^"]+" does not exist$/.exec(message)
+  return code === '42P01' && table !== null && table[1] !== ownSchema
 }
 
 async function currentSchema (handle: DatabaseHandle): Promise<string> {
