@@ -19,6 +19,14 @@ export interface Doorkeeper {
 /** 16 bits per key of the window: with two hash functions under 1.5 % false positives when the window is full. */
 const BITS_PER_KEY = 16
 
+/**
+ * Only a key's last characters are hashed. The keys here end in something
+ * random (a token in its signature, a session id is random throughout), and a
+ * collision only admits a key early; hashing a whole 440-character token cost
+ * about as much as the cache look-up it guards.
+ */
+const HASHED_TAIL = 64
+
 /** MurmurHash3's finaliser: FNV's low bits alone are too alike for similar short keys. */
 function mix (h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
@@ -42,7 +50,7 @@ export function createDoorkeeper (capacity: number): Doorkeeper {
       // Two FNV-1a hashes with different offsets and primes, in one pass.
       let h1 = 0x811c9dc5
       let h2 = 0x01000193
-      for (let i = 0; i < key.length; i++) {
+      for (let i = Math.max(0, key.length - HASHED_TAIL); i < key.length; i++) {
         const c = key.charCodeAt(i)
         h1 = Math.imul(h1 ^ c, 0x01000193)
         h2 = Math.imul(h2 ^ c, 0x5bd1e995)

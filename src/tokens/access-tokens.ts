@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { hasDuplicateKeys } from './duplicate-keys.js'
+import { hasDuplicateKeysParsed } from './duplicate-keys.js'
 
 /** A user's token: sub is the username, sid its session; client_id when issued through a registered client. */
 export interface AccessTokenClaims {
@@ -150,8 +150,27 @@ function jsonObjectWithoutDuplicates (segment: string): Record<string, unknown> 
   } catch {
     throw malformed()
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || hasDuplicateKeys(json)) throw malformed()
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || hasDuplicateKeysParsed(json, value)) throw malformed()
   return value as Record<string, unknown>
+}
+
+/**
+ * Headers already decoded, by their exact segment: every token signed with one
+ * key has the same header, so its decoding and checks are done once. A
+ * decoded header depends only on the segment, so any header that passed may
+ * be kept; the map is emptied when full, so headers an attacker invents only
+ * keep it from helping, never grow it.
+ */
+const knownHeaders = new Map<string, Readonly<Record<string, unknown>>>()
+const KNOWN_HEADERS = 16
+
+function checkedHeader (segment: string): Readonly<Record<string, unknown>> {
+  const known = knownHeaders.get(segment)
+  if (known !== undefined) return known
+  const header = Object.freeze(jsonObjectWithoutDuplicates(segment))
+  if (knownHeaders.size >= KNOWN_HEADERS) knownHeaders.clear()
+  knownHeaders.set(segment, header)
+  return header
 }
 
 /**
@@ -162,13 +181,13 @@ function jsonObjectWithoutDuplicates (segment: string): Record<string, unknown> 
  * spellings), and no duplicate JSON member names in the header or the payload
  * (fast-jwt uses JSON.parse, which silently keeps the last one).
  */
-export function precheckAccessToken (token: string): { header: Record<string, unknown> } {
+export function precheckAccessToken (token: string): { header: Readonly<Record<string, unknown>> } {
   if (token.length > MAX_TOKEN_LENGTH) throw new AccessTokenError('The access token is too large')
   const parts = token.split('.')
   if (parts.length !== 3) throw malformed()
   const [header, payload, signature] = parts as [string, string, string]
   if (!BASE64URL.test(header) || !BASE64URL.test(payload) || !BASE64URL.test(signature) || !isCanonicalBase64url(signature)) throw malformed()
-  const decodedHeader = jsonObjectWithoutDuplicates(header)
+  const decodedHeader = checkedHeader(header)
   jsonObjectWithoutDuplicates(payload)
   return { header: decodedHeader }
 }

@@ -39,3 +39,31 @@ export function hasDuplicateKeys (json: string): boolean {
   }
   return false
 }
+
+/** How many strings (member names and string values) a parsed JSON value holds. */
+function stringsIn (value: unknown): number {
+  if (typeof value === 'string') return 1
+  if (value === null || typeof value !== 'object') return 0
+  let count = 0
+  if (Array.isArray(value)) {
+    for (const item of value) count += stringsIn(item)
+    return count
+  }
+  for (const name of Object.keys(value)) count += 1 + stringsIn((value as Record<string, unknown>)[name])
+  return count
+}
+
+/**
+ * hasDuplicateKeys for a text JSON.parse turned into `value`, cheaply when it
+ * can. In a text without a backslash every quote delimits a string, and
+ * JSON.parse keeps one string per quoted string of the text except where a
+ * repeated member name replaced an earlier member (its name and its value are
+ * dropped). So when `value` holds half as many strings as the text has
+ * quotes, no name was repeated; otherwise the full scan decides.
+ */
+export function hasDuplicateKeysParsed (json: string, value: unknown): boolean {
+  if (json.includes('\\')) return hasDuplicateKeys(json)
+  let quotes = 0
+  for (let at = json.indexOf('"'); at !== -1; at = json.indexOf('"', at + 1)) quotes++
+  return quotes === 2 * stringsIn(value) ? false : hasDuplicateKeys(json)
+}

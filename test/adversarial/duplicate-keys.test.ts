@@ -1,6 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { hasDuplicateKeys } from '../../src/tokens/duplicate-keys.js'
+import { hasDuplicateKeys, hasDuplicateKeysParsed } from '../../src/tokens/duplicate-keys.js'
 
 t.test('finds repeated member names at any depth, after unescaping', async t => {
   t.equal(hasDuplicateKeys('{"a":1,"a":2}'), true)
@@ -33,4 +33,19 @@ t.test('agrees with unescaping every name (random names, each spelled plainly or
     const names = members.map(([name]) => name)
     return hasDuplicateKeys(json) === (new Set(names).size !== names.length)
   }), { numRuns: 2000 })
+})
+
+t.test('the check given the parsed value agrees with the full scan', async t => {
+  const cases = [
+    '{"a":"x","a":"y"}', '{"a":1,"a":2}', '{"a":{"b":1},"a":{"c":"d"}}', '{"x":[{"c":"1"},{"c":2,"c":"3"}]}',
+    '{"a":"a","b":["a","a"]}', '{"__proto__":1,"b":"c"}', '{"a":1,"\\u0061":2}', '{"c":"\\",\\"a\\":"}', '{}', '{"a":[]}'
+  ]
+  for (const json of cases) t.equal(hasDuplicateKeysParsed(json, JSON.parse(json)), hasDuplicateKeys(json), json)
+  const value: fc.Arbitrary<string> = fc.letrec<{ value: string, object: string }>(tie => ({
+    value: fc.oneof({ depthSize: 'small' }, fc.constantFrom('1', 'null', 'true'), fc.string({ maxLength: 3 }).map(s => JSON.stringify(s)), tie('object'),
+      fc.array(tie('value'), { maxLength: 3 }).map(items => `[${items.join(',')}]`)),
+    object: fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'sub', '"'), tie('value')), { maxLength: 4 })
+      .map(members => `{${members.map(([name, v]) => `${JSON.stringify(name)}:${v}`).join(',')}}`)
+  })).object
+  fc.assert(fc.property(value, json => hasDuplicateKeysParsed(json, JSON.parse(json)) === hasDuplicateKeys(json)), { numRuns: 3000 })
 })

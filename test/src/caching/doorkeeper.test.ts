@@ -32,3 +32,11 @@ t.test('distinct long keys (tokens differing in their last characters) are rarel
   for (let i = 0; i < capacity; i++) if (doorkeeper.seenBefore(`${prefix}${i.toString(36)}`)) falsePositives++
   t.ok(falsePositives < capacity * 0.02, `${falsePositives} false positives in ${capacity} distinct keys`)
 })
+
+t.test('only the last 64 characters of a key are hashed: keys differing only before them are one key', async t => {
+  const doorkeeper = createDoorkeeper(100)
+  const tail = 'x'.repeat(64)
+  t.equal(doorkeeper.seenBefore(`first.${tail}`), false)
+  t.equal(doorkeeper.seenBefore(`second.${tail}`), true, 'a false positive, which only admits a key early')
+  t.equal(doorkeeper.seenBefore(`first.${'y'.repeat(64)}`), false, 'a different tail is a different key')
+})

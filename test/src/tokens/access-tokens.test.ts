@@ -31,6 +31,20 @@ t.test('the pre-check refuses what fast-jwt would parse leniently', async t => {
   refuse(`${header}.${b64('not json')}.${signature}`, /malformed/, 'a payload that is not JSON')
 })
 
+t.test('a header is decoded once per distinct segment; a refused one is refused every time', async t => {
+  const first = precheckAccessToken(`${header}.${payload}.${signature}`).header
+  t.equal(precheckAccessToken(`${header}.${b64({ sub: 'bob' })}.${signature}`).header, first, 'the same header: the same decoded object')
+  t.ok(Object.isFrozen(first), 'shared, so frozen')
+  const duplicated = b64('{"alg":"HS256","alg":"none"}')
+  for (let i = 0; i < 2; i++) t.throws(() => precheckAccessToken(`${duplicated}.${payload}.${signature}`), /malformed/)
+  // More distinct headers than are kept: each is still decoded and checked on its own.
+  for (let i = 0; i < 40; i++) {
+    t.same(precheckAccessToken(`${b64({ alg: 'HS256', kid: `k${i}` })}.${payload}.${signature}`).header, { alg: 'HS256', kid: `k${i}` })
+  }
+  t.same(precheckAccessToken(`${header}.${payload}.${signature}`).header, { alg: 'HS256', typ: 'at+jwt', kid: 'k' })
+  t.throws(() => precheckAccessToken(`${header}.${b64('{"sub":"a","sub":"b"}')}.${signature}`), /malformed/, 'the payload is checked whatever the header')
+})
+
 t.test('verified claims: a future iat is refused, expiry is checked on our clock', async t => {
   const now = 1_800_000_000_000
   const claims = { ...accessTokenPayload({ username: 'alice', scopes: ['a', 'b'], sessionId: 's', authTime: 1 }, now), iss: 'i', aud: 'a', exp: now / 1000 + 900 }
