@@ -123,8 +123,9 @@ export function isOtherSchemaDropped (error: unknown, ownSchema: string | undefi
   const { code, message } = (error ?? {}) as { code?: unknown, message?: unknown }
   if (typeof message !== 'string' || ownSchema === undefined) return false
   if (code === '3F000') return !message.includes(`"${ownSchema}"`)
+  if (code !== '42P01') return false
   const table = /^relation "([^".]+)\.[^"]+" does not exist$/.exec(message)
-  return code === '42P01' && table !== null && table[1] !== ownSchema
+  return table !== null && table[1] !== ownSchema
 }
 
 async function currentSchema (handle: DatabaseHandle): Promise<string> {
