@@ -11,7 +11,7 @@ import { loadConfig } from '../dist/src/config.js'
 import { loadIntrospect, loadMe, startLogins } from './lib/load.mjs'
 import { createPostgresSchema, seedPostgres } from './lib/postgres-seed.mjs'
 import { loginFloodRound } from './lib/login-flood.mjs'
-import { cpuMicrosOf, killAllNow, memoryOf, stop, stopAll } from './lib/processes.mjs'
+import { cpuMicrosOf, killAllNow, loadGeneratorNice, memoryOf, stop, stopAll } from './lib/processes.mjs'
 import { startRefreshLoad } from './lib/refresh-load.mjs'
 import { timeFirstRequests } from './lib/first-requests.mjs'
 import { median, round, table } from './lib/stats.mjs'
@@ -23,6 +23,10 @@ const INTROSPECT_ONLY = process.argv.includes('--introspect-only')
 const ROUNDS = QUICK ? 1 : 3
 const SECONDS = QUICK ? 3 : 10 // one measurement
 const WARMUP_SECONDS = QUICK ? 1 : 3
+// [1] in more, shorter rounds: this VM's speed drifts by up to a third over tens of seconds, and a
+// ratio's two runs are further apart in a longer round; the median of 8 rounds outlasts a slow spell.
+const ME_ROUNDS = QUICK ? 1 : 8
+const ME_SECONDS = QUICK ? 3 : 4
 const ME_CONNECTIONS = 50
 const FLOOD_CONNECTIONS = 64
 const SOAK_SECONDS = QUICK ? 20 : 120
@@ -139,6 +143,7 @@ async function main () {
   const { bcryptCost, hashConcurrency, hashQueueMax, hashQueueTimeoutMs } = config.passwords
   log(`gatehouse bench${QUICK ? ' (--quick: shortened, not the real budgets run)' : ''}: ${availableParallelism()} cores, ${cpus()[0]?.model}, node ${process.version}, load average at start ${loadAtStart.map(l => l.toFixed(2)).join(' ')}`)
   log(`service: NODE_ENV=production, embedded SQLite unless said, HS256 unless said, LOG_LEVEL=warn, RATE_LIMIT_MAX=0 (general limiter off), BCRYPT_COST=${bcryptCost}, HASH_CONCURRENCY=${hashConcurrency}, HASH_QUEUE_MAX=${hashQueueMax}, HASH_QUEUE_TIMEOUT_MS=${hashQueueTimeoutMs}, UV_THREADPOOL_SIZE=${env.UV_THREADPOOL_SIZE ?? '4 (default)'}, AUTH_CACHE_SIZE=${config.authCacheSize}, node flags: ${nodeFlags().join(' ') || 'none'}`)
+  log(`load generators: autocannon in a child process of its own (bench/lib/load-client.mjs), at nice ${loadGeneratorNice()} (BENCH_LOAD_NICE), as is the login flood's client`)
 
   log(`seeding: SQLite stores of 1,000 (three copies), ${TOKEN_USERS + REFRESH_SESSIONS}, 20,000 and 100,000 users, and a PostgreSQL schema of 1,000 users (pre-hashed rows, one session each)…`)
   const passwordHash = await passwordHashAtCost(bcryptCost)
@@ -194,12 +199,12 @@ async function main () {
     { key: 'postgresCached', target: postgresCached, tokens: await mintTokens(env, pgSeed.sessions) },
     { key: 'es256Uncached', target: gatehouseEs256, tokens: await mintTokens(esEnv, small.sessions) }
   ]
-  log(`\n[1] GET /users/me, ${ME_CONNECTIONS} connections, ${ROUNDS} interleaved rounds of ${SECONDS} s per target (a round: ${meTargets.map(t => t.target.name).join(', ')})`)
+  log(`\n[1] GET /users/me, ${ME_CONNECTIONS} connections, ${ME_ROUNDS} interleaved rounds of ${ME_SECONDS} s per target (a round: ${meTargets.map(t => t.target.name).join(', ')})`)
   for (const t of meTargets) await measureMe(t, WARMUP_SECONDS)
   const meRuns = Object.fromEntries(meTargets.map(t => [t.key, []]))
-  for (let r = 1; r <= ROUNDS; r++) {
+  for (let r = 1; r <= ME_ROUNDS; r++) {
     for (const t of meTargets) {
-      const result = await measureMe(t, SECONDS)
+      const result = await measureMe(t, ME_SECONDS)
       meRuns[t.key].push(result)
       const refreshes = result.background === undefined ? '' : `  background: ${round(result.background.perSecond, 1)} refreshes/s (${result.background.failed} failed)`
       log(`  round ${r} ${t.target.name.padEnd(22)} ${String(round(result.rps)).padStart(6)} req/s  p99 ${result.p99} ms  ${round(result.cpuMicrosPerRequest, 1)} µs CPU/request${result.non2xx + result.errors > 0 ? `  (${result.non2xx} non-2xx, ${result.errors} errors)` : ''}${refreshes}`)
@@ -410,6 +415,9 @@ async function main () {
     settings: {
       rounds: ROUNDS,
       secondsPerRun: SECONDS,
+      meRounds: ME_ROUNDS,
+      meSecondsPerRun: ME_SECONDS,
+      loadGeneratorNice: loadGeneratorNice(),
       meConnections: ME_CONNECTIONS,
       floodConnections: FLOOD_CONNECTIONS,
       loginConnections,

@@ -11,13 +11,15 @@
 // --flood-client) keeps `connections` keep-alive connections busy, each
 // sending the next wrong password as soon as the last answer came. The user's
 // logins run in another child (--user-client), so that neither the flood's
-// CPU nor autocannon's, in this process, delays their timing.
+// CPU nor autocannon's (a child of its own, bench/lib/load.mjs) delays their
+// timing. The flood and autocannon run at BENCH_LOAD_NICE (processes.mjs),
+// the user's client at normal priority.
 import http from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { compare } from '@node-rs/bcrypt'
 import { loadMe } from './load.mjs'
-import { startNode, stop } from './processes.mjs'
+import { loadGeneratorNice, startNode, stop } from './processes.mjs'
 import { median } from './stats.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
@@ -106,7 +108,7 @@ export async function loginFloodRound ({
 }) {
   const verifyMs = await timeOneVerify(user.password, passwordHash)
   const config = { url, localAddress: floodAddress, connections: floodConnections, usernames: floodUsernames, password: wrongPassword }
-  const flood = startNode(`login flood from ${floodAddress}`, [SELF, '--flood-client', JSON.stringify(config)], { PATH: process.env.PATH })
+  const flood = startNode(`login flood from ${floodAddress}`, [SELF, '--flood-client', JSON.stringify(config)], { PATH: process.env.PATH }, { nice: loadGeneratorNice() })
   await sleep(prefillMs)
 
   // The user's first login comes a second after the /users/me load starts, so that the load generator's

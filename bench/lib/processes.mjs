@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { setPriority } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 /**
@@ -21,9 +22,28 @@ export function freePort () {
   })
 }
 
-/** Starts `node args…` with the given environment; stderr is kept (last 4 KB) for error messages. */
-export function startNode (name, args, env, { cwd } = {}) {
-  const child = spawn(process.execPath, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * The nice value of the load generators (autocannon, the login flood's
+ * client): BENCH_LOAD_NICE, 0 unless set. They stand in for clients on other
+ * machines but share this one's cores with the service; a higher value makes
+ * them yield the CPU to the service when it is short (docs/benchmark.md,
+ * "The load generators"). The probes whose timing is measured (the flood's
+ * other IP) always keep normal priority.
+ */
+export function loadGeneratorNice () {
+  const nice = Number(process.env.BENCH_LOAD_NICE ?? 0)
+  if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new Error(`BENCH_LOAD_NICE must be an integer from 0 to 19, not ${process.env.BENCH_LOAD_NICE}`)
+  return nice
+}
+
+/**
+ * Starts `node args…` with the given environment; stderr is kept (last 4 KB)
+ * for error messages. `ipc` opens a message channel (child.send / 'message');
+ * `nice` lowers the child's priority.
+ */
+export function startNode (name, args, env, { cwd, ipc = false, nice = 0 } = {}) {
+  const child = spawn(process.execPath, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])] })
+  if (nice !== 0 && child.pid !== undefined) setPriority(child.pid, nice)
   const handle = { name, child, pid: child.pid, startedAt: performance.now(), stdout: '', stderr: '', exited: false, peakRssKb: 0 }
   child.stdout.setEncoding('utf8').on('data', chunk => { handle.stdout = (handle.stdout + chunk).slice(-4096) })
   child.stderr.setEncoding('utf8').on('data', chunk => { handle.stderr = (handle.stderr + chunk).slice(-4096) })
