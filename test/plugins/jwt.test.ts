@@ -87,7 +87,8 @@ t.test('both paths refuse bad tokens with a safe reason', async t => {
   await refuse('garbage', /malformed/, 'not a JWT')
   await refuse(`${h}.${p}`, /malformed/, 'two segments')
   await refuse(`${h}.${b64({ ...decodeJwt(good), sub: 'mallory' })}.${s}`, /invalid/, 'tampered payload')
-  await refuse(`${h}.${p}.${s.slice(0, -2)}AA`, /invalid/, 'tampered signature')
+  // The first character changes: a signature already ending in the replacement would have stayed as it was (1 run in 256).
+  await refuse(`${h}.${p}.${s.startsWith('A') ? 'B' : 'A'}${s.slice(1)}`, /invalid/, 'tampered signature')
   await refuse(`${b64({ alg: 'none', typ: 'at+jwt', kid: decodeProtectedHeader(good).kid })}.${p}.`, /malformed|algorithm/, 'alg none')
   await refuse(`${b64({ alg: 'HS256', typ: 'at+jwt', kid: 'unknown' })}.${p}.${s}`, /unknown key/, 'unknown kid')
   await refuse(other.accessTokens.issue(input).token, /unknown key/, 'another key')
